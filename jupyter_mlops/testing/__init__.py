@@ -1,0 +1,1 @@
+"""Wire-level emulators and fixtures that tests, benchmarks and the demo run against."""
