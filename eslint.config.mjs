@@ -1,0 +1,27 @@
+// Lint rules for the labextension's TypeScript: the recommended sets, type-aware, plus naming.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['lib/', 'node_modules/', 'jupyter_mlops/', '.venv/', '**/*.generated.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ['labextension/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname }
+    },
+    rules: {
+      '@typescript-eslint/naming-convention': [
+        'error',
+        { selector: 'interface', format: ['PascalCase'], custom: { regex: '^I[A-Z]', match: true } }
+      ],
+      '@typescript-eslint/no-namespace': 'off',
+      '@typescript-eslint/no-floating-promises': 'error',
+      eqeqeq: 'error',
+      curly: 'error',
+      'prefer-arrow-callback': 'error'
+    }
+  },
+  { files: ['*.mjs'], ...tseslint.configs.disableTypeChecked }
+);

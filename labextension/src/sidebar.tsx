@@ -1,0 +1,216 @@
+/** The sidebar panel: a Lumino widget that follows the model and React views that only render. */
+
+import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import type { ApiError, BackendStatus, Identity, StatusReport } from './api';
+import { mlopsIcon } from './icon';
+import { StatusModel } from './status';
+
+/** Id of the panel in the left area; the command and the layout restorer find it by this. */
+export const SIDEBAR_ID = 'jupyter-mlops-sidebar';
+
+/** The left-area panel showing the cluster, Pipelines and MLflow status. */
+export class MlopsSidebar extends ReactWidget {
+  constructor(readonly model: StatusModel) {
+    super();
+    this.id = SIDEBAR_ID;
+    this.title.icon = mlopsIcon;
+    this.title.caption = 'MLOps';
+    this.addClass('jp-mlops-sidebar');
+    model.changed.connect(this._onModelChanged);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.changed.disconnect(this._onModelChanged);
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.visible = true;
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.visible = false;
+  }
+
+  protected render(): JSX.Element {
+    const model = this.model;
+    return (
+      <StatusView
+        report={model.report}
+        error={model.error}
+        loading={model.loading}
+        readOnlySetting={model.readOnlySetting}
+        refreshSeconds={model.refreshSeconds}
+        updatedAt={model.updatedAt}
+        onRefresh={() => void model.refresh()}
+      />
+    );
+  }
+
+  private _onModelChanged = (): void => this.update();
+}
+
+/** What the status view shows; all of it comes from the model. */
+export interface IStatusViewProps {
+  report: StatusReport | null;
+  error: ApiError | null;
+  loading: boolean;
+  readOnlySetting: boolean;
+  refreshSeconds: number;
+  updatedAt: Date | null;
+  onRefresh: () => void;
+}
+
+/** The whole panel: header, error, identity and one section per backend. */
+export function StatusView(props: IStatusViewProps): JSX.Element {
+  const { report, error, loading } = props;
+  return (
+    <div className="jp-mlops-panel" data-testid="mlops-panel" aria-busy={loading}>
+      <header className="jp-mlops-header">
+        <h2 className="jp-mlops-title">MLOps</h2>
+        {report && (
+          <span className="jp-mlops-version" data-testid="mlops-version">
+            v{report.version}
+          </span>
+        )}
+        <ReadOnlyBadge server={report?.read_only ?? false} settings={props.readOnlySetting} />
+        <button
+          type="button"
+          className="jp-mlops-refresh jp-Button jp-mod-minimal"
+          data-testid="mlops-refresh"
+          title="Check every backend again now"
+          aria-label="Refresh"
+          disabled={loading}
+          onClick={props.onRefresh}
+        >
+          <refreshIcon.react tag="span" />
+        </button>
+      </header>
+      {error && (
+        <div className="jp-mlops-error" role="alert" data-testid="mlops-error">
+          {error.message}
+          {report && ' Showing the last status received.'}
+        </div>
+      )}
+      {!report && !error && (
+        <div className="jp-mlops-loading" data-testid="mlops-loading">
+          Checking the cluster, Pipelines and MLflow…
+        </div>
+      )}
+      {report && (
+        <>
+          <IdentityLine identity={report.identity} />
+          <BackendSection id="cluster" title="Cluster" backend={report.cluster} />
+          <BackendSection id="pipelines" title="Pipelines" backend={report.pipelines} />
+          <BackendSection id="tracking" title="MLflow" backend={report.tracking} />
+        </>
+      )}
+      <footer className="jp-mlops-footer" data-testid="mlops-updated">
+        {props.updatedAt ? `Updated ${props.updatedAt.toLocaleTimeString()}` : 'Not updated yet'}
+        {` · refreshes every ${props.refreshSeconds} s`}
+      </footer>
+    </div>
+  );
+}
+
+/** Shown when the server or the user's settings make the panel read-only, saying which. */
+function ReadOnlyBadge(props: { server: boolean; settings: boolean }): JSX.Element | null {
+  if (!props.server && !props.settings) {
+    return null;
+  }
+  const by = props.server ? 'server' : 'settings';
+  const why = props.server
+    ? 'The server is configured read-only: nothing can be changed from here.'
+    : 'Your settings make this panel read-only: actions are hidden.';
+  return (
+    <span className="jp-mlops-badge" data-testid="mlops-read-only" data-by={by} title={why}>
+      read-only
+    </span>
+  );
+}
+
+const SOURCE_WORDS: Record<string, string> = {
+  serviceaccount: "from the pod's service account",
+  config: 'from the configuration',
+  env: 'from the environment',
+  kubeconfig: 'from the kubeconfig context',
+  none: 'none found'
+};
+
+/** The namespace the extension acts in, and how it was found. */
+function IdentityLine(props: { identity: Identity }): JSX.Element {
+  const { namespace, source, in_pod: inPod } = props.identity;
+  return (
+    <div className="jp-mlops-identity" data-testid="mlops-identity">
+      <span className="jp-mlops-label">Namespace</span>{' '}
+      <strong data-testid="mlops-namespace">{namespace ?? 'none'}</strong>{' '}
+      <span className="jp-mlops-muted" data-testid="mlops-namespace-source">
+        ({SOURCE_WORDS[source] ?? source}
+        {inPod ? ', in a pod' : ''})
+      </span>
+    </div>
+  );
+}
+
+type BackendState = 'reachable' | 'not-reachable' | 'not-configured';
+
+const STATE_WORDS: Record<BackendState, string> = {
+  reachable: 'reachable',
+  'not-reachable': 'not reachable',
+  'not-configured': 'not configured'
+};
+
+/** One backend: its mode, whether it answers, where it is, and why not or how to connect. */
+function BackendSection(props: { id: string; title: string; backend: BackendStatus }): JSX.Element {
+  const { id, title, backend } = props;
+  const state: BackendState =
+    backend.mode === 'none' ? 'not-configured' : backend.reachable ? 'reachable' : 'not-reachable';
+  const headingId = `jp-mlops-heading-${id}`;
+  return (
+    <section
+      className="jp-mlops-section"
+      data-testid={`mlops-section-${id}`}
+      data-state={state}
+      aria-labelledby={headingId}
+    >
+      <h3 className="jp-mlops-section-title" id={headingId}>
+        {title}
+      </h3>
+      <div className="jp-mlops-state">
+        <span className="jp-mlops-dot" data-state={state} aria-hidden="true" />
+        <span data-testid={`mlops-${id}-state`}>{STATE_WORDS[state]}</span>
+      </div>
+      <dl className="jp-mlops-facts">
+        <dt>Mode</dt>
+        <dd data-testid={`mlops-${id}-mode`}>{backend.mode}</dd>
+        {backend.endpoint && (
+          <>
+            <dt>Endpoint</dt>
+            <dd data-testid={`mlops-${id}-endpoint`} title={backend.endpoint}>
+              {backend.endpoint}
+            </dd>
+          </>
+        )}
+        {!backend.reachable && backend.reason && (
+          <>
+            <dt>Reason</dt>
+            <dd data-testid={`mlops-${id}-reason`}>{backend.reason}</dd>
+          </>
+        )}
+      </dl>
+      {backend.hint && (
+        <p className="jp-mlops-hint" data-testid={`mlops-${id}-hint`}>
+          {backend.hint}
+        </p>
+      )}
+    </section>
+  );
+}
