@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class MLOpsError(Exception):
     """Base of every error the API raises on purpose; its message is safe to show a user."""
@@ -80,3 +82,13 @@ class BadConfig(MLOpsError):
 
     status = 500
     reason = "Bad configuration"
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
+
+
+def root_cause(exc: BaseException) -> str:
+    """The plain words of a network failure, without the client library's nested reprs."""
+    text = str(exc)
+    found = _ERRNO.findall(text)
+    return found[-1].strip() if found else text

@@ -1,0 +1,218 @@
+"""What is configured and what answers: the status the sidebar, `%mlops status` and Python share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from . import __version__
+from .config import MLOpsConfig, NamespaceSource, Settings, resolve
+from .errors import root_cause
+
+CHECK_TIMEOUT = 2.0
+
+Mode = Literal["in-cluster", "kubeconfig", "remote", "local", "none"]
+
+
+class Identity(BaseModel):
+    """Who the extension acts as: the namespace and how it was found."""
+
+    namespace: str | None = Field(description="Namespace shown and used for runs.")
+    source: NamespaceSource = Field(description="Where the namespace came from.")
+    in_pod: bool = Field(description="True inside a Kubernetes pod with a ServiceAccount.")
+
+
+class BackendStatus(BaseModel):
+    """How one backend (cluster, pipelines, tracking) is reached, and whether it answers."""
+
+    mode: Mode
+    reachable: bool
+    endpoint: str | None = Field(default=None, description="Where it is reached, if anywhere.")
+    reason: str | None = Field(default=None, description="Why it is not reachable, in words.")
+    hint: str | None = Field(default=None, description="How to connect, when not configured.")
+    checked_at: str = Field(description="ISO-8601 time of the check.")
+
+
+class StatusReport(BaseModel):
+    """Answer of `GET /mlops/api/status`, `jupyter_mlops.status()` and `%mlops status`."""
+
+    version: str
+    read_only: bool
+    identity: Identity
+    cluster: BackendStatus
+    pipelines: BackendStatus
+    tracking: BackendStatus
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th>{name}</th><td>{html.escape(b.mode)}</td>"
+            f"<td>{'✅ reachable' if b.reachable else '❌ not reachable'}</td>"
+            f"<td>{html.escape(b.endpoint or '')}</td>"
+            f"<td>{html.escape(b.reason or b.hint or '')}</td></tr>"
+            for name, b in self._sections()
+        )
+        ns = html.escape(self.identity.namespace or "none")
+        return (
+            f"<p>jupyter-mlops {html.escape(self.version)} · namespace <b>{ns}</b> "
+            f"({html.escape(self.identity.source)}){' · read-only' if self.read_only else ''}</p>"
+            "<table><tr><th></th><th>mode</th><th>state</th><th>endpoint</th><th>notes</th></tr>"
+            f"{rows}</table>"
+        )
+
+    def __str__(self) -> str:
+        lines = [
+            f"jupyter-mlops {self.version}, namespace {self.identity.namespace or 'none'} "
+            f"({self.identity.source}){', read-only' if self.read_only else ''}"
+        ]
+        for name, b in self._sections():
+            state = "reachable" if b.reachable else "not reachable"
+            note = b.reason or b.hint
+            lines.append(
+                f"  {name:<10}{b.mode:<11}{state:<14}{b.endpoint or ''}"
+                + (f"\n  {'':<10}{note}" if note else "")
+            )
+        return "\n".join(lines)
+
+    def _sections(self) -> list[tuple[str, BackendStatus]]:
+        return [("Cluster", self.cluster), ("Pipelines", self.pipelines), ("MLflow", self.tracking)]
+
+
+def status(config: MLOpsConfig | None = None, *, settings: Settings | None = None) -> StatusReport:
+    """Check every backend in parallel, each within a short timeout, and report."""
+    settings = settings if settings is not None else resolve(config)
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="mlops-status") as pool:
+        cluster = pool.submit(check_cluster, settings)
+        pipelines = pool.submit(check_pipelines, settings)
+        tracking = pool.submit(check_tracking, settings)
+        return StatusReport(
+            version=__version__,
+            read_only=settings.read_only,
+            identity=Identity(
+                namespace=settings.namespace,
+                source=settings.namespace_source,
+                in_pod=settings.in_pod,
+            ),
+            cluster=cluster.result(),
+            pipelines=pipelines.result(),
+            tracking=tracking.result(),
+        )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def check_cluster(settings: Settings) -> BackendStatus:
+    """Ask the Kubernetes API for its version, then whether pods can be listed in the namespace."""
+    if settings.cluster == "none":
+        return BackendStatus(
+            mode="none",
+            reachable=False,
+            hint="No cluster is configured. Inside a Kubeflow notebook this is automatic; "
+            "elsewhere point $KUBECONFIG (or c.MLOpsConfig.kubeconfig) at a kubeconfig file.",
+            checked_at=_now(),
+        )
+    from .kube.connect import probe
+
+    reachable, reason = probe(settings, timeout=CHECK_TIMEOUT)
+    return BackendStatus(
+        mode=settings.cluster,
+        reachable=reachable,
+        endpoint=settings.cluster_endpoint,
+        reason=reason,
+        checked_at=_now(),
+    )
+
+
+def check_pipelines(settings: Settings) -> BackendStatus:
+    """Local runs need only kfp installed; a remote Pipelines API must answer its healthz."""
+    if settings.pipelines == "local":
+        from importlib.util import find_spec
+
+        have_kfp = find_spec("kfp") is not None
+        return BackendStatus(
+            mode="local",
+            reachable=have_kfp,
+            endpoint=str(settings.state_dir / "pipelines"),
+            reason=None if have_kfp else "the kfp package is not installed",
+            hint="Pipelines run on this machine (kfp.local). Set $KF_PIPELINES_ENDPOINT or "
+            "c.MLOpsConfig.kfp_endpoint to run them on Kubeflow.",
+            checked_at=_now(),
+        )
+    from .pipelines.auth import auth_headers, explain_refusal
+
+    assert settings.kfp_endpoint is not None
+    headers, missing = auth_headers(settings)
+    reachable, reason = _http_probe(
+        settings.kfp_endpoint.rstrip("/") + "/apis/v2beta1/healthz", headers
+    )
+    if not reachable and reason and reason.startswith("HTTP 40"):
+        reason = explain_refusal(settings, reason, missing)
+    return BackendStatus(
+        mode="remote",
+        reachable=reachable,
+        endpoint=settings.kfp_endpoint,
+        reason=reason,
+        checked_at=_now(),
+    )
+
+
+def check_tracking(settings: Settings) -> BackendStatus:
+    """A remote MLflow server must answer a one-item experiment search; a local store is local."""
+    if settings.tracking == "local":
+        return BackendStatus(
+            mode="local",
+            reachable=True,
+            endpoint=settings.tracking_uri,
+            hint="MLflow runs are stored in the workspace. Set $MLFLOW_TRACKING_URI to use "
+            "a tracking server.",
+            checked_at=_now(),
+        )
+    headers: dict[str, str] = {}
+    token = settings.env.get("MLFLOW_TRACKING_TOKEN")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    reachable, reason = _http_probe(
+        settings.tracking_uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1",
+        headers,
+        basic=(
+            settings.env.get("MLFLOW_TRACKING_USERNAME", ""),
+            settings.env.get("MLFLOW_TRACKING_PASSWORD", ""),
+        ),
+    )
+    return BackendStatus(
+        mode="remote",
+        reachable=reachable,
+        endpoint=settings.tracking_uri,
+        reason=reason,
+        checked_at=_now(),
+    )
+
+
+def _http_probe(
+    url: str, headers: dict[str, str], basic: tuple[str, str] = ("", "")
+) -> tuple[bool, str | None]:
+    import requests
+
+    try:
+        response = requests.get(
+            url,
+            headers=headers,
+            timeout=CHECK_TIMEOUT,
+            auth=basic if basic[0] else None,
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        return False, f"no answer within {CHECK_TIMEOUT:g} s"
+    except requests.ConnectionError as exc:
+        return False, f"cannot connect: {root_cause(exc)}"
+    if response.status_code in (301, 302, 303, 307, 308):
+        # Behind the Kubeflow login an unauthenticated request is sent to the Dex login page.
+        return False, "redirected to a login page: the request carries no valid session"
+    if response.status_code >= 400:
+        return False, f"HTTP {response.status_code} {response.reason}"
+    return True, None

@@ -1,0 +1,317 @@
+"""Configuration: traitlets settings plus discovery of the Kubeflow notebook pod's environment.
+
+Every surface (server, magics, plain Python) resolves its settings here, once, so identity and
+namespace are decided in one place. Explicit configuration wins over the environment, which wins
+over what the pod's filesystem says.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from traitlets import Bool, Enum, TraitError, Unicode, validate
+from traitlets.config import Configurable
+
+from .errors import BadConfig
+
+SERVICEACCOUNT_DIR = "var/run/secrets/kubernetes.io/serviceaccount"
+KFP_TOKEN_PATH = "/var/run/secrets/kubeflow/pipelines/token"
+KFP_IN_CLUSTER_ENDPOINT = "http://ml-pipeline.kubeflow.svc.cluster.local:8888"
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+ClusterMode = Literal["in-cluster", "kubeconfig", "none"]
+RemoteMode = Literal["remote", "local", "none"]
+NamespaceSource = Literal["config", "serviceaccount", "env", "kubeconfig", "none"]
+
+
+class MLOpsConfig(Configurable):
+    """Settings of jupyter_mlops, read from `jupyter_server_config.py` or `%config`.
+
+    Unset values are discovered from the environment a Kubeflow notebook pod already has.
+    """
+
+    namespace = Unicode(
+        None,
+        allow_none=True,
+        help="Kubernetes namespace to show and to run pipelines in. Default: the pod's "
+        "ServiceAccount namespace, else NB_PREFIX, else the kubeconfig context's namespace.",
+    ).tag(config=True)
+
+    cluster = Enum(
+        ["auto", "in-cluster", "kubeconfig", "none"],
+        default_value="auto",
+        help="How to reach the Kubernetes API: 'in-cluster' (the pod's ServiceAccount), "
+        "'kubeconfig', 'none', or 'auto' (in-cluster inside a pod, else a kubeconfig if "
+        "one exists, else none).",
+    ).tag(config=True)
+
+    kubeconfig = Unicode(
+        None,
+        allow_none=True,
+        help="Path of the kubeconfig file. Default: $KUBECONFIG, else ~/.kube/config.",
+    ).tag(config=True)
+
+    kfp_endpoint = Unicode(
+        None,
+        allow_none=True,
+        help="Kubeflow Pipelines API endpoint. Default: $KF_PIPELINES_ENDPOINT, else the "
+        "in-cluster service inside a pod, else none (pipelines run locally).",
+    ).tag(config=True)
+
+    kfp_token = Unicode(
+        None,
+        allow_none=True,
+        help="Bearer token for the Kubeflow Pipelines API (outside the cluster).",
+    ).tag(config=True)
+
+    kfp_token_path = Unicode(
+        None,
+        allow_none=True,
+        help="File holding the Pipelines ServiceAccount token; re-read when it expires. "
+        f"Default: $KF_PIPELINES_SA_TOKEN_PATH, else {KFP_TOKEN_PATH}.",
+    ).tag(config=True)
+
+    kfp_cookie = Unicode(
+        None,
+        allow_none=True,
+        help="Dex session cookie ('authservice_session=…') for a Pipelines endpoint "
+        "behind the Kubeflow login, when no token is available.",
+    ).tag(config=True)
+
+    mlflow_tracking_uri = Unicode(
+        None,
+        allow_none=True,
+        help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else a local store in "
+        "the workspace.",
+    ).tag(config=True)
+
+    read_only = Bool(
+        False,
+        help="Refuse every write (delete, scale, submit, terminate) with 403.",
+    ).tag(config=True)
+
+    workspace = Unicode(
+        None,
+        allow_none=True,
+        help="Folder for local state (local runs, local MLflow store). Default: the "
+        "current directory.",
+    ).tag(config=True)
+
+    @validate("kfp_endpoint")
+    def _valid_endpoint(self, proposal: dict[str, Any]) -> str | None:
+        value: str | None = proposal["value"]
+        if value is not None and urlparse(value).scheme not in ("http", "https"):
+            raise TraitError(f"must be an http:// or https:// URL, not {value!r}")
+        return value
+
+    @validate("namespace")
+    def _valid_namespace(self, proposal: dict[str, Any]) -> str | None:
+        value: str | None = proposal["value"]
+        if value is not None and not _is_dns_label(value):
+            raise TraitError(f"{value!r} is not a valid namespace name (RFC 1123 label)")
+        return value
+
+
+def configure(parent: Configurable | None = None, **values: Any) -> MLOpsConfig:
+    """An `MLOpsConfig`, with a bad value reported as `BadConfig` naming the setting."""
+    try:
+        return MLOpsConfig(parent=parent, **values)
+    except TraitError as exc:
+        raise BadConfig(f"c.MLOpsConfig: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the configuration and the environment resolve to; every backend reads this."""
+
+    namespace: str | None
+    namespace_source: NamespaceSource
+    in_pod: bool
+    cluster: ClusterMode
+    cluster_endpoint: str | None
+    kubeconfig: str | None
+    serviceaccount_dir: Path
+    pipelines: RemoteMode
+    kfp_endpoint: str | None
+    kfp_token: str | None
+    kfp_token_path: str | None
+    kfp_cookie: str | None
+    tracking: RemoteMode
+    tracking_uri: str
+    read_only: bool
+    workspace: Path
+    env: Mapping[str, str] = field(repr=False, default_factory=dict)
+
+    @property
+    def state_dir(self) -> Path:
+        """Where local runs and the local MLflow store live."""
+        return self.workspace / ".mlops"
+
+
+def resolve(
+    config: MLOpsConfig | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    root: str | os.PathLike[str] = "/",
+) -> Settings:
+    """Resolve settings from explicit config, then `env`, then the filesystem under `root`.
+
+    `env` and `root` default to the real process environment and filesystem; tests pass a fake
+    pod filesystem and environment.
+    """
+    config = config if config is not None else MLOpsConfig()
+    env = dict(os.environ) if env is None else dict(env)
+    root_path = Path(root)
+    sa_dir = root_path / SERVICEACCOUNT_DIR
+    workspace = Path(config.workspace or os.getcwd()).resolve()
+
+    in_pod = bool(env.get("KUBERNETES_SERVICE_HOST")) and (sa_dir / "token").is_file()
+    kubeconfig = _kubeconfig_path(config, env)
+
+    cluster: ClusterMode
+    if config.cluster == "auto":
+        if in_pod:
+            cluster = "in-cluster"
+        elif kubeconfig is not None and Path(kubeconfig).is_file():
+            cluster = "kubeconfig"
+        else:
+            cluster = "none"
+    else:
+        cluster = config.cluster  # type: ignore[assignment]  # the Enum trait allows only these
+    if cluster == "kubeconfig" and (kubeconfig is None or not Path(kubeconfig).is_file()):
+        raise BadConfig(
+            f"c.MLOpsConfig.cluster = 'kubeconfig' but no kubeconfig file at {kubeconfig!r}: "
+            "set c.MLOpsConfig.kubeconfig or $KUBECONFIG to an existing file"
+        )
+
+    cluster_endpoint: str | None = None
+    if cluster == "in-cluster":
+        host = env.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
+        port = env.get("KUBERNETES_SERVICE_PORT", "443")
+        cluster_endpoint = f"https://{_bracket_ipv6(host)}:{port}"
+    elif cluster == "kubeconfig" and kubeconfig is not None:
+        cluster_endpoint = _kubeconfig_server(Path(kubeconfig))
+
+    namespace, namespace_source = _namespace(config, env, sa_dir, cluster, kubeconfig)
+
+    kfp_endpoint = config.kfp_endpoint or env.get("KF_PIPELINES_ENDPOINT") or None
+    if kfp_endpoint is None and cluster == "in-cluster":
+        kfp_endpoint = KFP_IN_CLUSTER_ENDPOINT
+    if kfp_endpoint is not None and urlparse(kfp_endpoint).scheme not in ("http", "https"):
+        raise BadConfig(
+            f"$KF_PIPELINES_ENDPOINT must be an http:// or https:// URL, not {kfp_endpoint!r}"
+        )
+    token_path = config.kfp_token_path or env.get("KF_PIPELINES_SA_TOKEN_PATH") or KFP_TOKEN_PATH
+    if config.kfp_token_path is None and "KF_PIPELINES_SA_TOKEN_PATH" not in env:
+        # The default path is a pod path: look for it under the (possibly fake) root.
+        token_path = str(root_path / KFP_TOKEN_PATH.lstrip("/"))
+
+    tracking_uri = (
+        config.mlflow_tracking_uri
+        or env.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{workspace / '.mlops' / 'mlflow.db'}"
+    )
+    tracking: RemoteMode = (
+        "remote" if urlparse(tracking_uri).scheme in ("http", "https", "databricks") else "local"
+    )
+
+    return Settings(
+        namespace=namespace,
+        namespace_source=namespace_source,
+        in_pod=in_pod,
+        cluster=cluster,
+        cluster_endpoint=cluster_endpoint,
+        kubeconfig=kubeconfig if cluster == "kubeconfig" else None,
+        serviceaccount_dir=sa_dir,
+        pipelines="remote" if kfp_endpoint else "local",
+        kfp_endpoint=kfp_endpoint,
+        kfp_token=config.kfp_token,
+        kfp_token_path=token_path,
+        kfp_cookie=config.kfp_cookie,
+        tracking=tracking,
+        tracking_uri=tracking_uri,
+        read_only=bool(config.read_only),
+        workspace=workspace,
+        env=env,
+    )
+
+
+def _kubeconfig_path(config: MLOpsConfig, env: Mapping[str, str]) -> str | None:
+    if config.kubeconfig:
+        return str(Path(config.kubeconfig).expanduser())
+    if env.get("KUBECONFIG"):
+        # Like kubectl, the first file of a path list is the one that names the context.
+        return str(Path(env["KUBECONFIG"].split(os.pathsep)[0]).expanduser())
+    home = env.get("HOME")
+    return str(Path(home) / ".kube" / "config") if home else None
+
+
+def _namespace(
+    config: MLOpsConfig,
+    env: Mapping[str, str],
+    sa_dir: Path,
+    cluster: ClusterMode,
+    kubeconfig: str | None,
+) -> tuple[str | None, NamespaceSource]:
+    if config.namespace:
+        return config.namespace, "config"
+    ns_file = sa_dir / "namespace"
+    if cluster == "in-cluster" and ns_file.is_file():
+        value = ns_file.read_text().strip()
+        if value:
+            return value, "serviceaccount"
+    # Kubeflow's notebook controller sets NB_PREFIX=/notebook/<namespace>/<name>.
+    parts = env.get("NB_PREFIX", "").strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "notebook" and _is_dns_label(parts[1]):
+        return parts[1], "env"
+    if cluster == "kubeconfig" and kubeconfig is not None:
+        context_ns = _kubeconfig_context(Path(kubeconfig)).get("namespace")
+        return (str(context_ns) if context_ns else "default"), "kubeconfig"
+    return None, "none"
+
+
+def _kubeconfig_doc(path: Path) -> dict[str, Any]:
+    import yaml  # small, and only needed when a kubeconfig is used
+
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise BadConfig(f"cannot read kubeconfig {str(path)!r}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise BadConfig(f"kubeconfig {str(path)!r} is not a kubeconfig (no mapping at top level)")
+    return doc
+
+
+def _named(doc: dict[str, Any], key: str, name: str | None) -> dict[str, Any]:
+    for item in doc.get(key) or []:
+        if isinstance(item, dict) and item.get("name") == name:
+            value = item.get(key[:-1]) or {}
+            return value if isinstance(value, dict) else {}
+    return {}
+
+
+def _kubeconfig_context(path: Path) -> dict[str, Any]:
+    doc = _kubeconfig_doc(path)
+    return _named(doc, "contexts", doc.get("current-context"))
+
+
+def _kubeconfig_server(path: Path) -> str | None:
+    doc = _kubeconfig_doc(path)
+    context = _named(doc, "contexts", doc.get("current-context"))
+    server = _named(doc, "clusters", context.get("cluster")).get("server")
+    return str(server) if server else None
+
+
+def _is_dns_label(value: str) -> bool:
+    return _DNS_LABEL.fullmatch(value) is not None
+
+
+def _bracket_ipv6(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host

@@ -1,0 +1,1 @@
+"""The Kubernetes API as a data scientist uses it: namespaced objects, logs, events, doctor."""

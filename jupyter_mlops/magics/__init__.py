@@ -1,0 +1,12 @@
+"""IPython magics: thin adapters over the Python API, registered by `%load_ext jupyter_mlops`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def register(ipython: Any) -> None:
+    """Register every magics class on the shell; no backend library is imported here."""
+    from .mlops import MLOpsMagics
+
+    ipython.register_magics(MLOpsMagics)

@@ -1,0 +1,49 @@
+"""The base handler: Jupyter auth, JSON answers, and the one place errors become statuses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..errors import MLOpsError
+from .state import ServerState
+
+
+class MLOpsHandler(APIHandler):
+    """Every route derives from this; a route raises typed errors and never formats them."""
+
+    auth_resource = "mlops"
+
+    @property
+    def state(self) -> ServerState:
+        state: ServerState = self.settings["mlops"]
+        return state
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Answer `{"reason", "message"}`; tracebacks stay in the server log."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, MLOpsError):
+            self.set_status(exc.status)
+            body = exc.to_json()
+        elif isinstance(exc, web.HTTPError):
+            body = {
+                "reason": exc.reason or self._reason,
+                "message": exc.log_message % exc.args if exc.log_message else self._reason,
+            }
+        else:
+            body = {
+                "reason": "Internal error",
+                "message": "The server failed to answer; the details are in its log.",
+            }
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        # Expected errors are answers, not server faults: log them in one line.
+        if isinstance(value, MLOpsError):
+            self.log.info("%s %s: %s", self.request.method, self.request.path, value.message)
+        else:
+            super().log_exception(typ, value, tb)

@@ -1,0 +1,26 @@
+"""Routes under `<base_url>/mlops/api/`: parse, call the API, answer JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .base import MLOpsHandler
+
+
+class StatusHandler(MLOpsHandler):
+    """`GET status[?fresh=1]`: what is configured and what answers."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        fresh = self.get_query_argument("fresh", "0") in ("1", "true")
+        report = await self.state.status.get(fresh=fresh)
+        self.finish(report.model_dump_json())
+
+
+ROUTES: list[tuple[str, Any]] = [
+    ("status", StatusHandler),
+]
