@@ -1,0 +1,53 @@
+"""Loading the server extension and `%load_ext` must not import kfp, kubernetes or mlflow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+HEAVY = ("kfp", "kubernetes", "mlflow")
+
+
+def imported_after(code: str) -> set[str]:
+    """Run `code` in a fresh interpreter and return which heavy packages it imported."""
+    probe = textwrap.dedent(code) + textwrap.dedent(
+        f"""
+        import sys
+        print(",".join(m for m in {HEAVY!r} if m in sys.modules))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    return set(filter(None, last.split(",")))
+
+
+def test_the_server_extension_loads_without_backend_libraries(tmp_path: object) -> None:
+    loaded = imported_after(
+        f"""
+        from jupyter_server.serverapp import ServerApp
+        app = ServerApp(jpserver_extensions={{"jupyter_mlops": True}}, root_dir={str(tmp_path)!r})
+        app.initialize(argv=["--port=0", "--ServerApp.open_browser=False"])
+        assert "mlops" in app.web_app.settings, "the extension did not load"
+        """
+    )
+    assert loaded == set()
+
+
+def test_load_ext_registers_magics_without_backend_libraries() -> None:
+    loaded = imported_after(
+        """
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance()
+        shell.run_line_magic("load_ext", "jupyter_mlops")
+        assert "mlops" in shell.magics_manager.magics["line"]
+        """
+    )
+    assert loaded == set()
+
+
+def test_the_probe_does_see_a_heavy_import() -> None:
+    """The check itself can fail: importing kfp is noticed."""
+    assert imported_after("import kfp") >= {"kfp"}
