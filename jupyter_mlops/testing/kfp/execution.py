@@ -1,0 +1,442 @@
+"""Runs advancing through their states, each task backed by a pod in a Kubernetes API."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+from .resources import FINAL_STATES, Run, Task, now
+
+__all__ = ["ARGO_EXEC_IMAGE", "LAUNCHER_IMAGE", "KubePods", "Schedule", "TaskRunner"]
+
+log = logging.getLogger(__name__)
+
+ARGO_EXEC_IMAGE = "quay.io/argoproj/argoexec:v3.5.14"
+LAUNCHER_IMAGE = "ghcr.io/kubeflow/kfp-launcher:2.5.0"
+SERVICE_ACCOUNT = "default-editor"
+
+
+def _iso(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class KubePods:
+    """The pods of a run's tasks in a Kubernetes API, over its plain REST interface.
+
+    Failures never stop a run: they are logged and kept in ``errors`` for tests to read.
+    """
+
+    def __init__(self, url: str, token: str | None) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.errors: list[str] = []
+        self._client: AsyncHTTPClient | None = None
+
+    def close(self) -> None:
+        """Close the HTTP client (it belongs to the loop that made it)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def _send(self, method: str, path: str, body: str, content_type: str) -> bool:
+        if self._client is None:
+            self._client = AsyncHTTPClient(force_instance=True)
+        headers = {"Content-Type": content_type, "Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = HTTPRequest(
+            self.url + path,
+            method=method,
+            headers=headers,
+            body=body if method != "DELETE" else None,
+            request_timeout=10,
+            allow_nonstandard_methods=True,
+        )
+        try:
+            await self._client.fetch(request)
+        except HTTPClientError as error:
+            detail = error.response.body.decode(errors="replace") if error.response else ""
+            self._record(f"{method} {path}: HTTP {error.code} {detail[:300]}")
+            return False
+        except OSError as error:
+            self._record(f"{method} {path}: {error}")
+            return False
+        return True
+
+    def _record(self, text: str) -> None:
+        log.warning("Kubernetes API call failed: %s", text)
+        self.errors.append(text)
+
+    @staticmethod
+    def _pod_path(namespace: str, name: str) -> str:
+        return f"/api/v1/namespaces/{quote(namespace)}/pods/{quote(name)}"
+
+    async def create(self, run: Run, task: Task) -> bool:
+        """Create the task's pod, labelled and annotated as KFP v2 on Argo does."""
+        manifest = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": task.pod_name,
+                "namespace": run.namespace,
+                "labels": {
+                    "workflows.argoproj.io/workflow": run.workflow,
+                    "workflows.argoproj.io/completed": "false",
+                    "pipeline/runid": run.run_id,
+                    "pipelines.kubeflow.org/v2_component": "true",
+                },
+                "annotations": {
+                    "workflows.argoproj.io/node-name": task.node_name,
+                    "workflows.argoproj.io/node-id": task.node_id,
+                    "pipelines.kubeflow.org/v2_component": "true",
+                },
+                "ownerReferences": [
+                    {
+                        "apiVersion": "argoproj.io/v1alpha1",
+                        "kind": "Workflow",
+                        "name": run.workflow,
+                        "uid": run.run_id,
+                        "controller": True,
+                        "blockOwnerDeletion": True,
+                    }
+                ],
+            },
+            "spec": {
+                "serviceAccountName": run.service_account or SERVICE_ACCOUNT,
+                "restartPolicy": "Never",
+                "initContainers": [
+                    {"name": "init", "image": ARGO_EXEC_IMAGE, "command": ["argoexec", "init"]},
+                    {
+                        "name": "kfp-launcher",
+                        "image": LAUNCHER_IMAGE,
+                        "command": ["launcher-v2"],
+                        "args": ["--copy", "/kfp-launcher/launch"],
+                    },
+                ],
+                "containers": [
+                    {"name": "wait", "image": ARGO_EXEC_IMAGE, "command": ["argoexec", "wait"]},
+                    {
+                        "name": "main",
+                        "image": task.spec.image or "python:3.11",
+                        "command": ["/kfp-launcher/launch"],
+                        "args": ["--pipeline_name", run.display_name, "--run_id", run.run_id],
+                    },
+                ],
+            },
+        }
+        created = await self._send(
+            "POST",
+            f"/api/v1/namespaces/{quote(run.namespace)}/pods",
+            json.dumps(manifest),
+            "application/json",
+        )
+        if created:
+            task.pod_created = True
+            await self.set_phase(run, task, "Pending")
+        return created
+
+    async def set_phase(self, run: Run, task: Task, phase: str) -> None:
+        """Patch the pod's status to ``phase`` with container statuses that fit it."""
+        if not task.pod_created:
+            return
+        status: dict[str, Any] = {"phase": phase}
+        image = task.spec.image or "python:3.11"
+        if phase == "Pending":
+            status["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+            status["containerStatuses"] = [
+                _waiting("main", image),
+                _waiting("wait", ARGO_EXEC_IMAGE),
+            ]
+        elif phase == "Running":
+            started = _iso(task.start_time or now())
+            status["startTime"] = started
+            status["conditions"] = [
+                {"type": "PodScheduled", "status": "True"},
+                {"type": "Ready", "status": "True"},
+            ]
+            status["containerStatuses"] = [
+                _running("main", image, started),
+                _running("wait", ARGO_EXEC_IMAGE, started),
+            ]
+        else:
+            started = _iso(task.start_time or now())
+            finished = _iso(task.end_time or now())
+            code = 0 if phase == "Succeeded" else 1
+            status["conditions"] = [
+                {"type": "PodScheduled", "status": "True"},
+                {"type": "Ready", "status": "False", "reason": "PodCompleted"},
+            ]
+            status["containerStatuses"] = [
+                _terminated("main", image, code, started, finished),
+                _terminated("wait", ARGO_EXEC_IMAGE, 0, started, finished),
+            ]
+        await self._send(
+            "PATCH",
+            self._pod_path(run.namespace, task.pod_name) + "/status",
+            json.dumps({"status": status}),
+            "application/merge-patch+json",
+        )
+        if phase in ("Succeeded", "Failed"):
+            await self._send(
+                "PATCH",
+                self._pod_path(run.namespace, task.pod_name),
+                json.dumps({"metadata": {"labels": {"workflows.argoproj.io/completed": "true"}}}),
+                "application/merge-patch+json",
+            )
+
+    async def append_log(self, run: Run, task: Task, lines: list[str]) -> None:
+        """Add lines to the log of the pod's ``main`` container."""
+        if not task.pod_created:
+            return
+        path = f"/_emulator/logs/{quote(run.namespace)}/{quote(task.pod_name)}/main"
+        await self._send("POST", path, "".join(f"{line}\n" for line in lines), "text/plain")
+
+    async def delete(self, run: Run, task: Task) -> None:
+        """Delete the task's pod (a retried task gets a new one)."""
+        if task.pod_created:
+            await self._send("DELETE", self._pod_path(run.namespace, task.pod_name), "", "")
+            task.pod_created = False
+
+
+def _waiting(name: str, image: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": image,
+        "ready": False,
+        "restartCount": 0,
+        "started": False,
+        "state": {"waiting": {"reason": "PodInitializing"}},
+    }
+
+
+def _running(name: str, image: str, started: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": image,
+        "ready": True,
+        "restartCount": 0,
+        "started": True,
+        "state": {"running": {"startedAt": started}},
+    }
+
+
+def _terminated(name: str, image: str, code: int, started: str, finished: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": image,
+        "ready": False,
+        "restartCount": 0,
+        "started": False,
+        "state": {
+            "terminated": {
+                "exitCode": code,
+                "reason": "Completed" if code == 0 else "Error",
+                "startedAt": started,
+                "finishedAt": finished,
+            }
+        },
+    }
+
+
+@dataclass
+class Schedule:
+    """How long things take and which tasks fail; read at each step, so tests may change it."""
+
+    step_seconds: float = 1.0
+    task_seconds: float | None = None
+    task_durations: dict[str, float] = field(default_factory=dict)
+    failing_task_names: set[str] = field(default_factory=set)
+    failing_tasks: set[tuple[str, str]] = field(default_factory=set)
+
+    def duration(self, task: Task) -> float:
+        """How long ``task`` stays RUNNING."""
+        if task.name in self.task_durations:
+            return self.task_durations[task.name]
+        return self.step_seconds if self.task_seconds is None else self.task_seconds
+
+    def fails(self, run: Run, task: Task) -> bool:
+        """Whether ``task`` ends FAILED; a failure asked for one run is used up by it."""
+        key = (run.run_id, task.name)
+        if key in self.failing_tasks:
+            self.failing_tasks.discard(key)
+            return True
+        return task.name in self.failing_task_names
+
+
+class TaskRunner:
+    """Drives runs on the emulator's event loop: PENDING, RUNNING, then a final state.
+
+    Tasks start in dependency order once their upstream tasks succeeded; independent tasks
+    run side by side. After a failure no new task starts (Argo's fail-fast DAG); tasks that
+    never started end SKIPPED. ``changed`` is called after every state change.
+    """
+
+    def __init__(
+        self, schedule: Schedule, pods: KubePods | None, changed: Callable[[], None]
+    ) -> None:
+        self.schedule = schedule
+        self.pods = pods
+        self.changed = changed
+        self._drivers: dict[str, asyncio.Task[None]] = {}
+
+    def start(self, run: Run) -> None:
+        """Start (or resume, after a restart) driving ``run``."""
+        if run.run_id in self._drivers and not self._drivers[run.run_id].done():
+            return
+        coroutine = self._cancel(run) if run.terminating else self._drive(run)
+        driver = asyncio.get_running_loop().create_task(coroutine)
+        self._drivers[run.run_id] = driver
+        driver.add_done_callback(lambda _: self._finished(run.run_id, driver))
+
+    def _finished(self, run_id: str, driver: asyncio.Task[None]) -> None:
+        if self._drivers.get(run_id) is driver:
+            del self._drivers[run_id]
+        if not driver.cancelled() and driver.exception() is not None:
+            log.error("A run's driver failed", exc_info=driver.exception())
+
+    def terminate(self, run: Run) -> None:
+        """Stop ``run``: CANCELING now, CANCELED (with its running tasks) one step later."""
+        driver = self._drivers.pop(run.run_id, None)
+        if driver is not None:
+            driver.cancel()
+        run.terminating = True
+        run.move_to("CANCELING", now())
+        self.changed()
+        self.start(run)
+
+    def forget(self, run_id: str) -> None:
+        """Stop driving a deleted run."""
+        driver = self._drivers.pop(run_id, None)
+        if driver is not None:
+            driver.cancel()
+
+    async def shutdown(self) -> None:
+        """Cancel every driver (the server is stopping; runs resume on restart)."""
+        drivers = list(self._drivers.values())
+        self._drivers.clear()
+        for driver in drivers:
+            driver.cancel()
+        await asyncio.gather(*drivers, return_exceptions=True)
+
+    async def _drive(self, run: Run) -> None:
+        step = self.schedule.step_seconds
+        if run.state == "PENDING":
+            await asyncio.sleep(step)
+            run.move_to("RUNNING", now())
+            self.changed()
+        done = {task.name: asyncio.Event() for task in run.tasks}
+        await asyncio.gather(*(self._task(run, task, done) for task in run.tasks))
+        at = now()
+        for task in run.tasks:
+            if not task.state:
+                task.move_to("SKIPPED", at)
+        failed = [t for t in run.tasks if t.state == "FAILED"]
+        run.finished_at = at
+        if failed:
+            run.error = f"task {failed[0].name} failed"
+            run.move_to("FAILED", at)
+        else:
+            run.move_to("SUCCEEDED", at)
+        self.changed()
+
+    def _blocked(self, run: Run, task: Task) -> bool:
+        upstream = [run.task(name) for name in task.spec.depends_on]
+        if any(t is None or t.state != "SUCCEEDED" for t in upstream):
+            return True
+        return any(t.state == "FAILED" for t in run.tasks)
+
+    async def _task(self, run: Run, task: Task, done: dict[str, asyncio.Event]) -> None:
+        try:
+            for name in task.spec.depends_on:
+                await done[name].wait()
+            if task.state in FINAL_STATES or (not task.state and self._blocked(run, task)):
+                return
+            await self._advance(run, task)
+        finally:
+            done[task.name].set()
+
+    async def _advance(self, run: Run, task: Task) -> None:
+        if not task.state:
+            task.create_time = now()
+            task.move_to("PENDING", task.create_time)
+            self.changed()
+            if self.pods is not None:
+                await self.pods.create(run, task)
+        if task.state == "PENDING":
+            await asyncio.sleep(self.schedule.step_seconds)
+            task.start_time = now()
+            task.move_to("RUNNING", task.start_time)
+            self.changed()
+            if self.pods is not None:
+                await self.pods.set_phase(run, task, "Running")
+                await self.pods.append_log(run, task, _start_lines(run, task))
+        await asyncio.sleep(self.schedule.duration(task))
+        failed = self.schedule.fails(run, task)
+        task.end_time = now()
+        if failed:
+            task.error = f"task {task.name} failed: the main container exited with code 1"
+        if self.pods is not None:
+            await self.pods.append_log(run, task, _end_lines(task, failed))
+        task.move_to("FAILED" if failed else "SUCCEEDED", task.end_time)
+        self.changed()
+        if self.pods is not None:
+            await self.pods.set_phase(run, task, "Failed" if failed else "Succeeded")
+
+    async def _cancel(self, run: Run) -> None:
+        await asyncio.sleep(self.schedule.step_seconds)
+        at = now()
+        for task in run.tasks:
+            if task.state in ("PENDING", "RUNNING"):
+                task.end_time = at
+                task.move_to("CANCELED", at)
+                if self.pods is not None:
+                    await self.pods.set_phase(run, task, "Failed")
+        run.terminating = False
+        run.finished_at = at
+        run.move_to("CANCELED", at)
+        self.changed()
+
+    async def retry(self, run: Run) -> None:
+        """Reset the failed, canceled and skipped tasks of ``run`` and drive it again."""
+        for task in run.tasks:
+            if task.state in ("FAILED", "CANCELED", "SKIPPED"):
+                if self.pods is not None:
+                    await self.pods.delete(run, task)
+                task.state = ""
+                task.error = ""
+                task.create_time = task.start_time = task.end_time = 0
+        run.error = ""
+        run.finished_at = 0
+        run.move_to("PENDING", now())
+        self.changed()
+        self.start(run)
+
+
+def _stamp() -> str:
+    return dt.datetime.now(tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _start_lines(run: Run, task: Task) -> list[str]:
+    return [
+        f"{_stamp()} launcher: run {run.run_id} task {task.name} component {task.spec.component}",
+        f"{_stamp()} launcher: executing the component in image {task.spec.image or 'unknown'}",
+    ]
+
+
+def _end_lines(task: Task, failed: bool) -> list[str]:
+    if failed:
+        return [
+            "Traceback (most recent call last):",
+            f'  File "/tmp/ephemeral_component.py", line 1, in {task.spec.component}',
+            f"RuntimeError: task {task.name} failed",
+            f"{_stamp()} launcher: the main container exited with code 1",
+        ]
+    return [f"{_stamp()} launcher: task {task.name} succeeded"]
