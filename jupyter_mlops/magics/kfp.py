@@ -1,0 +1,427 @@
+"""`%%kfp_component`, `%%kfp_pipeline` and `%kfp`: Kubeflow Pipelines from notebook cells."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import html
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import (
+    MagicArgumentParser,
+    argument,
+    magic_arguments,
+    parse_argstring,
+)
+from traitlets import Float, Instance, Unicode
+
+from ..errors import MLOpsError
+from ..pipelines.backend import DEFAULT_EXPERIMENT, PipelineBackend, compile_pipeline
+from ..pipelines.local import LocalPipelines
+from ..pipelines.models import ListRunsQuery, Run, RunPage, RunStatus
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CLUSTER_HOWTO = (
+    "No Kubeflow Pipelines cluster is configured for this notebook. In a Kubeflow notebook "
+    "server, tick 'Allow access to Kubeflow Pipelines' (the PodDefault access-ml-pipeline) "
+    "when creating it; elsewhere set KF_PIPELINES_ENDPOINT to the KFP API URL (or "
+    "%config MLOpsConfig.kfp_endpoint = 'https://...') with a token "
+    "(MLOpsConfig.kfp_token or KF_PIPELINES_SA_TOKEN_PATH), then restart the kernel. "
+    "Meanwhile `%kfp run NAME --local` runs it here."
+)
+
+
+def _user_errors(method: F) -> F:
+    """API errors are the user's to fix: show their message, not a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except MLOpsError as error:
+            raise UsageError(error.message) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class RunTable:
+    """A page of runs: an HTML table in notebooks, aligned text elsewhere."""
+
+    columns = ("id", "name", "experiment", "status", "tasks", "created", "duration")
+
+    def __init__(self, page: RunPage) -> None:
+        self.page = page
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """Each run as the cells of one row."""
+        result: list[tuple[str, ...]] = []
+        for run in self.page.runs:
+            duration = run.duration
+            result.append(
+                (
+                    run.id,
+                    run.name,
+                    run.experiment,
+                    run.status.value,
+                    f"{run.tasks_done}/{run.tasks_total}",
+                    run.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                    "" if duration is None else f"{duration.total_seconds():.1f} s",
+                )
+            )
+        return result
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{c}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            for row in self.rows()
+        )
+        more = (
+            f"<p>{len(self.page.runs)} of {self.page.total_size} runs.</p>"
+            if self.page.next_page_token
+            else ""
+        )
+        return f"<table><tr>{head}</tr>{body}</table>{more}"
+
+    def __repr__(self) -> str:
+        rows = [self.columns, *self.rows()]
+        if len(rows) == 1:
+            return "No runs."
+        widths = [max(len(row[i]) for row in rows) for i in range(len(self.columns))]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows
+        ]
+        if self.page.next_page_token:
+            lines.append(f"{len(self.page.runs)} of {self.page.total_size} runs.")
+        return "\n".join(lines)
+
+
+def _kfp_parser() -> MagicArgumentParser:
+    parser = MagicArgumentParser(
+        prog="%kfp",
+        description="Compile, run and inspect Kubeflow Pipelines (local runs or the cluster).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    compile_ = commands.add_parser("compile", help="Compile a pipeline to KFP v2 YAML.")
+    compile_.add_argument("name", help="A pipeline defined with %%kfp_pipeline or @dsl.pipeline.")
+    compile_.add_argument("-o", "--output", required=True, help="Path of the YAML file.")
+
+    run = commands.add_parser("run", help="Run a pipeline and show a live monitor.")
+    run.add_argument("name", help="A pipeline in the notebook, or a compiled YAML file.")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--local", action="store_true", help="Run here through kfp.local (default).")
+    where.add_argument("--cluster", action="store_true", help="Run on the configured KFP cluster.")
+    run.add_argument("--experiment", default=None, help="Experiment to run in (default: Default).")
+    run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="A pipeline argument; repeat for more.",
+    )
+    run.add_argument("--run-name", default=None, help="Display name of the run.")
+    run.add_argument("--wait", action="store_true", help="Block until the run ends; return it.")
+
+    runs = commands.add_parser("runs", help="List runs, newest first.")
+    runs.add_argument("--experiment", default=None, help="Only runs of this experiment.")
+    runs.add_argument(
+        "--status", default=None, type=str.upper, help="Only runs in this state, e.g. FAILED."
+    )
+    runs.add_argument("--limit", type=int, default=20, help="How many runs to show (at most 200).")
+    runs.add_argument("--cluster", action="store_true", help="List the cluster's runs.")
+
+    logs = commands.add_parser("logs", help="Print a run's log, or one task's.")
+    logs.add_argument("run", help="Run id (or its first characters).")
+    logs.add_argument("task", nargs="?", default=None, help="Task name or id.")
+    logs.add_argument("--tail", type=int, default=None, help="Only the last N lines.")
+
+    terminate = commands.add_parser("terminate", help="Stop a run that goes on.")
+    terminate.add_argument("run", help="Run id (or its first characters).")
+
+    retry = commands.add_parser("retry", help="Run an ended run again with the same arguments.")
+    retry.add_argument("run", help="Run id (or its first characters).")
+    retry.add_argument("--wait", action="store_true", help="Block until the run ends; return it.")
+
+    commands.add_parser("experiments", help="List experiments.")
+    return parser
+
+
+_KFP_PARSER = _kfp_parser()
+
+
+def _kfp_help() -> str:
+    parts = [_KFP_PARSER.format_help()]
+    for action in _KFP_PARSER._subparsers._group_actions if _KFP_PARSER._subparsers else []:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                parts.append(sub.format_help())
+    return "\n".join(parts)
+
+
+def _split_params(items: list[str]) -> dict[str, str]:
+    arguments: dict[str, str] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"--param {item!r}: write it as name=value.")
+        arguments[key.strip()] = value
+    return arguments
+
+
+@magics_class
+class KfpMagics(Magics):
+    """Kubeflow Pipelines v2 from notebook cells: components, pipelines, runs."""
+
+    pipelines_dir = Unicode(
+        "",
+        help="Folder of the local run history. Default: .mlops/pipelines in the workspace.",
+    ).tag(config=True)
+    default_experiment = Unicode(
+        DEFAULT_EXPERIMENT, help="Experiment of runs started without --experiment."
+    ).tag(config=True)
+    monitor_interval = Float(
+        0.5, help="Seconds between two looks at a running run by the run monitor."
+    ).tag(config=True)
+    cluster = Instance(
+        "jupyter_mlops.pipelines.backend.PipelineBackend",
+        allow_none=True,
+        help="The cluster pipelines backend, once one is configured; None runs locally only.",
+    )
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._local: LocalPipelines | None = None
+
+    # -- backends --------------------------------------------------------------------------
+
+    @property
+    def local(self) -> LocalPipelines:
+        """The local backend, rooted in the workspace's .mlops/pipelines unless configured."""
+        if self._local is None:
+            self._local = LocalPipelines(self._root())
+        return self._local
+
+    def _root(self) -> Path:
+        if self.pipelines_dir:
+            return Path(self.pipelines_dir)
+        from ..config import configure, resolve
+
+        try:
+            return resolve(configure(parent=self.shell)).state_dir / "pipelines"
+        except MLOpsError:
+            return Path.cwd() / ".mlops" / "pipelines"
+
+    def _cluster(self, pipeline: Any, name: str) -> PipelineBackend:
+        if self.cluster is not None:
+            backend: PipelineBackend = self.cluster
+            return backend
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        saved = self.local.root / "unsent" / f"{name}-{stamp}.yaml"
+        compile_pipeline(pipeline, saved)
+        raise UsageError(f"{CLUSTER_HOWTO}\nThe compiled pipeline is saved in {saved}.")
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The notebook's variables, where components and pipelines are bound."""
+        if self.shell is None:
+            raise UsageError("These magics need an IPython shell.")
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
+    def _find(self, name: str, what: str = "pipeline") -> Any:
+        namespace = self.user_ns
+        if name in namespace:
+            return namespace[name]
+        path = Path(name)
+        if what == "pipeline" and path.suffix in (".yaml", ".yml") and path.is_file():
+            return path
+        raise UsageError(
+            f"No {what} named {name!r} in the notebook: define it with %%kfp_{what} {name}."
+        )
+
+    def _has_frontend(self) -> bool:
+        """Widgets show only where a kernel talks to a notebook frontend."""
+        return getattr(self.shell, "kernel", None) is not None
+
+    def _show(self, backend: PipelineBackend, run: Run, wait: bool) -> Run | None:
+        from ..widgets.run_monitor import RunMonitor, summary_line, text_progress
+
+        if not self._has_frontend():
+            print(f"Run {run.id} ({run.name}) started on the {backend.kind} backend.")
+            if wait:
+                return text_progress(backend, run, print)
+            print(f"Follow it with %kfp runs, %kfp logs {run.id}.")
+            return None
+        from IPython.display import display
+
+        monitor = RunMonitor(backend, run)
+        display(monitor)
+        if not wait:
+            monitor.follow(self.monitor_interval)
+            return None
+        final = backend.wait(run.id)
+        monitor.refresh()
+        print(summary_line(final))
+        return final
+
+    # -- magics ----------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("name", nargs="?", default=None, help="Name to bind (default: the function's).")
+    @argument("--base-image", default=None, help="Container image (default python:3.11).")
+    @argument("--packages", default=None, help="Comma-separated pip packages to install.")
+    @argument("--cpu", default=None, help="CPU limit of its tasks, e.g. 2 or 500m.")
+    @argument("--memory", default=None, help="Memory limit of its tasks, e.g. 4G.")
+    @argument("--gpu", type=int, default=None, help="GPUs for its tasks.")
+    @argument("--output-yaml", default=None, help="Also write the component's YAML here.")
+    @argument(
+        "--inputs",
+        default=None,
+        help="For a cell of statements: its inputs, e.g. x:int,data:Dataset.",
+    )
+    @argument(
+        "--outputs",
+        default=None,
+        help="For a cell of statements: what it produces, e.g. score:float,model:Model.",
+    )
+    @cell_magic
+    @_user_errors
+    def kfp_component(self, line: str, cell: str) -> None:
+        """Make the cell a Kubeflow Pipelines v2 component and bind it in the notebook.
+
+        The cell is one function with typed parameters and return (KFP artifact types such
+        as Input[Dataset] or Output[Model] included), or plain statements with --inputs and
+        --outputs: then the statements are the body, inputs are variables, and outputs are
+        variables the cell assigns (artifact outputs such as model:Model are objects with a
+        .path). A component runs on its own, so it may use only what it imports: names taken
+        from the notebook are reported before anything runs. Calling the component in the
+        notebook runs it locally at once; in a pipeline, --cpu/--memory/--gpu apply to its task.
+        """
+        from ..pipelines.cells import check_resources, component_from_cell
+
+        args = parse_argstring(self.kfp_component, line)
+        packages = [p.strip() for p in (args.packages or "").split(",") if p.strip()]
+        component = component_from_cell(
+            cell,
+            namespace=self.user_ns,
+            name=args.name,
+            inputs=args.inputs,
+            outputs=args.outputs,
+            base_image=args.base_image,
+            packages=packages,
+            resources=check_resources(args.cpu, args.memory, args.gpu),
+            output_yaml=args.output_yaml,
+            local_root=str(self.local.root),
+        )
+        inputs = ", ".join(component.component_spec.inputs or {}) or "no inputs"
+        outputs = ", ".join(component.component_spec.outputs or {}) or "no outputs"
+        print(f"Component {args.name or component.python_func.__name__}({inputs}) -> {outputs}")
+
+    @magic_arguments()
+    @argument("name", help="Name of the pipeline, bound in the notebook.")
+    @argument(
+        "--params",
+        default=None,
+        help="Its parameters, usable as variables in the cell: a:int=1,b:str.",
+    )
+    @argument("--outputs", default=None, help="What the cell's `return` gives back: z:float.")
+    @argument("--description", default=None, help="A line saying what the pipeline does.")
+    @cell_magic
+    @_user_errors
+    def kfp_pipeline(self, line: str, cell: str) -> None:
+        """Make the cell the body of a pipeline: it calls components and wires their outputs.
+
+        Example:
+            %%kfp_pipeline train_and_score --params rows:int=100
+            data = make_data(rows=rows)
+            model = train(data=data.outputs["data"])
+            score(model=model.outputs["model"])
+
+        Then `%kfp run train_and_score --param rows=500`, or
+        `%kfp compile train_and_score -o pipeline.yaml`.
+        """
+        from ..pipelines.cells import pipeline_from_cell
+
+        args = parse_argstring(self.kfp_pipeline, line)
+        pipeline = pipeline_from_cell(
+            cell,
+            args.name,
+            namespace=self.user_ns,
+            params=args.params,
+            outputs=args.outputs,
+            description=args.description,
+        )
+        tasks = list(pipeline.pipeline_spec.root.dag.tasks)
+        print(f"Pipeline {args.name}: {len(tasks)} task(s): {', '.join(tasks)}")
+
+    @line_magic
+    @_user_errors
+    def kfp(self, line: str) -> Any:
+        """Compile, run and inspect pipelines: `%kfp COMMAND ...`; see the commands below."""
+        args = _KFP_PARSER.parse_argstring(line)
+        command: Callable[[argparse.Namespace], Any] = getattr(self, f"_kfp_{args.command}")
+        return command(args)
+
+    def _kfp_compile(self, args: argparse.Namespace) -> None:
+        pipeline = self._find(args.name)
+        self.local.compile(pipeline, args.output)
+        print(f"Compiled {args.name} to {args.output}")
+
+    def _kfp_run(self, args: argparse.Namespace) -> Run | None:
+        pipeline = self._find(args.name)
+        backend = self._cluster(pipeline, args.name) if args.cluster else self.local
+        run = backend.submit(
+            pipeline,
+            _split_params(args.param),
+            experiment=args.experiment or self.default_experiment,
+            run_name=args.run_name,
+        )
+        return self._show(backend, run, args.wait)
+
+    def _kfp_runs(self, args: argparse.Namespace) -> RunTable:
+        backend = self.cluster if args.cluster and self.cluster is not None else self.local
+        if args.cluster and self.cluster is None:
+            raise UsageError(CLUSTER_HOWTO)
+        if args.status is not None and args.status not in RunStatus.__members__:
+            states = ", ".join(RunStatus.__members__)
+            raise UsageError(f"--status {args.status}: use one of {states}.")
+        if not 1 <= args.limit <= 200:
+            raise UsageError("--limit must be between 1 and 200.")
+        query = ListRunsQuery(
+            page_size=args.limit,
+            experiment=args.experiment,
+            status=RunStatus(args.status) if args.status else None,
+        )
+        return RunTable(backend.list_runs(query))
+
+    def _kfp_logs(self, args: argparse.Namespace) -> None:
+        print(self.local.task_logs(args.run, args.task, args.tail), end="")
+
+    def _kfp_terminate(self, args: argparse.Namespace) -> None:
+        run = self.local.terminate(args.run)
+        print(f"Run {run.id} {run.status.value}.")
+
+    def _kfp_retry(self, args: argparse.Namespace) -> Run | None:
+        run = self.local.retry(args.run)
+        return self._show(self.local, run, args.wait)
+
+    def _kfp_experiments(self, args: argparse.Namespace) -> None:
+        for experiment in self.local.list_experiments():
+            print(
+                experiment.name + (f"  {experiment.description}" if experiment.description else "")
+            )
+
+
+KfpMagics.kfp.__doc__ = f"{KfpMagics.kfp.__doc__}\n\n{_kfp_help()}"
+
+__all__ = ["KfpMagics", "RunTable"]

@@ -1,0 +1,479 @@
+"""Turn the source of a notebook cell into a KFP v2 component or pipeline, checking it first."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import itertools
+import linecache
+import re
+import traceback
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops.errors import BadInput
+from jupyter_mlops.pipelines.models import Resources
+
+_counter = itertools.count(1)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CPU = re.compile(r"^([0-9]+(\.[0-9]+)?|[0-9]+m)$")
+_MEMORY = re.compile(r"^[0-9]+(\.[0-9]+)?(E|P|T|G|M|K|Ei|Pi|Ti|Gi|Mi|Ki)?$")
+_PARAMETER_TYPES = {"int", "float", "str", "bool", "list", "dict"}
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One declared input, output or pipeline parameter: `name:type[=default]`."""
+
+    name: str
+    type: str
+    default: str | None = None
+
+
+def register_source(source: str, label: str) -> str:
+    """Keep `source` in linecache under a unique name, so that inspect.getsource finds it."""
+    filename = f"<{label} #{next(_counter)}>"
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    return filename
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside brackets: `a:Dict[str, int],b:int`."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_fields(text: str | None, option: str, defaults: bool = False) -> list[Field]:
+    """Parse `a:int,b:str=x` as given to `option`; BadInput naming the piece that is wrong."""
+    fields: list[Field] = []
+    for part in _split_top_level(text or ""):
+        head, eq, default = part.partition("=")
+        name, colon, type_text = head.partition(":")
+        name, type_text = name.strip(), type_text.strip()
+        if not colon or not _IDENTIFIER.match(name) or not type_text:
+            raise BadInput(f"{option}: {part!r} should read name:type, e.g. x:int.")
+        if eq and not defaults:
+            raise BadInput(f"{option}: {part!r} cannot have a default value.")
+        if any(f.name == name for f in fields):
+            raise BadInput(f"{option}: {name} is declared twice.")
+        fields.append(Field(name, type_text, default.strip() if eq else None))
+    return fields
+
+
+@functools.cache
+def prelude_names() -> dict[str, Any]:
+    """What a lightweight component's source sees without importing: kfp, dsl and typing."""
+    import typing
+
+    import kfp
+    from kfp import dsl
+
+    names: dict[str, Any] = {name: getattr(typing, name) for name in typing.__all__}
+    names.update({name: getattr(dsl, name) for name in dsl.__all__})
+    names.update(kfp=kfp, dsl=dsl)
+    return names
+
+
+def _evaluate_type(type_text: str, option: str, namespace: dict[str, Any]) -> Any:
+    try:
+        expression = ast.parse(type_text, mode="eval")
+    except SyntaxError:
+        raise BadInput(f"{option}: {type_text!r} is not a type.") from None
+    for node in ast.walk(expression):
+        if not isinstance(
+            node, (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Tuple, ast.Load)
+        ):
+            raise BadInput(f"{option}: {type_text!r} is not a type.")
+    try:
+        return eval(compile(expression, "<type>", "eval", dont_inherit=True), namespace)
+    except Exception:
+        raise BadInput(
+            f"{option}: unknown type {type_text!r}; use int, float, str, bool, list, dict "
+            "or an artifact type such as Dataset or Model."
+        ) from None
+
+
+def _is_artifact(annotation: Any) -> bool:
+    from kfp import dsl
+
+    return isinstance(annotation, type) and issubclass(annotation, dsl.Artifact)
+
+
+def _bound_names(nodes: Iterable[ast.AST]) -> tuple[set[str], bool]:
+    """Every name the code binds anywhere, and whether it star-imports (then all bets are off)."""
+    bound: set[str] = set()
+    star = False
+    for root in nodes:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                bound.add(node.id)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    if alias.name == "*":
+                        star = True
+                    bound.add(alias.asname or alias.name.split(".")[0])
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+            elif isinstance(node, ast.arguments):
+                every = [*node.posonlyargs, *node.args, *node.kwonlyargs]
+                every += [a for a in (node.vararg, node.kwarg) if a is not None]
+                bound.update(a.arg for a in every)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                bound.add(node.name)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                bound.update(node.names)
+            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+                bound.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                bound.add(node.rest)
+    return bound, star
+
+
+def undefined_names(body: list[ast.stmt], known: Iterable[str]) -> list[tuple[str, int]]:
+    """Names the code reads but never binds, imports or declares: (name, line), first use."""
+    bound, star = _bound_names(body)
+    if star:
+        return []
+    bound.update(known)
+    bound.update(dir(builtins))
+    missing: dict[str, int] = {}
+    for root in body:
+        for node in ast.walk(root):
+            if (
+                isinstance(node, ast.Name)
+                and isinstance(node.ctx, ast.Load)
+                and node.id not in bound
+            ):
+                missing[node.id] = min(missing.get(node.id, node.lineno), node.lineno)
+    return sorted(missing.items(), key=lambda item: (item[1], item[0]))
+
+
+def _parse(source: str, what: str, line_offset: int = 0) -> ast.Module:
+    try:
+        return ast.parse(source)
+    except SyntaxError as error:
+        line = (error.lineno or 1) - line_offset
+        text = (error.text or "").rstrip()
+        if line_offset and text.startswith("    "):
+            text = text[4:]
+        shown = f"\n    {text}" if text else ""
+        raise BadInput(
+            f"Syntax error in the {what} cell, line {max(line, 1)}: {error.msg}{shown}"
+        ) from None
+
+
+def _report_undefined(missing: list[tuple[str, int]], name: str, line_offset: int) -> None:
+    if not missing:
+        return
+    listed = ", ".join(f"{n} (line {line - line_offset})" for n, line in missing)
+    raise BadInput(
+        f"Component {name} uses names it does not define or import: {listed}. A component "
+        "runs on its own, without the notebook's variables: import inside the cell, "
+        "or pass values in as inputs."
+    )
+
+
+def check_resources(cpu: str | None, memory: str | None, gpu: int | None) -> Resources:
+    """Resources from option text, with the message a user needs when one is malformed."""
+    if cpu is not None and not _CPU.match(cpu):
+        raise BadInput(f"--cpu {cpu!r}: use a number of cores like 2, 0.5 or 500m.")
+    if memory is not None and not _MEMORY.match(memory):
+        raise BadInput(f"--memory {memory!r}: use a size like 512M, 4G or 2Gi.")
+    if gpu is not None and gpu < 0:
+        raise BadInput(f"--gpu {gpu}: the number of GPUs cannot be negative.")
+    return Resources(cpu=cpu, memory=memory, gpu=gpu)
+
+
+def apply_resources(task: Any, resources: Resources) -> Any:
+    """Set a pipeline task's limits: KFP sets them per task, not per component."""
+    if resources.cpu is not None:
+        task.set_cpu_limit(resources.cpu)
+    if resources.memory is not None:
+        task.set_memory_limit(resources.memory)
+    if resources.gpu:
+        task.set_accelerator_type(GPU_RESOURCE)
+        task.set_accelerator_limit(resources.gpu)
+    return task
+
+
+def start_local_session(root: str | Path | None = None) -> None:
+    """Initialise kfp.local once, unless the user already has, so components run when called."""
+    from kfp import local
+    from kfp.local import config
+
+    if config.LocalExecutionConfig.instance is None:
+        base = Path(root) if root is not None else Path.cwd() / ".mlops" / "pipelines"
+        local.init(
+            runner=local.SubprocessRunner(use_venv=False),
+            pipeline_root=str(base / "component-outputs"),
+        )
+
+
+@functools.cache
+def _notebook_component_class() -> type:
+    from kfp.dsl import pipeline_context, python_component
+
+    class NotebookComponent(python_component.PythonComponent):  # type: ignore[misc]
+        """A component from a cell: runs at once when called, limits applied in pipelines."""
+
+        resources: Resources = Resources()
+        local_root: str | None = None
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            in_pipeline = pipeline_context.Pipeline.get_default_pipeline() is not None
+            if not in_pipeline:
+                start_local_session(self.local_root)
+            task = super().__call__(*args, **kwargs)
+            if in_pipeline:
+                apply_resources(task, self.resources)
+            return task
+
+    return NotebookComponent
+
+
+def _make_component(
+    func: Any,
+    base_image: str | None,
+    packages: list[str],
+    resources: Resources,
+    output_yaml: str | None,
+    local_root: str | None,
+) -> Any:
+    from kfp import dsl
+
+    try:
+        component = dsl.component(
+            func,
+            base_image=base_image or "python:3.11",
+            packages_to_install=packages or None,
+        )
+    except (TypeError, ValueError) as error:
+        raise BadInput(f"KFP cannot make a component of {func.__name__}: {error}") from None
+    component.__class__ = _notebook_component_class()
+    component.resources = resources
+    component.local_root = local_root
+    if output_yaml:
+        from jupyter_mlops.pipelines.backend import compile_pipeline
+
+        compile_pipeline(component, output_yaml)
+    return component
+
+
+def component_from_cell(
+    cell: str,
+    *,
+    namespace: MutableMapping[str, Any],
+    name: str | None = None,
+    inputs: str | None = None,
+    outputs: str | None = None,
+    base_image: str | None = None,
+    packages: list[str] | None = None,
+    resources: Resources | None = None,
+    output_yaml: str | None = None,
+    local_root: str | None = None,
+) -> Any:
+    """Make a component of a cell and bind it in `namespace` under its name.
+
+    The cell is either one function (imports beside it only feed its annotations) or, with
+    `inputs`/`outputs` (`x:int,y:str`), plain statements that become the function's body.
+    Names the code reads but neither binds nor imports are refused before anything runs.
+    """
+    if name is not None and not _IDENTIFIER.match(name):
+        raise BadInput(f"{name!r} cannot name a component: use a Python identifier.")
+    prelude = prelude_names()
+    tree = _parse(cell, "component") if inputs is None and outputs is None else None
+    functions = [] if tree is None else [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    rest = [] if tree is None else [n for n in tree.body if not isinstance(n, ast.FunctionDef)]
+    one_function = len(functions) == 1 and all(
+        isinstance(n, (ast.Import, ast.ImportFrom)) for n in rest
+    )
+    if one_function:
+        func_node = functions[0]
+        label = f"kfp_component {func_node.name}"
+        source, line_offset = cell, 0
+        parameters, _ = _bound_names([func_node.args])
+        known = {func_node.name, *prelude, *parameters}
+        # Only the body is checked: annotations and defaults are evaluated in the notebook.
+        _report_undefined(undefined_names(func_node.body, known), func_node.name, 0)
+    else:
+        if name is None:
+            raise BadInput(
+                "Name the component: %%kfp_component NAME --inputs x:int --outputs y:float "
+                "(or make the cell one function)."
+            )
+        source, line_offset = _function_source(cell, name, inputs, outputs, prelude)
+        label = f"kfp_component {name}"
+        tree = _parse(source, "component", line_offset)
+        func_node = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
+        in_fields = parse_fields(inputs, "--inputs")
+        out_fields = parse_fields(outputs, "--outputs")
+        known = {f.name for f in in_fields + out_fields} | set(prelude) | {name}
+        body = func_node.body[: len(func_node.body) - (1 if _returns(out_fields, prelude) else 0)]
+        _report_undefined(undefined_names(body, known - _returned(out_fields, prelude)), name, 1)
+        assigned, _ = _bound_names(body)
+        unassigned = [f.name for f in out_fields if f.name in _returned(out_fields, prelude)]
+        unassigned = [n for n in unassigned if n not in assigned]
+        if unassigned:
+            raise BadInput(
+                f"Component {name}: the cell never assigns output(s) {', '.join(unassigned)}."
+            )
+    filename = register_source(source, label)
+    scope: dict[str, Any] = dict(prelude)
+    scope.update(namespace)
+    defined: dict[str, Any] = {}
+    exec(compile(source, filename, "exec", dont_inherit=True), scope, defined)
+    func = defined[func_node.name]
+    component = _make_component(
+        func, base_image, list(packages or []), resources or Resources(), output_yaml, local_root
+    )
+    namespace[name or func_node.name] = component
+    return component
+
+
+def _returned(fields: list[Field], prelude: dict[str, Any]) -> set[str]:
+    return {
+        f.name for f in fields if not _is_artifact(_evaluate_type(f.type, "--outputs", prelude))
+    }
+
+
+def _returns(fields: list[Field], prelude: dict[str, Any]) -> bool:
+    return bool(_returned(fields, prelude))
+
+
+def _function_source(
+    cell: str, name: str, inputs: str | None, outputs: str | None, prelude: dict[str, Any]
+) -> tuple[str, int]:
+    """A function around the cell's statements: inputs are parameters, outputs returned."""
+    params: list[str] = []
+    for field in parse_fields(inputs, "--inputs"):
+        annotation = _evaluate_type(field.type, "--inputs", prelude)
+        type_text = f"Input[{field.type}]" if _is_artifact(annotation) else field.type
+        params.append(f"{field.name}: {type_text}")
+    returned: list[Field] = []
+    for field in parse_fields(outputs, "--outputs"):
+        annotation = _evaluate_type(field.type, "--outputs", prelude)
+        if _is_artifact(annotation):
+            params.append(f"{field.name}: Output[{field.type}]")
+        else:
+            returned.append(field)
+    if not returned:
+        result, final = "None", ""
+    elif len(returned) == 1:
+        result, final = returned[0].type, f"return {returned[0].name}"
+    else:
+        pairs = ", ".join(f"({f.name!r}, {f.type})" for f in returned)
+        result = f"NamedTuple('Outputs', [{pairs}])"
+        final = f"return {result}({', '.join(f.name for f in returned)})"
+    lines = [f"def {name}({', '.join(params)}) -> {result}:"]
+    body = [f"    {line}" if line.strip() else "" for line in cell.splitlines()]
+    if not any(line.strip() for line in body):
+        body = ["    pass"]
+    lines += body
+    if final:
+        lines.append(f"    {final}")
+    return "\n".join(lines) + "\n", 1
+
+
+def _default_literal(field: Field) -> str:
+    assert field.default is not None
+    try:
+        value = ast.literal_eval(field.default)
+    except (ValueError, SyntaxError):
+        if field.type != "str":
+            raise BadInput(
+                f"--params: default {field.default!r} of {field.name} is not a {field.type}."
+            ) from None
+        value = field.default
+    return repr(value)
+
+
+def pipeline_from_cell(
+    cell: str,
+    name: str,
+    *,
+    namespace: MutableMapping[str, Any],
+    params: str | None = None,
+    outputs: str | None = None,
+    description: str | None = None,
+) -> Any:
+    """Make a pipeline whose body is the cell and bind it in `namespace` under `name`.
+
+    The cell calls components as a `@dsl.pipeline` function body does; `params`
+    (`a:int=1,b:str`) are the pipeline's parameters, usable as variables in the cell, and
+    `outputs` (`z:float`) are what the cell's `return` gives back.
+    """
+    from kfp import dsl
+
+    if not _IDENTIFIER.match(name):
+        raise BadInput(f"{name!r} cannot name a pipeline: use a Python identifier.")
+    prelude = prelude_names()
+    declared = []
+    fields = parse_fields(params, "--params", defaults=True)
+    # Python wants parameters with defaults last; KFP passes them by name in any order.
+    fields.sort(key=lambda f: f.default is not None)
+    for field in fields:
+        _evaluate_type(field.type, "--params", prelude)
+        default = f" = {_default_literal(field)}" if field.default is not None else ""
+        declared.append(f"{field.name}: {field.type}{default}")
+    out_fields = parse_fields(outputs, "--outputs")
+    for field in out_fields:
+        _evaluate_type(field.type, "--outputs", prelude)
+    if not out_fields:
+        result = "None"
+    elif len(out_fields) == 1:
+        result = out_fields[0].type
+    else:
+        pairs = ", ".join(f"({f.name!r}, {f.type})" for f in out_fields)
+        result = f"NamedTuple('Outputs', [{pairs}])"
+    signature = ", ".join(declared)
+    body = [f"    {line}" if line.strip() else "" for line in cell.splitlines()]
+    if not any(line.strip() for line in body):
+        raise BadInput(f"Pipeline {name}: the cell is empty; call components in it.")
+    source = "\n".join([f"def {name}({signature}) -> {result}:", *body]) + "\n"
+    _parse(source, "pipeline", 1)
+    filename = register_source(source, f"kfp_pipeline {name}")
+    scope: dict[str, Any] = dict(prelude)
+    scope.update(namespace)
+    defined: dict[str, Any] = {}
+    exec(compile(source, filename, "exec", dont_inherit=True), scope, defined)
+    try:
+        pipeline = dsl.pipeline(defined[name], name=name.replace("_", "-"), description=description)
+    except Exception as error:
+        raise BadInput(_pipeline_error(name, error, filename)) from None
+    namespace[name] = pipeline
+    return pipeline
+
+
+def _pipeline_error(name: str, error: Exception, filename: str) -> str:
+    """The error raised while wiring the pipeline, pointing at the cell line that caused it."""
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+    where = f" (cell line {lines[-1] - 1})" if lines and lines[-1] else ""
+    return f"Pipeline {name}{where}: {type(error).__name__}: {error}"
+
+
+__all__ = [
+    "Field",
+    "apply_resources",
+    "check_resources",
+    "component_from_cell",
+    "parse_fields",
+    "pipeline_from_cell",
+    "prelude_names",
+    "register_source",
+    "start_local_session",
+    "undefined_names",
+]
