@@ -1,0 +1,52 @@
+# Two entry points (see README): `make demo` and `make test`. Everything else supports them.
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PY := $(BIN)/python
+export PATH := $(BIN):$(PATH)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup build lint typecheck pytest browser-deps benchmarks clean
+
+demo: setup
+	$(PY) -m jupyter_mlops.demo
+
+test: setup browser-deps lint typecheck pytest
+
+setup: $(STAMP)
+
+# One stamp for the whole environment: redone when a dependency list changes.
+$(STAMP): pyproject.toml package.json package-lock.json
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	HATCH_JUPYTER_BUILDER_SKIP_NPM=1 $(PY) -m pip install --quiet -e ".[test]"
+	npm ci --no-audit --no-fund
+	$(MAKE) build
+	$(BIN)/jupyter labextension develop --overwrite .
+	touch $@
+
+build:
+	npm run build:prod
+
+browser-deps:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	npm run lint
+
+typecheck:
+	$(BIN)/mypy
+	npm run typecheck
+
+pytest:
+	$(PY) -m pytest
+
+benchmarks: setup
+	$(PY) benchmarks/bench_p1_startup.py
+	$(PY) benchmarks/bench_p6_size.py
+
+clean:
+	rm -rf $(VENV) node_modules lib jupyter_mlops/labextension
