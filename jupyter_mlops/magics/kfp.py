@@ -26,6 +26,8 @@ from ..pipelines.local import LocalPipelines
 from ..pipelines.models import ListRunsQuery, Run, RunPage, RunStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The notebook numbers the %%magic line 1, so the cell's code starts on line 2.
+CELL_FIRST_LINE = 2
 
 CLUSTER_HOWTO = (
     "No Kubeflow Pipelines cluster is configured for this notebook. In a Kubeflow notebook "
@@ -322,6 +324,7 @@ class KfpMagics(Magics):
             resources=check_resources(args.cpu, args.memory, args.gpu),
             output_yaml=args.output_yaml,
             local_root=str(self.local.root),
+            first_line=CELL_FIRST_LINE,
         )
         inputs = ", ".join(component.component_spec.inputs or {}) or "no inputs"
         outputs = ", ".join(component.component_spec.outputs or {}) or "no outputs"
@@ -360,8 +363,9 @@ class KfpMagics(Magics):
             params=args.params,
             outputs=args.outputs,
             description=args.description,
+            first_line=CELL_FIRST_LINE,
         )
-        tasks = list(pipeline.pipeline_spec.root.dag.tasks)
+        tasks = sorted(pipeline.pipeline_spec.root.dag.tasks)
         print(f"Pipeline {args.name}: {len(tasks)} task(s): {', '.join(tasks)}")
 
     @line_magic

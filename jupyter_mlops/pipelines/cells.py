@@ -162,21 +162,22 @@ def undefined_names(body: list[ast.stmt], known: Iterable[str]) -> list[tuple[st
     return sorted(missing.items(), key=lambda item: (item[1], item[0]))
 
 
-def _parse(source: str, what: str, line_offset: int = 0) -> ast.Module:
+def _parse(source: str, what: str, line_offset: int = 0, shift: int = 0) -> ast.Module:
     try:
         return ast.parse(source)
     except SyntaxError as error:
-        line = (error.lineno or 1) - line_offset
+        line = (error.lineno or 1) - line_offset + shift
         text = (error.text or "").rstrip()
         if line_offset and text.startswith("    "):
             text = text[4:]
         shown = f"\n    {text}" if text else ""
         raise BadInput(
-            f"Syntax error in the {what} cell, line {max(line, 1)}: {error.msg}{shown}"
+            f"Syntax error in the {what} cell, line {max(line, 1 + shift)}: {error.msg}{shown}"
         ) from None
 
 
 def _report_undefined(missing: list[tuple[str, int]], name: str, line_offset: int) -> None:
+    """Refuse the cell, naming each unknown name and the cell line (after `line_offset`)."""
     if not missing:
         return
     listed = ", ".join(f"{n} (line {line - line_offset})" for n, line in missing)
@@ -285,17 +286,20 @@ def component_from_cell(
     resources: Resources | None = None,
     output_yaml: str | None = None,
     local_root: str | None = None,
+    first_line: int = 1,
 ) -> Any:
     """Make a component of a cell and bind it in `namespace` under its name.
 
     The cell is either one function (imports beside it only feed its annotations) or, with
     `inputs`/`outputs` (`x:int,y:str`), plain statements that become the function's body.
     Names the code reads but neither binds nor imports are refused before anything runs.
+    Errors give line numbers counting the cell's first line as `first_line`.
     """
     if name is not None and not _IDENTIFIER.match(name):
         raise BadInput(f"{name!r} cannot name a component: use a Python identifier.")
     prelude = prelude_names()
-    tree = _parse(cell, "component") if inputs is None and outputs is None else None
+    shift = first_line - 1
+    tree = _parse(cell, "component", 0, shift) if inputs is None and outputs is None else None
     functions = [] if tree is None else [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     rest = [] if tree is None else [n for n in tree.body if not isinstance(n, ast.FunctionDef)]
     one_function = len(functions) == 1 and all(
@@ -308,7 +312,7 @@ def component_from_cell(
         parameters, _ = _bound_names([func_node.args])
         known = {func_node.name, *prelude, *parameters}
         # Only the body is checked: annotations and defaults are evaluated in the notebook.
-        _report_undefined(undefined_names(func_node.body, known), func_node.name, 0)
+        _report_undefined(undefined_names(func_node.body, known), func_node.name, -shift)
     else:
         if name is None:
             raise BadInput(
@@ -317,13 +321,14 @@ def component_from_cell(
             )
         source, line_offset = _function_source(cell, name, inputs, outputs, prelude)
         label = f"kfp_component {name}"
-        tree = _parse(source, "component", line_offset)
+        tree = _parse(source, "component", line_offset, shift)
         func_node = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
         in_fields = parse_fields(inputs, "--inputs")
         out_fields = parse_fields(outputs, "--outputs")
         known = {f.name for f in in_fields + out_fields} | set(prelude) | {name}
         body = func_node.body[: len(func_node.body) - (1 if _returns(out_fields, prelude) else 0)]
-        _report_undefined(undefined_names(body, known - _returned(out_fields, prelude)), name, 1)
+        unknown = undefined_names(body, known - _returned(out_fields, prelude))
+        _report_undefined(unknown, name, line_offset - shift)
         assigned, _ = _bound_names(body)
         unassigned = [f.name for f in out_fields if f.name in _returned(out_fields, prelude)]
         unassigned = [n for n in unassigned if n not in assigned]
@@ -409,12 +414,14 @@ def pipeline_from_cell(
     params: str | None = None,
     outputs: str | None = None,
     description: str | None = None,
+    first_line: int = 1,
 ) -> Any:
     """Make a pipeline whose body is the cell and bind it in `namespace` under `name`.
 
     The cell calls components as a `@dsl.pipeline` function body does; `params`
     (`a:int=1,b:str`) are the pipeline's parameters, usable as variables in the cell, and
-    `outputs` (`z:float`) are what the cell's `return` gives back.
+    `outputs` (`z:float`) are what the cell's `return` gives back. Errors give line numbers
+    counting the cell's first line as `first_line`.
     """
     from kfp import dsl
 
@@ -444,7 +451,7 @@ def pipeline_from_cell(
     if not any(line.strip() for line in body):
         raise BadInput(f"Pipeline {name}: the cell is empty; call components in it.")
     source = "\n".join([f"def {name}({signature}) -> {result}:", *body]) + "\n"
-    _parse(source, "pipeline", 1)
+    _parse(source, "pipeline", 1, first_line - 1)
     filename = register_source(source, f"kfp_pipeline {name}")
     scope: dict[str, Any] = dict(prelude)
     scope.update(namespace)
@@ -453,15 +460,15 @@ def pipeline_from_cell(
     try:
         pipeline = dsl.pipeline(defined[name], name=name.replace("_", "-"), description=description)
     except Exception as error:
-        raise BadInput(_pipeline_error(name, error, filename)) from None
+        raise BadInput(_pipeline_error(name, error, filename, first_line - 1)) from None
     namespace[name] = pipeline
     return pipeline
 
 
-def _pipeline_error(name: str, error: Exception, filename: str) -> str:
+def _pipeline_error(name: str, error: Exception, filename: str, shift: int) -> str:
     """The error raised while wiring the pipeline, pointing at the cell line that caused it."""
     lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
-    where = f" (cell line {lines[-1] - 1})" if lines and lines[-1] else ""
+    where = f" (cell line {lines[-1] - 1 + shift})" if lines and lines[-1] else ""
     return f"Pipeline {name}{where}: {type(error).__name__}: {error}"
 
 
