@@ -137,7 +137,10 @@ class _Handler(RequestHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
         if not isinstance(error, ApiError):
-            if isinstance(error, HTTPError):
+            if isinstance(error, HTTPError) and error.status_code == 405:
+                # grpc-gateway's routing error for a known path with another method.
+                error = ApiError(GrpcCode.UNIMPLEMENTED, "Method Not Allowed")
+            elif isinstance(error, HTTPError):
                 reason = error.reason or self._reason
                 error = ApiError(GrpcCode.for_http_status(error.status_code), reason)
             else:

@@ -1,0 +1,72 @@
+"""Fixtures for the KFP emulator tests: a running emulator, a kfp.Client, a compiled pipeline."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import kfp
+import pytest
+from kfp import compiler, dsl
+
+from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE, KfpEmulator
+
+TOKEN = "kfp-test-token"
+OTHER_NAMESPACE = "kubeflow-user-other-com"
+
+
+@dsl.component(base_image="python:3.11")
+def load_data(rows: int) -> int:
+    return rows
+
+
+@dsl.component(base_image="python:3.11")
+def train_model(rows: int) -> float:
+    return rows / 10
+
+
+@dsl.component(base_image="python:3.11-slim")
+def report(rows: int, score: float) -> str:
+    return f"{rows} rows, score {score}"
+
+
+@dsl.pipeline(name="three-step-training")
+def three_step_pipeline(rows: int = 100) -> None:
+    loaded = load_data(rows=rows)
+    trained = train_model(rows=loaded.output)
+    report(rows=loaded.output, score=trained.output)
+
+
+@pytest.fixture(scope="session")
+def pipeline_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The three-step pipeline compiled by kfp's own compiler to IR YAML."""
+    path = tmp_path_factory.mktemp("pipelines") / "three_step.yaml"
+    compiler.Compiler().compile(three_step_pipeline, str(path))
+    return path
+
+
+@pytest.fixture
+def kfp_emulator() -> Iterator[KfpEmulator]:
+    """A multi-user emulator with a bearer token, two profile namespaces and fast steps."""
+    with KfpEmulator(
+        token=TOKEN,
+        namespaces=(DEFAULT_NAMESPACE, OTHER_NAMESPACE),
+        step_seconds=0.05,
+    ) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def client(kfp_emulator: KfpEmulator) -> kfp.Client:
+    """The unmodified kfp.Client, as a notebook user in the default profile would make it."""
+    return kfp.Client(host=kfp_emulator.url, existing_token=TOKEN, namespace=DEFAULT_NAMESPACE)
+
+
+@pytest.fixture
+def token() -> str:
+    """The bearer token the emulator accepts for the default user."""
+    return TOKEN
+
+
+@pytest.fixture
+def other_namespace() -> str:
+    """A second profile namespace the emulator knows."""
+    return OTHER_NAMESPACE
