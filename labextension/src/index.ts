@@ -42,7 +42,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.open, {
       label: 'Open MLOps panel',
       caption: 'Show the status of the cluster, Kubeflow Pipelines and MLflow',
-      icon: args => (args['isPalette'] ? undefined : mlopsIcon),
+      icon: mlopsIcon,
       execute: () => app.shell.activateById(sidebar.id)
     });
     palette?.addItem({ command: CommandIDs.open, category: 'MLOps' });

@@ -65,6 +65,8 @@ export class StatusModel {
     }
     this._refreshSeconds = valid;
     this._poll.frequency = this._frequency();
+    // The tick already scheduled keeps the old interval: start the new rhythm now.
+    void this._poll.refresh();
     this._changed.emit();
   }
 

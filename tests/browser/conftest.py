@@ -1,0 +1,218 @@
+"""Real JupyterLab servers and a headless Chromium for the sidebar's browser tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Variables that would point the server at a cluster, Pipelines or MLflow: the tests start
+# from "nothing configured", whatever the machine running them has.
+CONFIG_PREFIXES = ("KUBERNETES_", "KF_", "MLFLOW_")
+CONFIG_NAMES = ("KUBECONFIG", "JUPYTER_CONFIG_DIR", "JUPYTERLAB_SETTINGS_DIR")
+START_TIMEOUT = 60.0
+# Our sidebar's tab: once it is in the page, JupyterLab has loaded the extension.
+SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-mlops-sidebar"]'
+
+
+@dataclass
+class Lab:
+    """A running `jupyter lab` and how to talk to it as its user."""
+
+    base_url: str
+    token: str
+    root_dir: Path
+    log_file: Path
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def get_json(self, path: str) -> Any:
+        response = requests.get(self.url(path), headers=self._auth(), timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def put_settings(self, plugin_id: str, settings: dict[str, Any]) -> None:
+        """Save a plugin's user settings as the settings editor would."""
+        response = requests.put(
+            self.url(f"lab/api/settings/{plugin_id}"),
+            headers=self._auth(),
+            json={"raw": json.dumps(settings)},
+            timeout=30,
+        )
+        response.raise_for_status()
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _write_json(path: Path, content: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content))
+
+
+@contextmanager
+def running_lab(base: Path, server_config: dict[str, Any] | None = None) -> Iterator[Lab]:
+    """Start `jupyter lab` in its own home under `base`, wait until it answers, stop it after."""
+    home = base / "home"
+    root = base / "root"
+    root.mkdir(parents=True)
+    config_dir = home / ".jupyter"
+    # A home of its own keeps user settings and workspaces from leaking in or out.
+    _write_json(
+        config_dir
+        / "lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings",
+        {"fetchNews": "false", "checkForUpdates": False},
+    )
+    if server_config is not None:
+        _write_json(config_dir / "jupyter_server_config.json", server_config)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(CONFIG_PREFIXES) and key not in CONFIG_NAMES
+    }
+    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(config_dir))
+    port = _free_port()
+    token = secrets.token_hex(16)
+    args = [
+        str(Path(sys.executable).with_name("jupyter-lab")),
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+    ]
+    if os.geteuid() == 0:
+        args.append("--allow-root")
+    log_file = base / "lab.log"
+    lab = Lab(f"http://127.0.0.1:{port}", token, root, log_file)
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+        try:
+            _wait_until_answering(lab, process)
+            yield lab
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _wait_until_answering(lab: Lab, process: subprocess.Popen[bytes]) -> None:
+    """Poll `/api/status` until the server answers, failing with its log if it dies or hangs."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            lab.get_json("api/status")
+            return
+        except requests.RequestException:
+            # Nothing signals readiness but the port answering; retry shortly.
+            time.sleep(0.1)
+    log = lab.log_file.read_text(errors="replace")[-4000:]
+    pytest.fail(f"jupyter lab did not start (exit code {process.poll()}):\n{log}")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab with the extension and nothing configured: no cluster, local backends."""
+    with running_lab(tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def lab_without_server_extension(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab serving the labextension while the server extension is turned off."""
+    config = {"ServerApp": {"jpserver_extensions": {"jupyter_mlops": False}}}
+    with running_lab(tmp_path_factory.mktemp("lab-off"), server_config=config) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@contextmanager
+def lab_page(browser: Browser, lab: Lab, workspace: str) -> Iterator[Page]:
+    """A fresh browser context on a fresh workspace of `lab`, loaded up to our sidebar tab."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(lab.url(f"lab/workspaces/{workspace}?token={lab.token}"))
+        page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
+        yield page
+    finally:
+        context.close()
+
+
+OpenPage = Callable[[Lab, str], AbstractContextManager[Page]]
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> OpenPage:
+    """Open JupyterLab of a given server on a given workspace, in a context of its own."""
+    return lambda lab, workspace: lab_page(browser, lab, workspace)
+
+
+@pytest.fixture
+def page(browser: Browser, lab: Lab, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """JupyterLab open in the browser on a workspace of the test's own."""
+    with lab_page(browser, lab, workspace=request.node.name) as page:
+        yield page
+
+
+# pytest-jupyter's autouse fixtures would close Playwright's running event loop after each
+# test, and clean up an in-process server these tests never start: they do nothing here.
+@pytest.fixture
+def jp_asyncio_loop() -> None:
+    """Stands in for pytest-jupyter's loop fixture."""
+
+
+@pytest.fixture
+def jp_server_cleanup() -> None:
+    """Stands in for pytest-jupyter's in-process server clean-up."""
