@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import functools
 import html
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,7 +17,6 @@ from IPython.core.magic_arguments import (
     MagicArgumentParser,
     argument,
     magic_arguments,
-    parse_argstring,
 )
 from traitlets import Float, Instance, Unicode
 
@@ -170,6 +170,15 @@ def _kfp_help() -> str:
     return "\n".join(parts)
 
 
+def _parse(parser: MagicArgumentParser, line: str) -> argparse.Namespace:
+    """Split the line as a shell does, so that quotes group words and are then dropped."""
+    try:
+        words = shlex.split(line)
+    except ValueError as error:
+        raise UsageError(f"Cannot read the arguments: {error}.") from None
+    return parser.parse_args(words)
+
+
 def _split_params(items: list[str]) -> dict[str, str]:
     arguments: dict[str, str] = {}
     for item in items:
@@ -311,7 +320,7 @@ class KfpMagics(Magics):
         """
         from ..pipelines.cells import check_resources, component_from_cell
 
-        args = parse_argstring(self.kfp_component, line)
+        args = _parse(self.kfp_component.parser, line)
         packages = [p.strip() for p in (args.packages or "").split(",") if p.strip()]
         component = component_from_cell(
             cell,
@@ -355,7 +364,7 @@ class KfpMagics(Magics):
         """
         from ..pipelines.cells import pipeline_from_cell
 
-        args = parse_argstring(self.kfp_pipeline, line)
+        args = _parse(self.kfp_pipeline.parser, line)
         pipeline = pipeline_from_cell(
             cell,
             args.name,
@@ -372,7 +381,7 @@ class KfpMagics(Magics):
     @_user_errors
     def kfp(self, line: str) -> Any:
         """Compile, run and inspect pipelines: `%kfp COMMAND ...`; see the commands below."""
-        args = _KFP_PARSER.parse_argstring(line)
+        args = _parse(_KFP_PARSER, line)
         command: Callable[[argparse.Namespace], Any] = getattr(self, f"_kfp_{args.command}")
         return command(args)
 

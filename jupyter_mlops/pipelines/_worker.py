@@ -23,6 +23,8 @@ from jupyter_mlops.pipelines.record import (
 
 # kfp.local colours task and pipeline names for terminals; logs are kept as plain text.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# The last line of a Python traceback: `ValueError: ...`, `pkg.CustomError: ...`.
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)?(Error|Exception|Exit|Interrupt)\b(:|$)")
 
 
 def _now() -> dt.datetime:
@@ -85,8 +87,26 @@ class RunRecorder:
             self.current.task = None
             self.save()
 
+    def task_error(self, task: Task) -> str | None:
+        """The exception line a failed task's log ends with, if any."""
+        path = task_log_path(self.run_dir, task.id)
+        if not path.is_file():
+            return None
+        for line in reversed(path.read_text(encoding="utf-8", errors="replace").splitlines()):
+            if _EXCEPTION_LINE.match(line.strip()):
+                return line.strip()
+        return None
+
     def finished(self, ok: bool, outputs: dict[str, Any], error: str | None) -> None:
         with self.lock:
+            if not ok:
+                causes = [
+                    f"{task.id}: {cause}"
+                    for task in self.run.tasks
+                    if task.state == RunStatus.FAILED and (cause := self.task_error(task))
+                ]
+                if causes:
+                    error = f"{error} {'; '.join(causes)}"
             self.run.status = RunStatus.SUCCEEDED if ok else RunStatus.FAILED
             self.run.finished_at = _now()
             self.run.outputs = jsonable(outputs)

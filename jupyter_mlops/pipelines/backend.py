@@ -179,10 +179,10 @@ def coerce_value(name: str, value: Any, type_name: str) -> Any:
             raise ValueError(text)
         parsed = json.loads(text)
     except ValueError:
-        raise BadInput(f"Parameter {name} needs a {type_name}, got {value!r}.") from None
+        raise BadInput(f"Parameter {name} takes {type_name} values, got {value!r}.") from None
     expected = list if type_name == "list" else dict
     if not isinstance(parsed, expected):
-        raise BadInput(f"Parameter {name} needs a {type_name} (JSON), got {value!r}.")
+        raise BadInput(f"Parameter {name} takes {type_name} values (JSON), got {value!r}.")
     return parsed
 
 

@@ -41,6 +41,7 @@ from jupyter_mlops.pipelines.record import (
 )
 
 EXPERIMENTS = "experiments.json"
+CANCEL_MARK = "cancel-requested"
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _RUN_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
 # How long a terminated run may take to stop before it is killed outright.
@@ -218,6 +219,8 @@ class LocalPipelines(PipelineBackend):
         with self._lock:
             process = self._workers.get(run.id)
         pid = run.pid or (process.pid if process is not None else None)
+        # Said before the kill, so whoever notices the dead process first records CANCELED.
+        (self._run_dir(run.id) / CANCEL_MARK).touch()
         if pid is not None:
             self._stop(pid, process)
         return self._settle(run.id, read_run(self._run_dir(run.id)), canceled=True)
@@ -318,6 +321,7 @@ class LocalPipelines(PipelineBackend):
             run = read_run(self._run_dir(run_id))
             if run.status.finished:
                 return run
+            canceled = canceled or (self._run_dir(run_id) / CANCEL_MARK).exists()
             run.status = RunStatus.CANCELED if canceled else RunStatus.FAILED
             run.error = "Terminated by request." if canceled else reason
             run.finished_at = _now()

@@ -15,12 +15,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from jupyter_mlops.magics.kfp import KfpMagics
 from jupyter_mlops.pipelines import LocalPipelines
 
-THREE_STEPS = '''
+THREE_STEPS = """
 %%kfp_component add
 def add(a: int, b: int) -> int:
     print(f"adding {a} and {b}")
     return a + b
-'''
+"""
 
 DOUBLE = """
 %%kfp_component double --inputs x:int --outputs y:int --cpu 2 --memory 1G

@@ -95,10 +95,7 @@ def test_names_from_the_notebook_are_refused_before_anything_runs(notebook: Note
 def test_a_function_using_a_notebook_import_is_refused(notebook: Notebook) -> None:
     with pytest.raises(UsageError, match=r"uses names .*: json \(line 4\)"):
         notebook.cell(
-            "%%kfp_component\n"
-            "import json\n"
-            "def dump(x: dict) -> str:\n"
-            "    return json.dumps(x)\n"
+            "%%kfp_component\nimport json\ndef dump(x: dict) -> str:\n    return json.dumps(x)\n"
         )
 
 
@@ -129,7 +126,7 @@ def test_a_syntax_error_names_the_cell_line(notebook: Notebook) -> None:
 
 
 def test_an_output_the_cell_never_assigns_is_refused(notebook: Notebook) -> None:
-    with pytest.raises(UsageError, match="never assigns output.* score"):
+    with pytest.raises(UsageError, match=r"never assigns output.* score"):
         notebook.cell("%%kfp_component grade --inputs x:int --outputs score:float\nz = x\n")
 
 
@@ -179,7 +176,9 @@ def test_a_gpu_request_becomes_an_accelerator(notebook: Notebook) -> None:
 
 def test_a_wiring_mistake_points_at_the_pipeline_cell_line(notebook: Notebook) -> None:
     notebook.cell(THREE_STEPS)
-    with pytest.raises(UsageError, match=r"Pipeline wrong \(cell line 3\): TypeError: .*unexpected"):
+    with pytest.raises(
+        UsageError, match=r"Pipeline wrong \(cell line 3\): TypeError: .*unexpected"
+    ):
         notebook.cell("%%kfp_pipeline wrong --params a:int\nfirst = add(a=a, b=1)\nadd(a=a, c=2)\n")
     assert "wrong" not in notebook.shell.user_ns
 
