@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -206,10 +207,21 @@ class KubePods:
             task.pod_created = False
 
 
+def _image_id(image: str) -> str:
+    # A pulled image is reported by digest; any stable digest looks the same to a reader.
+    digest = hashlib.sha256(image.encode()).hexdigest()
+    return f"{image.split(':')[0]}@sha256:{digest}"
+
+
+def _container_id(name: str, started: str) -> str:
+    return "containerd://" + hashlib.sha256(f"{name}{started}".encode()).hexdigest()
+
+
 def _waiting(name: str, image: str) -> dict[str, Any]:
     return {
         "name": name,
         "image": image,
+        "imageID": "",
         "ready": False,
         "restartCount": 0,
         "started": False,
@@ -221,6 +233,8 @@ def _running(name: str, image: str, started: str) -> dict[str, Any]:
     return {
         "name": name,
         "image": image,
+        "imageID": _image_id(image),
+        "containerID": _container_id(name, started),
         "ready": True,
         "restartCount": 0,
         "started": True,
@@ -232,6 +246,8 @@ def _terminated(name: str, image: str, code: int, started: str, finished: str) -
     return {
         "name": name,
         "image": image,
+        "imageID": _image_id(image),
+        "containerID": _container_id(name, started),
         "ready": False,
         "restartCount": 0,
         "started": False,
@@ -364,20 +380,21 @@ class TaskRunner:
             done[task.name].set()
 
     async def _advance(self, run: Run, task: Task) -> None:
+        # The pod changes first: what the API reports never runs ahead of the pods.
         if not task.state:
             task.create_time = now()
+            if self.pods is not None and not task.pod_created:
+                await self.pods.create(run, task)
             task.move_to("PENDING", task.create_time)
             self.changed()
-            if self.pods is not None:
-                await self.pods.create(run, task)
         if task.state == "PENDING":
             await asyncio.sleep(self.schedule.step_seconds)
             task.start_time = now()
-            task.move_to("RUNNING", task.start_time)
-            self.changed()
             if self.pods is not None:
                 await self.pods.set_phase(run, task, "Running")
                 await self.pods.append_log(run, task, _start_lines(run, task))
+            task.move_to("RUNNING", task.start_time)
+            self.changed()
         await asyncio.sleep(self.schedule.duration(task))
         failed = self.schedule.fails(run, task)
         task.end_time = now()
@@ -385,20 +402,21 @@ class TaskRunner:
             task.error = f"task {task.name} failed: the main container exited with code 1"
         if self.pods is not None:
             await self.pods.append_log(run, task, _end_lines(task, failed))
+            await self.pods.set_phase(run, task, "Failed" if failed else "Succeeded")
         task.move_to("FAILED" if failed else "SUCCEEDED", task.end_time)
         self.changed()
-        if self.pods is not None:
-            await self.pods.set_phase(run, task, "Failed" if failed else "Succeeded")
 
     async def _cancel(self, run: Run) -> None:
         await asyncio.sleep(self.schedule.step_seconds)
         at = now()
         for task in run.tasks:
-            if task.state in ("PENDING", "RUNNING"):
+            started = task.state in ("PENDING", "RUNNING") or (task.pod_created and not task.state)
+            if started:
                 task.end_time = at
-                task.move_to("CANCELED", at)
                 if self.pods is not None:
+                    await self.pods.append_log(run, task, [_glog("the task was terminated")])
                     await self.pods.set_phase(run, task, "Failed")
+                task.move_to("CANCELED", at)
         run.terminating = False
         run.finished_at = at
         run.move_to("CANCELED", at)
@@ -420,14 +438,16 @@ class TaskRunner:
         self.start(run)
 
 
-def _stamp() -> str:
-    return dt.datetime.now(tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _glog(text: str, line: int = 158) -> str:
+    # The launcher logs in glog's format: level, date, time, thread id, file:line.
+    moment = dt.datetime.now(tz=dt.timezone.utc)
+    return f"I{moment:%m%d %H:%M:%S.%f}       1 launcher_v2.go:{line}] {text}"
 
 
 def _start_lines(run: Run, task: Task) -> list[str]:
     return [
-        f"{_stamp()} launcher: run {run.run_id} task {task.name} component {task.spec.component}",
-        f"{_stamp()} launcher: executing the component in image {task.spec.image or 'unknown'}",
+        _glog(f"input ComponentSpec: component {task.spec.component} of run {run.run_id}", 90),
+        _glog(f"executing task {task.name} in image {task.spec.image or 'unknown'}", 120),
     ]
 
 
@@ -435,8 +455,8 @@ def _end_lines(task: Task, failed: bool) -> list[str]:
     if failed:
         return [
             "Traceback (most recent call last):",
-            f'  File "/tmp/ephemeral_component.py", line 1, in {task.spec.component}',
+            '  File "/tmp/tmp.kfp/ephemeral_component.py", line 3, in <module>',
             f"RuntimeError: task {task.name} failed",
-            f"{_stamp()} launcher: the main container exited with code 1",
+            _glog(f"failed to execute component: exit status 1 (task {task.name})", 158),
         ]
-    return [f"{_stamp()} launcher: task {task.name} succeeded"]
+    return [_glog(f"task {task.name} completed successfully", 203)]
