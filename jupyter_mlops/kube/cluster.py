@@ -1,0 +1,481 @@
+"""`Cluster`: the Kubernetes API as a data scientist uses it, over the official client.
+
+Objects are plain dicts exactly as the API server sends them (no model classes: faster, and
+custom resources look like built-in ones). Every failure becomes one of the typed errors of
+`jupyter_mlops.errors`, worded for the user.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..config import Settings
+from ..errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    Invalid,
+    MLOpsError,
+    NotFound,
+    Unavailable,
+    root_cause,
+)
+from .kinds import BUILTIN, BUILTIN_GROUPS, Kind, find_kind
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+Obj = dict[str, Any]
+
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 15.0
+CHUNK = 64 * 1024
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+class Expired(MLOpsError):
+    """A watch or continue token is older than the server keeps (HTTP 410 Gone)."""
+
+    status = 410
+    reason = "Expired"
+
+
+@dataclass(frozen=True)
+class ObjectList:
+    """One page of a list, with what is needed to ask for the next page or to watch from it."""
+
+    kind: Kind
+    items: list[Obj]
+    resource_version: str
+    continue_token: str | None
+
+
+class Cluster:
+    """A connection to one cluster, acting in one namespace by default.
+
+    >>> cluster = Cluster.connect()          # in a Kubeflow notebook: nothing to configure
+    >>> [p["metadata"]["name"] for p in cluster.list("pods").items]
+    """
+
+    def __init__(self, settings: Settings, api: ApiClient | None = None) -> None:
+        from .connect import api_client
+
+        self.settings = settings
+        self.namespace = settings.namespace or "default"
+        self.endpoint = settings.cluster_endpoint or "(none)"
+        # No client-side retries: callers decide (the watch cache reconnects with backoff).
+        self.api = api if api is not None else api_client(settings, retries=0)
+        self._custom: tuple[Kind, ...] | None = None
+
+    @classmethod
+    def connect(cls, settings: Settings | None = None) -> Cluster:
+        """A cluster from the resolved configuration; `Unavailable` when none is configured."""
+        from ..config import resolve
+
+        return cls(settings if settings is not None else resolve())
+
+    def close(self) -> None:
+        self.api.close()
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        timeout: float | tuple[float, float | None] | None = (CONNECT_TIMEOUT, READ_TIMEOUT),
+    ) -> Any:
+        """One request; returns the urllib3 response, unread."""
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
+        try:
+            return self.api.call_api(
+                path,
+                method,
+                query_params=params,
+                header_params={"Accept": "application/json", "Content-Type": content_type},
+                body=body,
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _preload_content=False,
+                _request_timeout=timeout,
+            )
+        except ApiException as exc:
+            raise self._error(exc, method, path) from None
+        except HTTPError as exc:
+            raise Unavailable(
+                "cluster", f"cannot reach the Kubernetes API at {self.endpoint}: {root_cause(exc)}"
+            ) from None
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request whose JSON answer is returned decoded."""
+        response = self._call(method, path, **kwargs)
+        try:
+            return json.loads(response.data)
+        finally:
+            response.release_conn()
+
+    def stream_lines(
+        self, path: str, query: dict[str, Any], timeout: float | None
+    ) -> Iterator[bytes]:
+        """The answer of a streaming request (watch, follow), one line at a time, as it comes."""
+        stream = Stream(self, path, query, timeout)
+        try:
+            yield from stream
+        finally:
+            stream.close()
+
+    def watch(
+        self,
+        kind: str | Kind,
+        namespace: str | None,
+        resource_version: str,
+        *,
+        selector: str | None = None,
+        timeout_seconds: int = 60,
+    ) -> Stream:
+        """A watch from `resource_version`: lines of `{"type", "object"}` JSON, with bookmarks.
+
+        `Expired` is raised (by the iteration) when the version is older than the server keeps.
+        """
+        k = kind if isinstance(kind, Kind) else self.kind(kind)
+        query = {
+            "watch": True,
+            "resourceVersion": resource_version,
+            "allowWatchBookmarks": True,
+            "timeoutSeconds": timeout_seconds,
+            "labelSelector": selector,
+        }
+        return Stream(self, k.path(namespace), query, timeout_seconds + READ_TIMEOUT)
+
+    def _error(self, exc: Any, method: str, path: str) -> MLOpsError:
+        status_obj: Obj = {}
+        with contextlib.suppress(TypeError, ValueError):
+            status_obj = json.loads(exc.body or b"{}")
+        message = str(status_obj.get("message") or exc.reason or "no message")
+        code = int(exc.status or 0)
+        if code == 400:
+            return BadInput(message)
+        if code == 401:
+            return Forbidden(
+                f"the Kubernetes API refused the credentials ({message}); the token may have "
+                "expired or the kubeconfig may point at another cluster",
+            )
+        if code == 403:
+            return _forbidden(message, method, path)
+        if code == 404:
+            return NotFound(message)
+        if code == 409:
+            return Conflict(message)
+        if code == 410:
+            return Expired(message)
+        if code == 422:
+            return Invalid(message)
+        return Unavailable("cluster", f"the Kubernetes API answered HTTP {code}: {message}")
+
+    # -- discovery -------------------------------------------------------------------------
+
+    def kinds(self) -> tuple[Kind, ...]:
+        """Built-in kinds the product knows, plus custom resources the server serves."""
+        return BUILTIN + self.custom_kinds()
+
+    def custom_kinds(self, *, refresh: bool = False) -> tuple[Kind, ...]:
+        """Custom resources found through discovery (preferred version of each group)."""
+        if self._custom is not None and not refresh:
+            return self._custom
+        found: list[Kind] = []
+        groups = self.request("GET", "/apis").get("groups", [])
+        for group in groups:
+            name = group.get("name", "")
+            if name in BUILTIN_GROUPS or name.endswith(".k8s.io"):
+                continue
+            version = (group.get("preferredVersion") or {}).get("version")
+            if not version:
+                continue
+            try:
+                listing = self.request("GET", f"/apis/{name}/{version}")
+            except MLOpsError:
+                continue  # one broken group must not hide the others
+            for res in listing.get("resources", []):
+                if "/" in res.get("name", "") or "list" not in res.get("verbs", []):
+                    continue
+                found.append(
+                    Kind(
+                        plural=res["name"],
+                        kind=res.get("kind", res["name"]),
+                        group=name,
+                        version=version,
+                        namespaced=bool(res.get("namespaced", True)),
+                        short_names=tuple(res.get("shortNames") or ()),
+                        custom=True,
+                    )
+                )
+        self._custom = tuple(sorted(found, key=lambda k: (k.group, k.plural)))
+        return self._custom
+
+    def kind(self, word: str) -> Kind:
+        """The kind a user means (`po`, `pods`, `deploy`, `notebooks`, …)."""
+        try:
+            return find_kind(word)
+        except BadInput:
+            return find_kind(word, self.custom_kinds())
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def list(
+        self,
+        kind: str | Kind,
+        namespace: str | None = None,
+        *,
+        selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+        all_namespaces: bool = False,
+    ) -> ObjectList:
+        """One page of objects (all of them when `limit` is None)."""
+        k = kind if isinstance(kind, Kind) else self.kind(kind)
+        ns = None if all_namespaces else (namespace or self.namespace)
+        answer = self.request(
+            "GET",
+            k.path(ns),
+            query={
+                "labelSelector": selector,
+                "fieldSelector": field_selector,
+                "limit": limit,
+                "continue": continue_token,
+            },
+        )
+        items: list[Obj] = answer.get("items") or []
+        for item in items:
+            # Lists leave kind and apiVersion off the items; put them back for the user.
+            item.setdefault("kind", k.kind)
+            item.setdefault("apiVersion", k.api_version)
+            redact(k, item)
+        meta = answer.get("metadata") or {}
+        return ObjectList(k, items, str(meta.get("resourceVersion", "")), meta.get("continue"))
+
+    def list_all(self, kind: str | Kind, namespace: str | None = None, **kw: Any) -> ObjectList:
+        """Every object, fetched in pages of 500 so that huge namespaces stay cheap."""
+        page = self.list(kind, namespace, limit=500, **kw)
+        items, first = list(page.items), page
+        while page.continue_token:
+            page = self.list(kind, namespace, limit=500, continue_token=page.continue_token, **kw)
+            items.extend(page.items)
+        return ObjectList(first.kind, items, first.resource_version, None)
+
+    def get(self, kind: str | Kind, name: str, namespace: str | None = None) -> Obj:
+        """One object; `NotFound` naming it when it does not exist."""
+        k = kind if isinstance(kind, Kind) else self.kind(kind)
+        obj: Obj = self.request("GET", k.path(namespace or self.namespace, name))
+        return redact(k, obj)
+
+    def events(
+        self,
+        namespace: str | None = None,
+        *,
+        warnings: bool = False,
+        involving: Obj | None = None,
+    ) -> builtins.list[Obj]:
+        """Events, oldest first; only warnings, or only those about one object, if asked."""
+        fields = []
+        if warnings:
+            fields.append("type=Warning")
+        if involving is not None:
+            meta = involving.get("metadata", {})
+            fields.append(f"involvedObject.name={meta.get('name')}")
+            if involving.get("kind"):
+                fields.append(f"involvedObject.kind={involving['kind']}")
+        items = self.list_all("events", namespace, field_selector=",".join(fields) or None).items
+        return sorted(items, key=event_time)
+
+    def logs(
+        self,
+        pod: str,
+        container: str | None = None,
+        *,
+        namespace: str | None = None,
+        follow: bool = False,
+        tail: int | None = None,
+        since: str | int | None = None,
+        previous: bool = False,
+        timestamps: bool = False,
+    ) -> Iterator[str]:
+        """A pod's log, line by line; with `follow`, lines keep coming until the pod ends.
+
+        `since` takes seconds or a duration such as `5m` or `1h30m`.
+        """
+        if tail is not None and tail < 0:
+            raise BadInput("tail must be zero or more lines")
+        query = {
+            "container": container,
+            "follow": follow or None,
+            "tailLines": tail,
+            "sinceSeconds": parse_duration(since) if since is not None else None,
+            "previous": previous or None,
+            "timestamps": timestamps or None,
+        }
+        path = find_kind("pods").path(namespace or self.namespace, pod, "log")
+        for line in self.stream_lines(path, query, timeout=None if follow else READ_TIMEOUT):
+            yield line.decode("utf-8", "replace")
+
+    # -- acting ----------------------------------------------------------------------------
+
+    def delete_pod(self, name: str, namespace: str | None = None) -> Obj:
+        """Delete a pod; a Deployment or StatefulSet that owns it makes a new one."""
+        answer: Obj = self.request(
+            "DELETE", find_kind("pods").path(namespace or self.namespace, name)
+        )
+        return answer
+
+    def scale(self, deployment: str, replicas: int, namespace: str | None = None) -> Obj:
+        """Set a Deployment's replicas through its scale subresource."""
+        if replicas < 0:
+            raise BadInput("replicas must be zero or more")
+        path = find_kind("deployments").path(namespace or self.namespace, deployment, "scale")
+        answer: Obj = self.request(
+            "PATCH",
+            path,
+            body={"spec": {"replicas": replicas}},
+            content_type="application/merge-patch+json",
+        )
+        return answer
+
+    def can_i(self, verb: str, resource: str, namespace: str | None = None) -> bool:
+        """Whether this identity may `verb` the `resource` (`pods`, `pods/log`, …) here."""
+        plural, _, sub = resource.partition("/")
+        k = self.kind(plural)
+        attributes: Obj = {"verb": verb, "resource": k.plural, "group": k.group}
+        if sub:
+            attributes["subresource"] = sub
+        if k.namespaced:
+            attributes["namespace"] = namespace or self.namespace
+        review = self.request(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            body={
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": attributes},
+            },
+        )
+        return bool((review.get("status") or {}).get("allowed"))
+
+
+class Stream:
+    """An open streaming answer, read line by line; `close()` ends it from any thread."""
+
+    def __init__(
+        self, cluster: Cluster, path: str, query: dict[str, Any], timeout: float | None
+    ) -> None:
+        self._cluster = cluster
+        self._response = cluster._call("GET", path, query, timeout=(CONNECT_TIMEOUT, timeout))
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        from urllib3.exceptions import HTTPError
+
+        pending = b""
+        try:
+            for chunk in self._response.stream(CHUNK, decode_content=True):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                yield from lines
+            if pending:
+                yield pending
+        except (HTTPError, OSError, AttributeError) as exc:
+            # Closing the response from another thread surfaces here as a read error.
+            if not self._closed:
+                raise Unavailable(
+                    "cluster",
+                    f"the stream from {self._cluster.endpoint} broke: {root_cause(exc)}",
+                ) from None
+
+    def close(self) -> None:
+        self._closed = True
+        self._response.close()
+        self._response.release_conn()
+
+
+def redact(kind: Kind, obj: Obj) -> Obj:
+    """Drop a Secret's values (keys stay): they never leave the server, in any view."""
+    if kind.plural == "secrets" and kind.group == "":
+        for field_name in ("data", "stringData"):
+            if isinstance(obj.get(field_name), dict):
+                obj[field_name] = {key: "" for key in obj[field_name]}
+        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+    return obj
+
+
+def parse_duration(value: str | int) -> int:
+    """Seconds from `300`, `"300"`, `"5m"`, `"1h30m"`; `BadInput` otherwise."""
+    if isinstance(value, int):
+        seconds = value
+    elif value.isdigit():
+        seconds = int(value)
+    else:
+        match = _DURATION.match(value.strip())
+        if not value.strip() or match is None:
+            raise BadInput(f"bad duration {value!r}: use seconds or forms like 30s, 5m, 1h30m")
+        h, m, s = (int(g or 0) for g in match.groups())
+        seconds = h * 3600 + m * 60 + s
+    if seconds <= 0:
+        raise BadInput("a duration must be more than zero seconds")
+    return seconds
+
+
+def event_time(event: Obj) -> str:
+    """When an event last happened, for sorting (the fields differ across API versions)."""
+    return str(
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or (event.get("series") or {}).get("lastObservedTime")
+        or event.get("firstTimestamp")
+        or event.get("metadata", {}).get("creationTimestamp")
+        or ""
+    )
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_NAMESPACE_IN_PATH = re.compile(r"/namespaces/([^/]+)/")
+_FORBIDDEN = re.compile(r'cannot (\w+) resource "([^"]+)" in API group "([^"]*)"')
+
+
+def _forbidden(message: str, method: str, path: str) -> Forbidden:
+    """A 403 worded with the verb, the resource and the RBAC rule that would allow it."""
+    match = _FORBIDDEN.search(message)
+    if match:
+        verb, resource, group = match.groups()
+    else:
+        verb, resource, group = _VERBS.get(method, method.lower()), path.rsplit("/", 1)[-1], ""
+    namespace = _NAMESPACE_IN_PATH.search(path)
+    scope = f" in namespace {namespace.group(1)!r}" if namespace else " (cluster-wide)"
+    rule = (
+        f"a Role with apiGroups: [{group!r}], resources: [{resource!r}], verbs: [{verb!r}]"
+        if namespace
+        else f"a ClusterRole with apiGroups: [{group!r}], resources: [{resource!r}], "
+        f"verbs: [{verb!r}]"
+    )
+    return Forbidden(
+        f"not allowed to {verb} {resource}{scope}: {message}. It needs {rule}.",
+        verb=verb,
+        resource=resource,
+    )

@@ -1,0 +1,106 @@
+"""The kinds of object the product knows by name, and how a user may spell them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import BadInput
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One resource type of the Kubernetes API, e.g. pods (core/v1) or deployments (apps/v1)."""
+
+    plural: str
+    kind: str
+    group: str = ""
+    version: str = "v1"
+    namespaced: bool = True
+    short_names: tuple[str, ...] = field(default=(), compare=False)
+    custom: bool = field(default=False, compare=False)
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    def path(self, namespace: str | None = None, name: str | None = None, sub: str = "") -> str:
+        """The REST path of the collection, or of one object and one of its subresources."""
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        if name:
+            base += f"/{name}"
+            if sub:
+                base += f"/{sub}"
+        return base
+
+
+BUILTIN: tuple[Kind, ...] = (
+    Kind("pods", "Pod", short_names=("po",)),
+    Kind("deployments", "Deployment", "apps", short_names=("deploy",)),
+    Kind("replicasets", "ReplicaSet", "apps", short_names=("rs",)),
+    Kind("statefulsets", "StatefulSet", "apps", short_names=("sts",)),
+    Kind("jobs", "Job", "batch"),
+    Kind("cronjobs", "CronJob", "batch", short_names=("cj",)),
+    Kind("services", "Service", short_names=("svc",)),
+    Kind("persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",)),
+    Kind("events", "Event", short_names=("ev",)),
+    Kind("configmaps", "ConfigMap", short_names=("cm",)),
+    Kind("secrets", "Secret"),
+    Kind("serviceaccounts", "ServiceAccount", short_names=("sa",)),
+    Kind("persistentvolumes", "PersistentVolume", namespaced=False, short_names=("pv",)),
+    Kind("storageclasses", "StorageClass", "storage.k8s.io", namespaced=False, short_names=("sc",)),
+    Kind("nodes", "Node", namespaced=False, short_names=("no",)),
+    Kind("namespaces", "Namespace", namespaced=False, short_names=("ns",)),
+)
+
+# Groups served by Kubernetes itself; anything else found by discovery is a custom resource.
+BUILTIN_GROUPS = frozenset(
+    {
+        "",
+        "apps",
+        "batch",
+        "autoscaling",
+        "policy",
+        "networking.k8s.io",
+        "storage.k8s.io",
+        "rbac.authorization.k8s.io",
+        "authorization.k8s.io",
+        "authentication.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "admissionregistration.k8s.io",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "node.k8s.io",
+        "scheduling.k8s.io",
+        "resource.k8s.io",
+        "internal.apiserver.k8s.io",
+        "storagemigration.k8s.io",
+    }
+)
+
+
+def find_kind(word: str, extra: tuple[Kind, ...] = ()) -> Kind:
+    """The kind a user means by `word`: plural, singular, short name or Kind, any case.
+
+    `extra` holds custom resources found by discovery; `plural.group` picks one of those
+    when two groups share a plural.
+    """
+    wanted = word.strip().lower()
+    for kind in BUILTIN + extra:
+        names = {kind.plural, kind.singular, *kind.short_names}
+        if kind.group:
+            names.add(f"{kind.plural}.{kind.group}")
+        if wanted in names:
+            return kind
+    known = ", ".join(k.plural for k in BUILTIN)
+    raise BadInput(f"unknown kind {word!r}; known kinds: {known}, or a custom resource's plural")

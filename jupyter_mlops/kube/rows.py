@@ -1,0 +1,338 @@
+"""One table row per object, with the columns `kubectl get` shows, for tables and the sidebar.
+
+A row is a flat dict of short values; `status` is the word a user scans for and `health` says
+how to colour it (ok, progress, warning, error, done).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+Obj = dict[str, Any]
+Row = dict[str, Any]
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "pods": ("name", "ready", "status", "restarts", "age", "node"),
+    "deployments": ("name", "ready", "up_to_date", "available", "age"),
+    "replicasets": ("name", "desired", "current", "ready", "age"),
+    "statefulsets": ("name", "ready", "age"),
+    "jobs": ("name", "status", "completions", "duration", "age"),
+    "cronjobs": ("name", "schedule", "suspend", "active", "last_schedule", "age"),
+    "services": ("name", "type", "cluster_ip", "external_ip", "ports", "age"),
+    "persistentvolumeclaims": ("name", "status", "volume", "capacity", "storage_class", "age"),
+    "persistentvolumes": ("name", "capacity", "status", "claim", "storage_class", "age"),
+    "events": ("last_seen", "type", "reason", "object", "message"),
+    "configmaps": ("name", "keys", "age"),
+    "secrets": ("name", "type", "keys", "age"),
+    "serviceaccounts": ("name", "age"),
+    "storageclasses": ("name", "provisioner", "default", "binding_mode", "age"),
+    "nodes": ("name", "status", "roles", "cpu", "memory", "version", "age"),
+    "namespaces": ("name", "status", "age"),
+}
+GENERIC_COLUMNS = ("name", "status", "age")
+
+_WAITING_ERRORS = {
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "InvalidImageName",
+    "RunContainerError",
+}
+
+
+def columns(plural: str) -> tuple[str, ...]:
+    return COLUMNS.get(plural, GENERIC_COLUMNS)
+
+
+def row(plural: str, obj: Obj, now: dt.datetime | None = None) -> Row:
+    """The table row of one object of kind `plural`."""
+    meta = obj.get("metadata") or {}
+    base: Row = {
+        "uid": meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}",
+        "name": meta.get("name", ""),
+        "namespace": meta.get("namespace"),
+        "age": age(meta.get("creationTimestamp"), now),
+        "created": meta.get("creationTimestamp"),
+        "resource_version": meta.get("resourceVersion"),
+        "deleting": bool(meta.get("deletionTimestamp")),
+    }
+    base.update(_SUMMARIES.get(plural, _generic)(obj))
+    if base["deleting"] and plural == "pods":
+        base["status"], base["health"] = "Terminating", "progress"
+    return base
+
+
+def age(timestamp: str | None, now: dt.datetime | None = None) -> str:
+    """`5s`, `3m`, `2h`, `4d` since an RFC 3339 time, as kubectl prints it."""
+    if not timestamp:
+        return ""
+    try:
+        then = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    seconds = int(((now or dt.datetime.now(dt.timezone.utc)) - then).total_seconds())
+    if seconds < 0:
+        return "0s"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size * (2 if unit != "m" else 1):
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _pod(obj: Obj) -> Row:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    statuses = status.get("containerStatuses") or []
+    total = len(spec.get("containers") or []) or len(statuses)
+    ready = sum(1 for c in statuses if c.get("ready"))
+    restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
+    phase = status.get("phase") or "Pending"
+    word, health = (
+        phase,
+        {
+            "Running": "ok",
+            "Succeeded": "done",
+            "Pending": "progress",
+            "Failed": "error",
+        }.get(phase, "warning"),
+    )
+    if status.get("reason"):  # Evicted, NodeLost, …
+        word, health = status["reason"], "error"
+    for c in (status.get("initContainerStatuses") or []) + statuses:
+        state = c.get("state") or {}
+        waiting, terminated = state.get("waiting") or {}, state.get("terminated") or {}
+        if waiting.get("reason") and waiting["reason"] != "ContainerCreating":
+            word = waiting["reason"]
+            health = "error" if word in _WAITING_ERRORS else "progress"
+            break
+        if terminated.get("reason") and phase == "Running":
+            word, health = terminated["reason"], "error"
+            break
+    if phase == "Pending":
+        for cond in status.get("conditions") or []:
+            if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+                word, health = cond.get("reason") or "Unschedulable", "error"
+    if phase == "Running" and total and ready < total and health == "ok":
+        health = "progress"
+    return {
+        "ready": f"{ready}/{total}",
+        "status": word,
+        "health": health,
+        "restarts": restarts,
+        "node": spec.get("nodeName") or "",
+        "containers": [c.get("name") for c in spec.get("containers") or []],
+    }
+
+
+def _replicated(obj: Obj) -> Row:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    want = int(spec.get("replicas", 1) or 0)
+    ready = int(status.get("readyReplicas") or 0)
+    health = "ok" if ready == want else ("progress" if ready < want else "warning")
+    return {
+        "ready": f"{ready}/{want}",
+        "replicas": want,
+        "up_to_date": int(status.get("updatedReplicas") or 0),
+        "available": int(status.get("availableReplicas") or 0),
+        "desired": want,
+        "current": int(status.get("replicas") or 0),
+        "status": "Ready" if ready == want else "Progressing",
+        "health": health,
+    }
+
+
+def _job(obj: Obj) -> Row:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    if conditions.get("Failed") == "True":
+        word, health = "Failed", "error"
+    elif conditions.get("Complete") == "True":
+        word, health = "Complete", "done"
+    else:
+        word, health = "Running", "progress"
+    start, end = status.get("startTime"), status.get("completionTime")
+    duration = ""
+    if start and end:
+        duration = age(start, dt.datetime.fromisoformat(end.replace("Z", "+00:00")))
+    return {
+        "status": word,
+        "health": health,
+        "completions": f"{status.get('succeeded') or 0}/{spec.get('completions', 1)}",
+        "duration": duration,
+    }
+
+
+def _cronjob(obj: Obj) -> Row:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return {
+        "schedule": spec.get("schedule", ""),
+        "suspend": bool(spec.get("suspend")),
+        "active": len(status.get("active") or []),
+        "last_schedule": age(status.get("lastScheduleTime")),
+        "status": "Suspended" if spec.get("suspend") else "Active",
+        "health": "ok",
+    }
+
+
+def _service(obj: Obj) -> Row:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    ingress = (status.get("loadBalancer") or {}).get("ingress") or []
+    external = ",".join(i.get("ip") or i.get("hostname", "") for i in ingress)
+    if not external:
+        external = "<pending>" if spec.get("type") == "LoadBalancer" else "<none>"
+    ports = ",".join(
+        f"{p.get('port')}{':' + str(p['nodePort']) if p.get('nodePort') else ''}/"
+        f"{p.get('protocol', 'TCP')}"
+        for p in spec.get("ports") or []
+    )
+    return {
+        "type": spec.get("type", "ClusterIP"),
+        "cluster_ip": spec.get("clusterIP", ""),
+        "external_ip": external,
+        "ports": ports,
+        "status": spec.get("type", "ClusterIP"),
+        "health": "ok",
+    }
+
+
+def _pvc(obj: Obj) -> Row:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    phase = status.get("phase") or "Pending"
+    return {
+        "status": phase,
+        "health": {"Bound": "ok", "Pending": "warning", "Lost": "error"}.get(phase, "warning"),
+        "volume": spec.get("volumeName", ""),
+        "capacity": (status.get("capacity") or {}).get("storage", ""),
+        "storage_class": spec.get("storageClassName") or "",
+        "access_modes": spec.get("accessModes") or [],
+    }
+
+
+def _pv(obj: Obj) -> Row:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    claim = spec.get("claimRef") or {}
+    phase = status.get("phase") or "Available"
+    return {
+        "capacity": (spec.get("capacity") or {}).get("storage", ""),
+        "status": phase,
+        "health": {"Bound": "ok", "Available": "ok", "Failed": "error"}.get(phase, "warning"),
+        "claim": f"{claim.get('namespace')}/{claim.get('name')}" if claim else "",
+        "storage_class": spec.get("storageClassName") or "",
+    }
+
+
+def _event(obj: Obj) -> Row:
+    involved = obj.get("involvedObject") or obj.get("regarding") or {}
+    type_ = obj.get("type", "Normal")
+    when = (
+        obj.get("lastTimestamp")
+        or obj.get("eventTime")
+        or (obj.get("metadata") or {}).get("creationTimestamp")
+    )
+    return {
+        "last_seen": age(when),
+        "time": when,
+        "type": type_,
+        "reason": obj.get("reason", ""),
+        "object": f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        "involved_kind": involved.get("kind"),
+        "involved_name": involved.get("name"),
+        "message": obj.get("message") or obj.get("note") or "",
+        "count": obj.get("count") or (obj.get("series") or {}).get("count") or 1,
+        "status": type_,
+        "health": "warning" if type_ == "Warning" else "ok",
+    }
+
+
+def _configmap(obj: Obj) -> Row:
+    keys = sorted([*(obj.get("data") or {}), *(obj.get("binaryData") or {})])
+    return {"keys": keys, "status": f"{len(keys)} keys", "health": "ok"}
+
+
+def _secret(obj: Obj) -> Row:
+    # Names of keys only: a secret's values never leave the server.
+    keys = sorted([*(obj.get("data") or {}), *(obj.get("stringData") or {})])
+    return {"type": obj.get("type", "Opaque"), "keys": keys, "status": "", "health": "ok"}
+
+
+def _storageclass(obj: Obj) -> Row:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    default = (
+        annotations.get("storageclass.kubernetes.io/is-default-class") == "true"
+        or annotations.get("storageclass.beta.kubernetes.io/is-default-class") == "true"
+    )
+    return {
+        "provisioner": obj.get("provisioner", ""),
+        "default": default,
+        "binding_mode": obj.get("volumeBindingMode", "Immediate"),
+        "status": "default" if default else "",
+        "health": "ok",
+    }
+
+
+def _node(obj: Obj) -> Row:
+    status = obj.get("status") or {}
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    ready = any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in status.get("conditions") or []
+    )
+    roles = sorted(
+        k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/")
+    ) or ["<none>"]
+    allocatable = status.get("allocatable") or {}
+    return {
+        "status": "Ready" if ready else "NotReady",
+        "health": "ok" if ready else "error",
+        "roles": ",".join(roles),
+        "cpu": allocatable.get("cpu", ""),
+        "memory": allocatable.get("memory", ""),
+        "version": (status.get("nodeInfo") or {}).get("kubeletVersion", ""),
+    }
+
+
+def _namespace(obj: Obj) -> Row:
+    phase = (obj.get("status") or {}).get("phase", "Active")
+    return {"status": phase, "health": "ok" if phase == "Active" else "progress"}
+
+
+def _generic(obj: Obj) -> Row:
+    """Custom resources: the Ready condition or a state field, whichever the kind has."""
+    status = obj.get("status") or {}
+    if not isinstance(status, dict):
+        return {"status": "", "health": "ok"}
+    for cond in status.get("conditions") or []:
+        if isinstance(cond, dict) and cond.get("type") in ("Ready", "Succeeded", "Running"):
+            ok = cond.get("status") == "True"
+            word = cond["type"] if ok else (cond.get("reason") or f"Not{cond['type']}")
+            return {"status": word, "health": "ok" if ok else "warning"}
+    for key in ("phase", "state", "applicationState"):
+        value = status.get(key)
+        if isinstance(value, dict):
+            value = value.get("state")
+        if isinstance(value, str) and value:
+            lowered = value.lower()
+            bad = any(w in lowered for w in ("fail", "error"))
+            return {"status": value, "health": "error" if bad else "ok"}
+    return {"status": "", "health": "ok"}
+
+
+_SUMMARIES: dict[str, Callable[[Obj], Row]] = {
+    "pods": _pod,
+    "deployments": _replicated,
+    "replicasets": _replicated,
+    "statefulsets": _replicated,
+    "jobs": _job,
+    "cronjobs": _cronjob,
+    "services": _service,
+    "persistentvolumeclaims": _pvc,
+    "persistentvolumes": _pv,
+    "events": _event,
+    "configmaps": _configmap,
+    "secrets": _secret,
+    "storageclasses": _storageclass,
+    "nodes": _node,
+    "namespaces": _namespace,
+}

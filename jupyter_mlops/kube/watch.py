@@ -1,0 +1,310 @@
+"""`WatchCache`: one watch per (kind, namespace) feeding a cache that every view reads.
+
+Each `Informer` lists once, then watches from the list's resourceVersion. It resumes from the
+last version it saw after a broken connection (with backoff), relists on 410 Gone and tells its
+listeners only the difference, so a view never loses or doubles a row. An informer nobody
+listens to stops after `idle_seconds`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import MLOpsError, Unavailable
+from .cluster import Cluster, Expired, Obj, Stream, redact
+from .kinds import Kind
+
+log = logging.getLogger(__name__)
+
+# (type, object): ADDED, MODIFIED, DELETED for one object; SYNCED (object None) after a list;
+# ERROR (object None) when the watch is broken and being retried; see `Informer.error`.
+Listener = Callable[[str, Obj | None], None]
+
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 10.0
+
+
+def uid_of(obj: Obj) -> str:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}")
+
+
+@dataclass
+class Counters:
+    """What an informer asked of the API server (benchmarks and tests read these)."""
+
+    lists: int = 0
+    watches: int = 0
+    relists: int = 0
+
+
+class Informer:
+    """The live copy of one (kind, namespace), kept by a background thread."""
+
+    def __init__(
+        self, cluster: Cluster, kind: Kind, namespace: str | None, watch_seconds: int = 60
+    ) -> None:
+        self.cluster = cluster
+        self.kind = kind
+        self.namespace = namespace if kind.namespaced else None
+        self.watch_seconds = watch_seconds
+        self.counters = Counters()
+        self.error: MLOpsError | None = None
+        self.resource_version = ""
+        self._objects: dict[str, Obj] = {}
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._synced = threading.Event()
+        self._stopped = threading.Event()
+        self._stream: Stream | None = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"mlops-watch-{kind.plural}-{namespace}", daemon=True
+        )
+
+    # -- readers ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def objects(self) -> list[Obj]:
+        with self._lock:
+            return list(self._objects.values())
+
+    def wait_synced(self, timeout: float) -> list[Obj]:
+        """The objects once the first list arrived; the last error if it did not in time."""
+        if not self._synced.wait(timeout):
+            raise self.error or Unavailable(
+                "cluster", f"no answer from the Kubernetes API within {timeout:g} s"
+            )
+        return self.objects()
+
+    @property
+    def synced(self) -> bool:
+        return self._synced.is_set()
+
+    def add_listener(self, listener: Listener) -> list[Obj]:
+        """Listen to changes; returns the objects as they are now (consistent with the stream)."""
+        with self._lock:
+            self._listeners.append(listener)
+            return list(self._objects.values())
+
+    def remove_listener(self, listener: Listener) -> int:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+            return len(self._listeners)
+
+    def listener_count(self) -> int:
+        with self._lock:
+            return len(self._listeners)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = BACKOFF_FIRST
+        need_list = True
+        while not self._stopped.is_set():
+            try:
+                if need_list:
+                    self._relist()
+                    need_list = False
+                self._watch()
+                backoff = BACKOFF_FIRST
+            except Expired:
+                need_list = True
+            except MLOpsError as exc:
+                self._fail(exc)
+                self._stopped.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+            except Exception as exc:  # never let the thread die silently
+                log.exception("watch of %s failed", self.kind.plural)
+                self._fail(Unavailable("cluster", f"the watch of {self.kind.plural} failed: {exc}"))
+                self._stopped.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+
+    def _fail(self, exc: MLOpsError) -> None:
+        if self._stopped.is_set():
+            return
+        self.error = exc
+        self._emit("ERROR", None)
+
+    def _relist(self) -> None:
+        page = self.cluster.list_all(self.kind, self.namespace)
+        self.counters.lists += 1
+        fresh = {uid_of(o): o for o in page.items}
+        with self._lock:
+            old = self._objects
+            self._objects = fresh
+            self.resource_version = page.resource_version
+            first = not self._synced.is_set()
+            self.error = None
+            listeners = list(self._listeners)
+            changes: list[tuple[str, Obj]] = []
+            if not first:
+                self.counters.relists += 1
+                changes = [("DELETED", o) for uid, o in old.items() if uid not in fresh]
+                for uid, obj in fresh.items():
+                    before = old.get(uid)
+                    if before is None:
+                        changes.append(("ADDED", obj))
+                    elif _version(before) != _version(obj):
+                        changes.append(("MODIFIED", obj))
+        self._synced.set()
+        for listener in listeners:
+            for type_, obj in changes:
+                listener(type_, obj)
+            listener("SYNCED", None)
+
+    def _watch(self) -> None:
+        stream = self.cluster.watch(
+            self.kind, self.namespace, self.resource_version, timeout_seconds=self.watch_seconds
+        )
+        self.counters.watches += 1
+        self._stream = stream
+        if self.error is not None:
+            self.error = None
+            self._emit("SYNCED", None)
+        try:
+            for line in stream:
+                if self._stopped.is_set():
+                    return
+                if line.strip():
+                    self._apply(json.loads(line))
+        finally:
+            self._stream = None
+            stream.close()
+
+    def _apply(self, event: Obj) -> None:
+        type_ = event.get("type")
+        obj: Obj = event.get("object") or {}
+        if type_ == "ERROR":
+            if obj.get("code") == 410:
+                raise Expired(str(obj.get("message", "too old resource version")))
+            raise Unavailable("cluster", f"the watch failed: {obj.get('message', obj)}")
+        version = _version(obj)
+        if type_ == "BOOKMARK":
+            self.resource_version = version or self.resource_version
+            return
+        obj.setdefault("kind", self.kind.kind)
+        obj.setdefault("apiVersion", self.kind.api_version)
+        redact(self.kind, obj)
+        uid = uid_of(obj)
+        with self._lock:
+            if type_ == "DELETED":
+                self._objects.pop(uid, None)
+            else:
+                self._objects[uid] = obj
+            self.resource_version = version or self.resource_version
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(str(type_), obj)
+
+    def _emit(self, type_: str, obj: Obj | None) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(type_, obj)
+
+
+def _version(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+
+
+class Subscription:
+    """A listener on one informer; `close()` it when the view goes away."""
+
+    def __init__(self, cache: WatchCache, informer: Informer, listener: Listener) -> None:
+        self._cache = cache
+        self.informer = informer
+        self._listener = listener
+        self.closed = False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._cache._release(self.informer, self._listener)
+
+
+class WatchCache:
+    """Informers shared by every browser tab, magic and widget of one server or kernel."""
+
+    def __init__(self, cluster: Cluster, *, idle_seconds: float = 300.0) -> None:
+        self.cluster = cluster
+        self.idle_seconds = idle_seconds
+        self._informers: dict[tuple[Kind, str | None], Informer] = {}
+        self._idle_timers: dict[tuple[Kind, str | None], threading.Timer] = {}
+        self._lock = threading.Lock()
+
+    def informer(self, kind: Kind, namespace: str | None) -> Informer:
+        """The informer of (kind, namespace), started on first use."""
+        key = (kind, namespace if kind.namespaced else None)
+        with self._lock:
+            timer = self._idle_timers.pop(key, None)
+            if timer is not None:
+                timer.cancel()
+            informer = self._informers.get(key)
+            if informer is None:
+                informer = Informer(self.cluster, kind, key[1])
+                self._informers[key] = informer
+                informer.start()
+                self._arm_idle(key, informer)
+            return informer
+
+    def subscribe(self, kind: Kind, namespace: str | None, listener: Listener) -> Subscription:
+        informer = self.informer(kind, namespace)
+        informer.add_listener(listener)
+        return Subscription(self, informer, listener)
+
+    def objects(self, kind: Kind, namespace: str | None, timeout: float = 10.0) -> list[Obj]:
+        """The cached objects, waiting for the first list if the informer is new."""
+        return self.informer(kind, namespace).wait_synced(timeout)
+
+    def informers(self) -> list[Informer]:
+        with self._lock:
+            return list(self._informers.values())
+
+    def close(self) -> None:
+        with self._lock:
+            for timer in self._idle_timers.values():
+                timer.cancel()
+            for informer in self._informers.values():
+                informer.stop()
+            self._informers.clear()
+            self._idle_timers.clear()
+
+    def _release(self, informer: Informer, listener: Listener) -> None:
+        if informer.remove_listener(listener) == 0:
+            with self._lock:
+                key = (informer.kind, informer.namespace)
+                if self._informers.get(key) is informer:
+                    self._arm_idle(key, informer)
+
+    def _arm_idle(self, key: tuple[Kind, str | None], informer: Informer) -> None:
+        """Stop the informer if still nobody listens after `idle_seconds` (lock held)."""
+
+        def expire() -> None:
+            with self._lock:
+                if self._idle_timers.get(key) is not timer:
+                    return
+                del self._idle_timers[key]
+                if informer.listener_count() == 0 and self._informers.get(key) is informer:
+                    del self._informers[key]
+                    informer.stop()
+
+        timer = threading.Timer(self.idle_seconds, expire)
+        timer.daemon = True
+        old = self._idle_timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        self._idle_timers[key] = timer
+        timer.start()
