@@ -353,6 +353,8 @@ def load_kubeflow(
         obj = _apply(server, renderer, raw, namespace)
         uids[(obj.kind, obj.name)] = obj.uid
         loaded.objects.append(obj)
+        if obj.kind == "StorageClass":
+            _settle_default_class(server, obj.name if default_storage_class else None)
         if obj.kind == "CustomResourceDefinition":
             crds.append(renderer.tree(raw))
     if crds:
@@ -406,6 +408,40 @@ def _apply(
                 f"writing the status of {kind_name}/{name} failed: {_describe(error)}"
             ) from None
     return LoadedObject(kind_name, name, obj_namespace, uid, created)
+
+
+_DEFAULT_CLASS_ANNOTATIONS = (
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+)
+
+
+def _settle_default_class(server: _Server, default: str | None) -> None:
+    """Make ``default`` the cluster's only default StorageClass, or leave none at all.
+
+    A server may already have classes (a cluster's own, or one an emulator starts with); the
+    chosen storage variant only holds if their default marks agree with it.
+    """
+    path = KINDS["StorageClass"].collection_path(None)
+    for storage_class in server.call("GET", path).get("items", []):
+        name = storage_class["metadata"]["name"]
+        annotations = storage_class["metadata"].get("annotations") or {}
+        want = "true" if name == default else None
+        if tuple(annotations.get(key) for key in _DEFAULT_CLASS_ANNOTATIONS) == (want, None):
+            continue
+        patch: dict[str, str | None] = dict.fromkeys(_DEFAULT_CLASS_ANNOTATIONS)
+        patch[_DEFAULT_CLASS_ANNOTATIONS[0]] = want
+        try:
+            server.call(
+                "PATCH",
+                f"{path}/{name}",
+                {"metadata": {"annotations": patch}},
+                content_type="application/merge-patch+json",
+            )
+        except ApiException as error:
+            raise KubeflowFixtureError(
+                f"marking StorageClass/{name} failed: {_describe(error)}"
+            ) from None
 
 
 def _wait_established(server: _Server, crds: list[dict[str, Any]]) -> None:
