@@ -7,6 +7,7 @@ import kfp
 import kfp_server_api
 import pytest
 import requests
+from tornado.httpclient import AsyncHTTPClient
 
 from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE, KfpEmulator
 
@@ -141,3 +142,20 @@ def test_single_user_mode_puts_runs_in_the_default_experiment(pipeline_package: 
         assert created["experiment_id"] == standalone.default_experiment_id("")
         assert standalone.wait_for_run_state(created["run_id"]) == "SUCCEEDED"
         assert client.list_runs().total_size == 1
+
+
+async def test_async_code_on_another_loop_reaches_the_same_state(
+    kfp_emulator: KfpEmulator, token: str
+) -> None:
+    kfp_emulator.seed_runs(2)
+    http = AsyncHTTPClient(force_instance=True)
+    try:
+        response = await http.fetch(
+            f"{kfp_emulator.url}/apis/v2beta1/runs?namespace={DEFAULT_NAMESPACE}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    finally:
+        http.close()
+
+    assert json.loads(response.body)["total_size"] == 2
+    assert kfp_emulator.requests["GET /apis/v2beta1/runs"] == 1

@@ -223,7 +223,6 @@ class Run:
 
     def to_api(self) -> dict[str, Any]:
         """The ``V2beta1Run`` JSON, with ``run_details.task_details`` of the started tasks."""
-        root_id = f"{self.workflow}"
         shown = [t for t in self.tasks if t.state]
         reference = None
         if self.pipeline_version_id:
@@ -252,7 +251,7 @@ class Run:
             run_details=message(
                 pipeline_context_id=self.pipeline_context_id,
                 pipeline_run_context_id=self.run_context_id,
-                task_details=[t.to_api(self.run_id, root_id) for t in shown],
+                task_details=[t.to_api(self.run_id, self.workflow) for t in shown],
             ),
             state_history=[
                 message(update_time=timestamp(at), state=state) for at, state in self.history

@@ -403,6 +403,11 @@ class KfpEmulator:
     The JSON is the real server's: fields left empty are absent (an empty list is ``{}``)
     and times not reached yet are ``1970-01-01T00:00:00Z``. Stop and start again keep the
     port and all state; unfinished runs resume.
+
+    Test controls: ``fail_task``, ``fail_tasks_named`` and ``set_task_seconds`` shape runs;
+    ``wait_for_run_state`` and ``wait_for_task_state`` block until a state is reached (woken
+    by the change, no polling); ``fail_next``, ``latency``, ``expire_token`` inject trouble;
+    ``seed_runs`` adds thousands of finished runs at once; ``requests`` counts calls.
     """
 
     def __init__(
