@@ -259,6 +259,22 @@ def test_default_storage_class_variant_on_a_fresh_server() -> None:
             assert event.reason == "WaitForFirstConsumer"
 
 
+def test_loads_where_controllers_run() -> None:
+    # Controllers replace what they did not make (a ReplicaSet's surplus pod), as on a real
+    # cluster; the load still completes and reports every object.
+    with KubeEmulator(port=0, controllers=True, nodes=0) as kube:
+        configuration = client.Configuration(host=kube.url)
+        configuration.api_key = {"authorization": kube.admin_token}
+        configuration.api_key_prefix = {"authorization": "Bearer"}
+        with client.ApiClient(configuration) as api_client:
+            loaded = load_kubeflow(api_client, scenarios=("storage", "serving", "storage"))
+            assert len(loaded) == len(render_manifests(scenarios=("storage", "serving")))
+            isvc = _custom(
+                api_client, "serving.kserve.io", "v1beta1", "inferenceservices", "sklearn-iris"
+            )
+            assert isvc["status"]["url"] == f"http://sklearn-iris-{NS}.example.com"
+
+
 def test_refusals_are_reported_with_the_server_message(kube: KubeEmulator) -> None:
     configuration = client.Configuration(host=kube.url)
     configuration.api_key = {"authorization": "not-a-token"}
