@@ -46,7 +46,7 @@ class MlflowServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        start_timeout: float = 60.0,
+        start_timeout: float = 120.0,
         stop_timeout: float = 10.0,
     ) -> None:
         self.host = host
