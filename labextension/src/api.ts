@@ -3,7 +3,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type { StatusReport } from './models.generated';
+import type { ErrorBody, StatusReport } from './models.generated';
 
 export type { StatusReport } from './models.generated';
 
@@ -67,7 +67,8 @@ function errorFromAnswer(status: number, text: string): ApiError {
   let reason = '';
   let detail = '';
   try {
-    const body = JSON.parse(text) as { reason?: unknown; message?: unknown };
+    // Typed loosely on purpose: the body may come from something other than our routes.
+    const body = JSON.parse(text) as { [K in keyof ErrorBody]?: unknown };
     reason = typeof body.reason === 'string' ? body.reason : '';
     detail = typeof body.message === 'string' ? body.message : '';
   } catch {
@@ -86,8 +87,9 @@ function errorFromAnswer(status: number, text: string): ApiError {
     return new ApiError(
       status,
       'not-found',
-      'The MLOps server extension is not running on this Jupyter server (404). ' +
-        'Enable it with "jupyter server extension enable jupyter_mlops" and restart the server.'
+      'The MLOps server extension is not running on this Jupyter server (404): it is not ' +
+        'enabled, or it failed to start (the Jupyter server log says why). Enable it with ' +
+        '"jupyter server extension enable jupyter_mlops" and restart the server.'
     );
   }
   if (status >= 500) {

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,6 +34,9 @@ CHROMIUM_ARGS = [
 CONFIG_PREFIXES = ("KUBERNETES_", "KF_", "MLFLOW_")
 CONFIG_NAMES = ("KUBECONFIG", "JUPYTER_CONFIG_DIR", "JUPYTERLAB_SETTINGS_DIR")
 START_TIMEOUT = 60.0
+# Other work may share the machine's two cores: give the UI time to catch up before failing.
+expect.set_options(timeout=10_000)
+
 # Our sidebar's tab: once it is in the page, JupyterLab has loaded the extension.
 SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-mlops-sidebar"]'
 
@@ -82,8 +85,16 @@ def _write_json(path: Path, content: dict[str, Any]) -> None:
 
 
 @contextmanager
-def running_lab(base: Path, server_config: dict[str, Any] | None = None) -> Iterator[Lab]:
-    """Start `jupyter lab` in its own home under `base`, wait until it answers, stop it after."""
+def running_lab(
+    base: Path,
+    server_config: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Lab]:
+    """Start `jupyter lab` in its own home under `base`, wait until it answers, stop it after.
+
+    `server_config` is written as the user's `jupyter_server_config.json`; `env` adds variables
+    to an environment cleared of every cluster, Pipelines and MLflow setting.
+    """
     home = base / "home"
     root = base / "root"
     root.mkdir(parents=True)
@@ -96,12 +107,12 @@ def running_lab(base: Path, server_config: dict[str, Any] | None = None) -> Iter
     )
     if server_config is not None:
         _write_json(config_dir / "jupyter_server_config.json", server_config)
-    env = {
+    lab_env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(CONFIG_PREFIXES) and key not in CONFIG_NAMES
     }
-    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(config_dir))
+    lab_env.update(env or {}, HOME=str(home), JUPYTER_CONFIG_DIR=str(config_dir))
     port = _free_port()
     token = secrets.token_hex(16)
     args = [
@@ -118,7 +129,9 @@ def running_lab(base: Path, server_config: dict[str, Any] | None = None) -> Iter
     log_file = base / "lab.log"
     lab = Lab(f"http://127.0.0.1:{port}", token, root, log_file)
     with log_file.open("wb") as log:
-        process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+        process = subprocess.Popen(
+            args, env=lab_env, stdout=log, stderr=subprocess.STDOUT, cwd=root
+        )
         try:
             _wait_until_answering(lab, process)
             yield lab
@@ -147,10 +160,43 @@ def _wait_until_answering(lab: Lab, process: subprocess.Popen[bytes]) -> None:
     pytest.fail(f"jupyter lab did not start (exit code {process.poll()}):\n{log}")
 
 
+REPO = Path(__file__).resolve().parents[2]
+BUILT = REPO / "jupyter_mlops" / "labextension" / "package.json"
+SOURCES = [
+    REPO / "labextension" / "src",
+    REPO / "labextension" / "schema",
+    REPO / "labextension" / "style",
+]
+
+
+def _check_built() -> None:
+    """Fail early, saying what to run, if the labextension is missing or older than its sources."""
+    if not BUILT.exists():
+        pytest.fail("The labextension is not built: run `npm run build` first.")
+    built_at = BUILT.stat().st_mtime
+    newer = [
+        path.relative_to(REPO)
+        for folder in SOURCES
+        for path in folder.rglob("*")
+        if path.is_file() and path.stat().st_mtime > built_at
+    ]
+    if newer:
+        pytest.fail(f"The labextension is older than {newer[0]}: run `npm run build` first.")
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab with the extension and nothing configured: no cluster, local backends."""
+    _check_built()
     with running_lab(tmp_path_factory.mktemp("lab")) as server:
+        served = requests.get(
+            server.url("lab/extensions/jupyter-mlops/static/style.js"), timeout=30
+        )
+        if served.status_code != 200:
+            pytest.fail(
+                "JupyterLab does not serve the labextension: run "
+                "`jupyter labextension develop --overwrite .` (or `pip install .`)."
+            )
         yield server
 
 
@@ -159,6 +205,43 @@ def lab_without_server_extension(tmp_path_factory: pytest.TempPathFactory) -> It
     """JupyterLab serving the labextension while the server extension is turned off."""
     config = {"ServerApp": {"jpserver_extensions": {"jupyter_mlops": False}}}
     with running_lab(tmp_path_factory.mktemp("lab-off"), server_config=config) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def lab_with_unreachable_backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab configured for a cluster, Pipelines and MLflow that all refuse connections."""
+    base = tmp_path_factory.mktemp("lab-unreachable")
+    closed = f"127.0.0.1:{_free_port()}"
+    kubeconfig = base / "kubeconfig.yaml"
+    # JSON is YAML too, and the kubeconfig loader reads YAML.
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "team", "cluster": {"server": f"https://{closed}"}}],
+                "users": [{"name": "notebook-user", "user": {"token": "not-a-real-token"}}],
+                "contexts": [
+                    {
+                        "name": "team",
+                        "context": {
+                            "cluster": "team",
+                            "user": "notebook-user",
+                            "namespace": "team-a",
+                        },
+                    }
+                ],
+                "current-context": "team",
+            }
+        )
+    )
+    env = {
+        "KUBECONFIG": str(kubeconfig),
+        "KF_PIPELINES_ENDPOINT": f"http://{closed}",
+        "MLFLOW_TRACKING_URI": f"http://{closed}",
+    }
+    with running_lab(base, env=env) as server:
         yield server
 
 

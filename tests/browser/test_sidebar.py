@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Locator, Page, Response, expect
+from playwright.sync_api import Locator, Page, Request, Response, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.browser
 
@@ -60,8 +61,8 @@ def is_status(url: str, *, fresh: bool = False) -> bool:
     return parts.path.endswith("/" + STATUS_PATH) and asked_fresh == fresh
 
 
-def is_poll(response: Response) -> bool:
-    return is_status(response.url)
+def is_poll(message: Request | Response) -> bool:
+    return is_status(message.url)
 
 
 def state_words(backend: dict[str, Any]) -> str:
@@ -112,14 +113,8 @@ def test_sidebar_tab_opens_the_panel_with_its_caption(page: Page) -> None:
     expect(page.locator(PANEL)).to_be_hidden()
 
 
-def test_sections_show_what_the_route_reports(page: Page, lab: Any) -> None:
-    report = lab.get_json(STATUS_PATH)
-    # The fixture clears every cluster variable: the cluster must read "not configured".
-    assert report["cluster"]["mode"] == "none"
-    assert report["pipelines"]["mode"] == "local"
-    assert report["tracking"]["mode"] == "local"
-    open_panel(page)
-
+def expect_sections_to_match(page: Page, report: dict[str, Any]) -> None:
+    """Each section, the identity line and the badge say what the status route answered."""
     for key, heading in SECTIONS:
         backend = report[key]
         section = by_test_id(page, f"mlops-section-{key}")
@@ -131,10 +126,11 @@ def test_sections_show_what_the_route_reports(page: Page, lab: Any) -> None:
                 expect(by_test_id(page, f"mlops-{key}-{field}")).to_have_text(backend[field])
             else:
                 expect(by_test_id(page, f"mlops-{key}-{field}")).to_have_count(0)
+        reason = by_test_id(page, f"mlops-{key}-reason")
         if backend.get("reason") and not backend["reachable"]:
-            expect(by_test_id(page, f"mlops-{key}-reason")).to_have_text(backend["reason"])
-
-    expect(by_test_id(page, "mlops-cluster-hint")).to_be_visible()
+            expect(reason).to_have_text(backend["reason"])
+        else:
+            expect(reason).to_have_count(0)
     identity = report["identity"]
     expect(by_test_id(page, "mlops-namespace")).to_have_text(identity["namespace"] or "none")
     expect(by_test_id(page, "mlops-version")).to_have_text(f"v{report['version']}")
@@ -142,29 +138,62 @@ def test_sections_show_what_the_route_reports(page: Page, lab: Any) -> None:
     expect(by_test_id(page, "mlops-error")).to_have_count(0)
 
 
-def test_status_dots_use_the_theme_colours(page: Page) -> None:
-    open_panel(page)
-    colours = page.evaluate(
-        """() => {
-            const probe = document.createElement('span');
-            document.body.appendChild(probe);
-            const resolve = name => {
-                probe.style.color = `var(${name})`;
-                return getComputedStyle(probe).color;
-            };
-            const dot = state =>
-                getComputedStyle(document.querySelector(`.jp-mlops-dot[data-state="${state}"]`))
-                    .backgroundColor;
-            const result = {
-                reachable: dot('reachable'), success: resolve('--jp-success-color1'),
-                off: dot('not-configured'), muted: resolve('--jp-ui-font-color3'),
-            };
-            probe.remove();
-            return result;
-        }"""
+def theme_colours(page: Page) -> dict[str, str]:
+    """The computed colour of each kind of status dot on the page, and of the theme variables."""
+    return dict(
+        page.evaluate(
+            """() => {
+                const probe = document.createElement('span');
+                document.body.appendChild(probe);
+                const resolve = name => {
+                    probe.style.color = `var(${name})`;
+                    return getComputedStyle(probe).color;
+                };
+                const result = {
+                    '--jp-success-color1': resolve('--jp-success-color1'),
+                    '--jp-error-color1': resolve('--jp-error-color1'),
+                    '--jp-ui-font-color3': resolve('--jp-ui-font-color3'),
+                };
+                probe.remove();
+                for (const dot of document.querySelectorAll('.jp-mlops-dot')) {
+                    result[dot.dataset.state] = getComputedStyle(dot).backgroundColor;
+                }
+                return result;
+            }"""
+        )
     )
-    assert colours["reachable"] == colours["success"]
-    assert colours["off"] == colours["muted"]
+
+
+def test_sections_show_what_the_route_reports(page: Page, lab: Any) -> None:
+    report = lab.get_json(STATUS_PATH)
+    # The fixture clears every cluster variable: the cluster must read "not configured".
+    assert report["cluster"]["mode"] == "none"
+    assert report["pipelines"]["mode"] == "local"
+    assert report["tracking"]["mode"] == "local"
+    open_panel(page)
+    expect_sections_to_match(page, report)
+    expect(by_test_id(page, "mlops-cluster-hint")).to_be_visible()
+    expect(by_test_id(page, "mlops-namespace-source")).to_have_text("(none found)")
+
+    colours = theme_colours(page)
+    assert colours["not-configured"] == colours["--jp-ui-font-color3"]
+    if report["pipelines"]["reachable"]:
+        assert colours["reachable"] == colours["--jp-success-color1"]
+
+
+def test_unreachable_backends_show_why(open_page: Any, lab_with_unreachable_backends: Any) -> None:
+    lab = lab_with_unreachable_backends
+    report = lab.get_json(STATUS_PATH)
+    assert [report[key]["reachable"] for key, _ in SECTIONS] == [False, False, False]
+    assert report["identity"]["source"] == "kubeconfig"
+    with open_page(lab, "unreachable") as page:
+        open_panel(page)
+        expect_sections_to_match(page, report)
+        expect(by_test_id(page, "mlops-namespace-source")).to_have_text(
+            "(from the kubeconfig context)"
+        )
+        colours = theme_colours(page)
+        assert colours["not-reachable"] == colours["--jp-error-color1"]
 
 
 def test_refresh_button_asks_the_server_for_a_fresh_check(page: Page) -> None:
@@ -210,6 +239,22 @@ def test_read_only_setting_applies_without_reload(page: Page, lab: Any) -> None:
     expect(badge).to_have_attribute("data-by", "settings")
     checkbox.uncheck()
     expect(badge).to_have_count(0)
+
+
+@pytest.mark.usefixtures("restore_settings")
+def test_hidden_panel_stands_by_and_refreshes_when_shown(open_page: Any, lab: Any) -> None:
+    lab.put_settings(PLUGIN_ID, {"refreshInterval": 2})
+    with open_page(lab, "stand-by") as page:
+        with page.expect_request(is_poll):
+            open_panel(page)
+        expect(by_test_id(page, "mlops-updated")).to_contain_text("refreshes every 2 s")
+        page.click(SIDEBAR_TAB)
+        expect(page.locator(PANEL)).to_be_hidden()
+        # Nothing can signal a request that never comes: watch for 2.5 intervals.
+        with pytest.raises(PlaywrightTimeoutError), page.expect_request(is_poll, timeout=5_000):
+            pass
+        with page.expect_request(is_poll, timeout=1_500):
+            page.click(SIDEBAR_TAB)
 
 
 def test_network_down_is_said_in_words_and_recovers(page: Page) -> None:
