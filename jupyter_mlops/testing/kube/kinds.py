@@ -227,6 +227,32 @@ def _next_cluster_ip() -> str:
     return f"10.96.{(n >> 8) & 255}.{n & 255}"
 
 
+def apply_defaults(rt: ResourceType, obj: Obj) -> None:
+    """Defaults the real server fills on every decoded write (create and update alike)."""
+    key = rt.key
+    if key == ("", "pods"):
+        spec = obj.setdefault("spec", {})
+        if isinstance(spec, dict):
+            default_pod_spec(spec)
+    elif key in _WORKLOADS:
+        _default_workload(rt, obj)
+    elif key == ("", "secrets"):
+        obj.setdefault("type", "Opaque")
+        string_data = obj.pop("stringData", None) or {}
+        data = obj.setdefault("data", {})
+        for k, v in string_data.items():
+            data[k] = base64.b64encode(str(v).encode()).decode()
+
+
+_WORKLOADS = {
+    ("apps", "deployments"),
+    ("apps", "replicasets"),
+    ("apps", "statefulsets"),
+    ("apps", "daemonsets"),
+    ("batch", "jobs"),
+}
+
+
 def prepare_create(rt: ResourceType, obj: Obj, keep_status: bool) -> None:
     """Validate a new object and fill what the real server fills; raises ApiError."""
     meta = obj["metadata"]
@@ -237,13 +263,24 @@ def prepare_create(rt: ResourceType, obj: Obj, keep_status: bool) -> None:
     if key == ("", "pods"):
         spec = obj.setdefault("spec", {})
         _validate_pod_spec("Pod", "", name, spec, "spec.")
-        default_pod_spec(spec)
+        apply_defaults(rt, obj)
         if not keep_status or "status" not in obj:
             obj["status"] = {"phase": "Pending", "qosClass": qos_class(spec)}
-    elif key in {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"), ("batch", "jobs")}:
-        _default_workload(rt, obj)
+    elif key in _WORKLOADS:
+        apply_defaults(rt, obj)
         _validate_workload(rt, name, obj)
-        obj.setdefault("status", {})
+        # Required (non-omitempty) status fields serialize as zeros from the start.
+        initial: Obj = {
+            ("apps", "replicasets"): {"replicas": 0},
+            ("apps", "statefulsets"): {"replicas": 0, "availableReplicas": 0},
+            ("apps", "daemonsets"): {
+                "currentNumberScheduled": 0,
+                "numberMisscheduled": 0,
+                "desiredNumberScheduled": 0,
+                "numberReady": 0,
+            },
+        }.get(key, {})
+        obj.setdefault("status", initial)
     elif key == ("", "namespaces"):
         meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = name
         obj.setdefault("spec", {"finalizers": ["kubernetes"]})
@@ -269,11 +306,7 @@ def prepare_create(rt: ResourceType, obj: Obj, keep_status: bool) -> None:
         if not keep_status or "status" not in obj:
             obj["status"] = {"phase": "Pending"}
     elif key == ("", "secrets"):
-        obj.setdefault("type", "Opaque")
-        string_data = obj.pop("stringData", None) or {}
-        data = obj.setdefault("data", {})
-        for k, v in string_data.items():
-            data[k] = base64.b64encode(str(v).encode()).decode()
+        apply_defaults(rt, obj)
     elif key == ("", "events"):
         obj.setdefault("count", 1)
         obj.setdefault("type", "Normal")
@@ -334,6 +367,14 @@ def prepare_update(rt: ResourceType, new: Obj, old: Obj) -> None:
     """Validate a replacement of `old` by `new`; raises ApiError."""
     name = str(new["metadata"].get("name", ""))
     key = rt.key
+    apply_defaults(rt, new)
+    if key == ("", "services"):
+        # The allocated cluster IP stays when a replacement omits it.
+        old_spec = old.get("spec") or {}
+        new_spec = new.setdefault("spec", {})
+        for field in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+            if field in old_spec:
+                new_spec.setdefault(field, old_spec[field])
     if key == ("", "pods"):
         _validate_pod_spec("Pod", "", name, new.get("spec") or {}, "spec.")
         old_spec = old.get("spec") or {}
@@ -357,7 +398,7 @@ def prepare_update(rt: ResourceType, new: Obj, old: Obj) -> None:
                     )
                 ],
             )
-    elif key in {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets")}:
+    elif key in _WORKLOADS - {("batch", "jobs")}:
         _validate_workload(rt, name, new)
         if (old.get("spec") or {}).get("selector") != (new.get("spec") or {}).get("selector"):
             raise invalid(
@@ -368,11 +409,6 @@ def prepare_update(rt: ResourceType, new: Obj, old: Obj) -> None:
             )
     elif key == ("apiextensions.k8s.io", "customresourcedefinitions"):
         _validate_crd(name, new)
-    elif key == ("", "secrets"):
-        string_data = new.pop("stringData", None) or {}
-        data = new.setdefault("data", {})
-        for k, v in string_data.items():
-            data[k] = base64.b64encode(str(v).encode()).decode()
 
 
 def _containers_changed_beyond_image(old_spec: Obj, new_spec: Obj) -> bool:

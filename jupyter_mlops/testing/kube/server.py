@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # Writes of this size keep a million-line log moving without one huge buffer.
 CHUNK_BYTES = 1 << 20
 NAMESPACE_SUBRESOURCES = {"status", "finalize"}
+# Kinds whose DELETE answers with the object rather than a success Status, as real.
+RETURNS_DELETED_OBJECT = {("", "pods"), ("", "namespaces"), ("", "services")}
 PATCH_TYPES = {
     "application/json-patch+json",
     "application/merge-patch+json",
@@ -229,7 +231,17 @@ class ApiHandler(Base):
                 preconditions=options.get("preconditions"),
                 dry_run=self._dry_run() or bool(options.get("dryRun")),
             )
-            self._send_object(info, stored)
+            still_there = self.emu.store.find(rt.key, stored.namespace, stored.name) is not None
+            if still_there or rt.custom or rt.key in RETURNS_DELETED_OBJECT:
+                self._send_object(info, stored)
+            else:
+                details: Obj = {"name": stored.name}
+                if rt.group:
+                    details["group"] = rt.group
+                details.update(kind=rt.plural, uid=stored.obj["metadata"].get("uid"))
+                self.send_json(
+                    {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+                )
         elif info.verb == "deletecollection":
             self._delete_collection(info)
         else:
