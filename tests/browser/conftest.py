@@ -184,7 +184,7 @@ def _check_built() -> None:
         pytest.fail(f"The labextension is older than {newer[0]}: run `npm run build` first.")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab with the extension and nothing configured: no cluster, local backends."""
     _check_built()
@@ -200,7 +200,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_without_server_extension(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab serving the labextension while the server extension is turned off."""
     config = {"ServerApp": {"jpserver_extensions": {"jupyter_mlops": False}}}
@@ -208,7 +208,7 @@ def lab_without_server_extension(tmp_path_factory: pytest.TempPathFactory) -> It
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_with_unreachable_backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab configured for a cluster, Pipelines and MLflow that all refuse connections."""
     base = tmp_path_factory.mktemp("lab-unreachable")
@@ -245,13 +245,13 @@ def lab_with_unreachable_backends(tmp_path_factory: pytest.TempPathFactory) -> I
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
