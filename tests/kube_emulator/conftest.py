@@ -25,7 +25,9 @@ def emulator() -> Iterator[KubeEmulator]:
         yield emu
 
 
-def client_for(emu: KubeEmulator, tmp_path: Path, token: str | None = None, name: str = "kubeconfig") -> client.ApiClient:
+def client_for(
+    emu: KubeEmulator, tmp_path: Path, token: str | None = None, name: str = "kubeconfig"
+) -> client.ApiClient:
     """An official ApiClient configured from a kubeconfig the emulator wrote."""
     path = emu.write_kubeconfig(tmp_path / name, token=token, namespace=PROFILE)
     return config.new_client_from_config(config_file=str(path))
@@ -59,7 +61,9 @@ def apps(api: client.ApiClient) -> client.AppsV1Api:
     return client.AppsV1Api(api)
 
 
-def pod(name: str, namespace: str = PROFILE, labels: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
+def pod(
+    name: str, namespace: str = PROFILE, labels: dict[str, str] | None = None, **spec: Any
+) -> dict[str, Any]:
     """A minimal pod manifest."""
     containers = spec.pop("containers", [{"name": "main", "image": "python:3.11"}])
     return {
@@ -70,7 +74,9 @@ def pod(name: str, namespace: str = PROFILE, labels: dict[str, str] | None = Non
     }
 
 
-def deployment(name: str, replicas: int = 2, namespace: str = PROFILE, **container: Any) -> dict[str, Any]:
+def deployment(
+    name: str, replicas: int = 2, namespace: str = PROFILE, **container: Any
+) -> dict[str, Any]:
     """A minimal deployment manifest."""
     return {
         "apiVersion": "apps/v1",
@@ -87,7 +93,9 @@ def deployment(name: str, replicas: int = 2, namespace: str = PROFILE, **contain
     }
 
 
-def wait_for(list_fn: Any, *args: Any, until: Any, timeout: int = 10, **kwargs: Any) -> dict[str, Any]:
+def wait_for(
+    list_fn: Any, *args: Any, until: Any, timeout: int = 10, **kwargs: Any
+) -> dict[str, Any]:
     """Watch (with the official watch.Watch) until an event satisfies `until`; return it."""
     from kubernetes import watch
 

@@ -27,14 +27,24 @@ def _running_pods(core: client.CoreV1Api, selector: str) -> list[client.V1Pod]:
     ]
 
 
-def test_deployment_makes_a_replica_set_and_running_pods(apps: client.AppsV1Api, core: client.CoreV1Api) -> None:
+def test_deployment_makes_a_replica_set_and_running_pods(
+    apps: client.AppsV1Api, core: client.CoreV1Api
+) -> None:
     apps.create_namespaced_deployment(PROFILE, deployment("web", replicas=3))
-    event = wait_for(apps.list_namespaced_deployment, PROFILE, until=_ready_replicas(3), field_selector="metadata.name=web")
+    event = wait_for(
+        apps.list_namespaced_deployment,
+        PROFILE,
+        until=_ready_replicas(3),
+        field_selector="metadata.name=web",
+    )
     status = event["object"].status
     assert status.available_replicas == 3
     assert status.updated_replicas == 3
     assert status.observed_generation == 1
-    assert {c.type: c.status for c in status.conditions} == {"Available": "True", "Progressing": "True"}
+    assert {c.type: c.status for c in status.conditions} == {
+        "Available": "True",
+        "Progressing": "True",
+    }
     [replica_set] = apps.list_namespaced_replica_set(PROFILE).items
     deploy = apps.read_namespaced_deployment("web", PROFILE)
     assert replica_set.metadata.owner_references[0].uid == deploy.metadata.uid
@@ -83,30 +93,43 @@ def test_scaling_up_and_down(apps: client.AppsV1Api, core: client.CoreV1Api) -> 
     wait_for(
         apps.list_namespaced_deployment,
         PROFILE,
-        until=lambda e: not e["object"].status.replicas and e["object"].status.observed_generation == 3,
+        until=lambda e: (
+            not e["object"].status.replicas and e["object"].status.observed_generation == 3
+        ),
     )
     assert core.list_namespaced_pod(PROFILE, label_selector="app=web").items == []
 
 
-def test_a_new_template_rolls_to_a_new_replica_set(apps: client.AppsV1Api, core: client.CoreV1Api) -> None:
+def test_a_new_template_rolls_to_a_new_replica_set(
+    apps: client.AppsV1Api, core: client.CoreV1Api
+) -> None:
     apps.create_namespaced_deployment(PROFILE, deployment("web", replicas=2))
     wait_for(apps.list_namespaced_deployment, PROFILE, until=_ready_replicas(2))
     apps.patch_namespaced_deployment(
-        "web", PROFILE, {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}
+        "web",
+        PROFILE,
+        {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}},
     )
     wait_for(
         apps.list_namespaced_deployment,
         PROFILE,
-        until=lambda e: e["object"].status.observed_generation == 2 and e["object"].status.ready_replicas == 2
-        and e["object"].status.replicas == 2,
+        until=lambda e: (
+            e["object"].status.observed_generation == 2
+            and e["object"].status.ready_replicas == 2
+            and e["object"].status.replicas == 2
+        ),
     )
     images = {p.spec.containers[0].image for p in _running_pods(core, "app=web")}
     assert images == {"nginx:1.27"}
-    sets = {rs.metadata.name: rs.spec.replicas for rs in apps.list_namespaced_replica_set(PROFILE).items}
+    sets = {
+        rs.metadata.name: rs.spec.replicas for rs in apps.list_namespaced_replica_set(PROFILE).items
+    }
     assert sorted(sets.values()) == [0, 2]
 
 
-def test_deleting_a_deployment_collects_its_replica_sets_and_pods(apps: client.AppsV1Api, core: client.CoreV1Api) -> None:
+def test_deleting_a_deployment_collects_its_replica_sets_and_pods(
+    apps: client.AppsV1Api, core: client.CoreV1Api
+) -> None:
     apps.create_namespaced_deployment(PROFILE, deployment("web", replicas=2))
     wait_for(apps.list_namespaced_deployment, PROFILE, until=_ready_replicas(2))
     apps.delete_namespaced_deployment("web", PROFILE)
@@ -114,7 +137,9 @@ def test_deleting_a_deployment_collects_its_replica_sets_and_pods(apps: client.A
     assert core.list_namespaced_pod(PROFILE).items == []
 
 
-def test_stateful_set_pods_have_ordinal_names(apps: client.AppsV1Api, core: client.CoreV1Api) -> None:
+def test_stateful_set_pods_have_ordinal_names(
+    apps: client.AppsV1Api, core: client.CoreV1Api
+) -> None:
     manifest = deployment("db", replicas=2)
     manifest["kind"] = "StatefulSet"
     manifest["spec"]["serviceName"] = "db"
@@ -124,7 +149,12 @@ def test_stateful_set_pods_have_ordinal_names(apps: client.AppsV1Api, core: clie
 
 
 def test_a_pod_asking_too_much_cpu_stays_pending_with_an_event(core: client.CoreV1Api) -> None:
-    greedy = pod("greedy", containers=[{"name": "main", "image": "python:3.11", "resources": {"requests": {"cpu": "64"}}}])
+    greedy = pod(
+        "greedy",
+        containers=[
+            {"name": "main", "image": "python:3.11", "resources": {"requests": {"cpu": "64"}}}
+        ],
+    )
     created = core.create_namespaced_pod(PROFILE, greedy)
     event = wait_for(
         core.list_namespaced_event,
@@ -148,20 +178,47 @@ def test_a_pod_asking_too_much_cpu_stays_pending_with_an_event(core: client.Core
 
 def test_capacity_is_shared_between_pods(core: client.CoreV1Api) -> None:
     def hungry(name: str) -> dict[str, Any]:
-        return pod(name, containers=[{"name": "main", "image": "python:3.11", "resources": {"requests": {"cpu": "3", "memory": "1Gi"}}}])
+        return pod(
+            name,
+            containers=[
+                {
+                    "name": "main",
+                    "image": "python:3.11",
+                    "resources": {"requests": {"cpu": "3", "memory": "1Gi"}},
+                }
+            ],
+        )
 
     core.create_namespaced_pod(PROFILE, hungry("first"))
-    wait_for(core.list_namespaced_pod, PROFILE, field_selector="metadata.name=first", until=lambda e: e["object"].status.phase == "Running")
+    wait_for(
+        core.list_namespaced_pod,
+        PROFILE,
+        field_selector="metadata.name=first",
+        until=lambda e: e["object"].status.phase == "Running",
+    )
     core.create_namespaced_pod(PROFILE, hungry("second"))
-    wait_for(core.list_namespaced_event, PROFILE, field_selector="involvedObject.name=second,reason=FailedScheduling", until=lambda e: True)
+    wait_for(
+        core.list_namespaced_event,
+        PROFILE,
+        field_selector="involvedObject.name=second,reason=FailedScheduling",
+        until=lambda e: True,
+    )
     # Freeing the CPU lets the scheduler place the waiting pod.
     core.delete_namespaced_pod("first", PROFILE)
-    started = wait_for(core.list_namespaced_pod, PROFILE, field_selector="metadata.name=second", until=lambda e: e["object"].status.phase == "Running")
+    started = wait_for(
+        core.list_namespaced_pod,
+        PROFILE,
+        field_selector="metadata.name=second",
+        until=lambda e: e["object"].status.phase == "Running",
+    )
     assert started["object"].spec.node_name == "emulated-node"
 
 
 def _claim(name: str, storage_class: str | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+    spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "1Gi"}},
+    }
     if storage_class is not None:
         spec["storageClassName"] = storage_class
     return {"metadata": {"name": name}, "spec": spec}
@@ -172,7 +229,9 @@ def _mounting(name: str, claim: str) -> dict[str, Any]:
 
 
 def test_a_pod_on_a_pending_claim_stays_pending(core: client.CoreV1Api) -> None:
-    core.create_namespaced_persistent_volume_claim(PROFILE, _claim("data", storage_class="missing-class"))
+    core.create_namespaced_persistent_volume_claim(
+        PROFILE, _claim("data", storage_class="missing-class")
+    )
     core.create_namespaced_pod(PROFILE, _mounting("trainer", "data"))
     event = wait_for(
         core.list_namespaced_event,
@@ -181,8 +240,12 @@ def test_a_pod_on_a_pending_claim_stays_pending(core: client.CoreV1Api) -> None:
         until=lambda e: True,
     )["object"]
     assert "pod has unbound immediate PersistentVolumeClaims" in event.message
-    assert event.message.startswith("0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims.")
-    claim_event = core.list_namespaced_event(PROFILE, field_selector="involvedObject.name=data").items[0]
+    assert event.message.startswith(
+        "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."
+    )
+    claim_event = core.list_namespaced_event(
+        PROFILE, field_selector="involvedObject.name=data"
+    ).items[0]
     assert claim_event.reason == "ProvisioningFailed"
     assert claim_event.message == 'storageclass.storage.k8s.io "missing-class" not found'
     assert core.read_namespaced_persistent_volume_claim("data", PROFILE).status.phase == "Pending"
@@ -191,7 +254,12 @@ def test_a_pod_on_a_pending_claim_stays_pending(core: client.CoreV1Api) -> None:
 def test_a_bound_claim_lets_the_pod_run(core: client.CoreV1Api, api: client.ApiClient) -> None:
     core.create_namespaced_persistent_volume_claim(PROFILE, _claim("data"))
     core.create_namespaced_pod(PROFILE, _mounting("trainer", "data"))
-    wait_for(core.list_namespaced_pod, PROFILE, field_selector="metadata.name=trainer", until=lambda e: e["object"].status.phase == "Running")
+    wait_for(
+        core.list_namespaced_pod,
+        PROFILE,
+        field_selector="metadata.name=trainer",
+        until=lambda e: e["object"].status.phase == "Running",
+    )
     claim = core.read_namespaced_persistent_volume_claim("data", PROFILE)
     assert claim.status.phase == "Bound"
     assert claim.spec.storage_class_name == "standard"
@@ -201,20 +269,50 @@ def test_a_bound_claim_lets_the_pod_run(core: client.CoreV1Api, api: client.ApiC
 
 def test_pods_wait_for_a_claim_created_later(core: client.CoreV1Api) -> None:
     core.create_namespaced_pod(PROFILE, _mounting("early", "later"))
-    event = wait_for(core.list_namespaced_event, PROFILE, field_selector="involvedObject.name=early", until=lambda e: True)
+    event = wait_for(
+        core.list_namespaced_event,
+        PROFILE,
+        field_selector="involvedObject.name=early",
+        until=lambda e: True,
+    )
     assert 'persistentvolumeclaim "later" not found' in event["object"].message
     core.create_namespaced_persistent_volume_claim(PROFILE, _claim("later"))
-    wait_for(core.list_namespaced_pod, PROFILE, field_selector="metadata.name=early", until=lambda e: e["object"].status.phase == "Running")
+    wait_for(
+        core.list_namespaced_pod,
+        PROFILE,
+        field_selector="metadata.name=early",
+        until=lambda e: e["object"].status.phase == "Running",
+    )
 
 
-def test_repeated_scheduling_failures_count_up_one_event(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
-    greedy = pod("greedy", containers=[{"name": "main", "image": "python:3.11", "resources": {"requests": {"cpu": "64"}}}])
+def test_repeated_scheduling_failures_count_up_one_event(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
+    greedy = pod(
+        "greedy",
+        containers=[
+            {"name": "main", "image": "python:3.11", "resources": {"requests": {"cpu": "64"}}}
+        ],
+    )
     core.create_namespaced_pod(PROFILE, greedy)
-    wait_for(core.list_namespaced_event, PROFILE, field_selector="involvedObject.name=greedy", until=lambda e: True)
+    wait_for(
+        core.list_namespaced_event,
+        PROFILE,
+        field_selector="involvedObject.name=greedy",
+        until=lambda e: True,
+    )
     # A node change makes the scheduler try again; the same failure counts up.
     node = emulator.get("v1", "Node", "emulated-node")
     assert node is not None
-    emulator.apply({**node, "metadata": {**node["metadata"], "labels": {**node["metadata"]["labels"], "touched": "yes"}}})
+    emulator.apply(
+        {
+            **node,
+            "metadata": {
+                **node["metadata"],
+                "labels": {**node["metadata"]["labels"], "touched": "yes"},
+            },
+        }
+    )
     event = wait_for(
         core.list_namespaced_event,
         PROFILE,
@@ -233,7 +331,18 @@ def test_new_namespaces_get_a_default_service_account(core: client.CoreV1Api) ->
 def test_controllers_can_be_switched_off(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
     emulator.controllers = False
     core.create_namespaced_pod(PROFILE, pod("still"))
-    emulator.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "marker", "namespace": PROFILE}})
+    emulator.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "marker", "namespace": PROFILE},
+        }
+    )
     assert core.read_namespaced_pod("still", PROFILE).spec.node_name is None
     emulator.controllers = True
-    wait_for(core.list_namespaced_pod, PROFILE, field_selector="metadata.name=still", until=lambda e: e["object"].status.phase == "Running")
+    wait_for(
+        core.list_namespaced_pod,
+        PROFILE,
+        field_selector="metadata.name=still",
+        until=lambda e: e["object"].status.phase == "Running",
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,7 +64,9 @@ def test_discovery_needs_credentials(emulator: KubeEmulator) -> None:
     assert answer.json()["reason"] == "Unauthorized"
 
 
-def _crd(scope: str = "Namespaced", plural: str = "notebooks", kind: str = "Notebook") -> dict[str, Any]:
+def _crd(
+    scope: str = "Namespaced", plural: str = "notebooks", kind: str = "Notebook"
+) -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -73,13 +74,23 @@ def _crd(scope: str = "Namespaced", plural: str = "notebooks", kind: str = "Note
         "spec": {
             "group": "kubeflow.org",
             "scope": scope,
-            "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "shortNames": [plural[:3]]},
+            "names": {
+                "plural": plural,
+                "singular": kind.lower(),
+                "kind": kind,
+                "shortNames": [plural[:3]],
+            },
             "versions": [
                 {
                     "name": "v1",
                     "served": True,
                     "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
                     "subresources": {"status": {}},
                 }
             ],
@@ -96,7 +107,12 @@ def test_crd_created_at_run_time_is_discovered_and_served(api: client.ApiClient)
     assert notebooks.namespaced is True
     assert notebooks.name == "notebooks"
     created = notebooks.create(
-        body={"apiVersion": "kubeflow.org/v1", "kind": "Notebook", "metadata": {"name": "lab"}, "spec": {"x": 1}},
+        body={
+            "apiVersion": "kubeflow.org/v1",
+            "kind": "Notebook",
+            "metadata": {"name": "lab"},
+            "spec": {"x": 1},
+        },
         namespace=PROFILE,
     )
     assert created.metadata.uid
@@ -106,14 +122,23 @@ def test_crd_created_at_run_time_is_discovered_and_served(api: client.ApiClient)
 
 
 def test_cluster_scoped_crd_and_custom_objects_api(api: client.ApiClient) -> None:
-    client.ApiextensionsV1Api(api).create_custom_resource_definition(_crd("Cluster", "profiles", "Profile"))
+    client.ApiextensionsV1Api(api).create_custom_resource_definition(
+        _crd("Cluster", "profiles", "Profile")
+    )
     custom = client.CustomObjectsApi(api)
-    body = {"apiVersion": "kubeflow.org/v1", "kind": "Profile", "metadata": {"name": "alice"}, "spec": {"owner": "a"}}
+    body = {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "Profile",
+        "metadata": {"name": "alice"},
+        "spec": {"owner": "a"},
+    }
     custom.create_cluster_custom_object("kubeflow.org", "v1", "profiles", body)
     fetched = custom.get_cluster_custom_object("kubeflow.org", "v1", "profiles", "alice")
     assert fetched["spec"] == {"owner": "a"}
     assert "namespace" not in fetched["metadata"]
-    patched = custom.patch_cluster_custom_object("kubeflow.org", "v1", "profiles", "alice", {"spec": {"owner": "b"}})
+    patched = custom.patch_cluster_custom_object(
+        "kubeflow.org", "v1", "profiles", "alice", {"spec": {"owner": "b"}}
+    )
     assert patched["spec"]["owner"] == "b"
     assert patched["metadata"]["generation"] == 2
     custom.delete_cluster_custom_object("kubeflow.org", "v1", "profiles", "alice")
@@ -125,7 +150,12 @@ def test_cluster_scoped_crd_and_custom_objects_api(api: client.ApiClient) -> Non
 def test_custom_object_status_goes_through_the_status_subresource(api: client.ApiClient) -> None:
     client.ApiextensionsV1Api(api).create_custom_resource_definition(_crd())
     custom = client.CustomObjectsApi(api)
-    body = {"apiVersion": "kubeflow.org/v1", "kind": "Notebook", "metadata": {"name": "lab"}, "spec": {}}
+    body = {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "Notebook",
+        "metadata": {"name": "lab"},
+        "spec": {},
+    }
     custom.create_namespaced_custom_object("kubeflow.org", "v1", PROFILE, "notebooks", body)
     ignored = custom.patch_namespaced_custom_object(
         "kubeflow.org", "v1", PROFILE, "notebooks", "lab", {"status": {"ready": True}}
@@ -137,7 +167,9 @@ def test_custom_object_status_goes_through_the_status_subresource(api: client.Ap
     assert written["status"] == {"ready": True}
 
 
-def test_deleting_a_crd_stops_serving_it_and_removes_its_objects(api: client.ApiClient, emulator: KubeEmulator) -> None:
+def test_deleting_a_crd_stops_serving_it_and_removes_its_objects(
+    api: client.ApiClient, emulator: KubeEmulator
+) -> None:
     extensions = client.ApiextensionsV1Api(api)
     extensions.create_custom_resource_definition(_crd())
     custom = client.CustomObjectsApi(api)
@@ -157,7 +189,9 @@ def test_crd_name_must_match_its_names(api: client.ApiClient) -> None:
         client.ApiextensionsV1Api(api).create_custom_resource_definition(bad)
     assert error.value.status == 422
     message = json.loads(error.value.body)["message"]
-    assert message.startswith('CustomResourceDefinition.apiextensions.k8s.io "wrong.kubeflow.org" is invalid')
+    assert message.startswith(
+        'CustomResourceDefinition.apiextensions.k8s.io "wrong.kubeflow.org" is invalid'
+    )
     assert 'must be spec.names.plural+"."+spec.group' in message
 
 
@@ -167,6 +201,15 @@ def test_crd_status_reports_established(api: client.ApiClient) -> None:
     assert conditions == {"NamesAccepted": "True", "Established": "True"}
 
 
-def test_openapi_is_disabled_as_on_a_server_without_it(emulator: KubeEmulator, tmp_path: Path) -> None:
+def test_openapi_v3_declares_server_side_field_validation(emulator: KubeEmulator) -> None:
     assert _get(emulator, "/openapi/v2").status_code == 404
-    assert _get(emulator, "/openapi/v3").status_code == 404
+    index = _get(emulator, "/openapi/v3").json()["paths"]
+    assert {"api/v1", "apis/apps/v1"} <= set(index)
+    document = _get(emulator, index["apis/apps/v1"]["serverRelativeURL"]).json()
+    patch = document["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {
+        "group": "apps",
+        "version": "v1",
+        "kind": "Deployment",
+    }
+    assert {"name": "fieldValidation", "in": "query"}.items() <= patch["parameters"][0].items()

@@ -60,13 +60,26 @@ def test_malformed_label_selector_is_a_bad_request(labelled: client.CoreV1Api) -
 
 def test_field_selectors(labelled: client.CoreV1Api, emulator: KubeEmulator) -> None:
     emulator.apply({**pod("c", labels={"app": "db"}), "status": {"phase": "Running"}})
-    assert _names(labelled.list_namespaced_pod(PROFILE, field_selector="metadata.name=b").items) == ["b"]
-    assert _names(labelled.list_namespaced_pod(PROFILE, field_selector="status.phase=Running").items) == ["c"]
-    assert _names(labelled.list_namespaced_pod(PROFILE, field_selector="status.phase!=Running").items) == ["a", "b", "d"]
     assert _names(
-        labelled.list_pod_for_all_namespaces(field_selector=f"metadata.namespace=={PROFILE},metadata.name!=a").items
+        labelled.list_namespaced_pod(PROFILE, field_selector="metadata.name=b").items
+    ) == ["b"]
+    assert _names(
+        labelled.list_namespaced_pod(PROFILE, field_selector="status.phase=Running").items
+    ) == ["c"]
+    assert _names(
+        labelled.list_namespaced_pod(PROFILE, field_selector="status.phase!=Running").items
+    ) == ["a", "b", "d"]
+    assert _names(
+        labelled.list_pod_for_all_namespaces(
+            field_selector=f"metadata.namespace=={PROFILE},metadata.name!=a"
+        ).items
     ) == ["b", "c", "d"]
-    assert _names(labelled.list_namespaced_pod(PROFILE, field_selector="spec.nodeName=").items) == ["a", "b", "c", "d"]
+    assert _names(labelled.list_namespaced_pod(PROFILE, field_selector="spec.nodeName=").items) == [
+        "a",
+        "b",
+        "c",
+        "d",
+    ]
     with pytest.raises(ApiException) as error:
         labelled.list_namespaced_pod(PROFILE, field_selector="spec.image=x")
     assert error.value.status == 400
@@ -81,10 +94,19 @@ def test_event_field_selectors(core: client.CoreV1Api, emulator: KubeEmulator) -
         (target, "Pulled", "pulled", "Normal"),
         (other, "BackOff", "backing off", "Warning"),
     ):
-        about = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": subject.metadata.name, "namespace": PROFILE, "uid": subject.metadata.uid}}
+        about = {
+            "kind": "Pod",
+            "apiVersion": "v1",
+            "metadata": {
+                "name": subject.metadata.name,
+                "namespace": PROFILE,
+                "uid": subject.metadata.uid,
+            },
+        }
         emulator.record_event(about, reason, message, type_)
     found = core.list_namespaced_event(
-        PROFILE, field_selector=f"involvedObject.kind=Pod,involvedObject.name=subject,involvedObject.uid={target.metadata.uid}"
+        PROFILE,
+        field_selector=f"involvedObject.kind=Pod,involvedObject.name=subject,involvedObject.uid={target.metadata.uid}",
     )
     assert [e.reason for e in found.items] == ["Pulled"]
     warnings = core.list_namespaced_event(PROFILE, field_selector="type=Warning")
@@ -108,10 +130,15 @@ def test_cluster_wide_list(labelled: client.CoreV1Api) -> None:
     labelled.create_namespace({"metadata": {"name": "other"}})
     labelled.create_namespaced_pod("other", pod("z", namespace="other"))
     everywhere = labelled.list_pod_for_all_namespaces()
-    assert {(p.metadata.namespace, p.metadata.name) for p in everywhere.items} >= {(PROFILE, "a"), ("other", "z")}
+    assert {(p.metadata.namespace, p.metadata.name) for p in everywhere.items} >= {
+        (PROFILE, "a"),
+        ("other", "z"),
+    }
 
 
-def test_paging_is_a_consistent_snapshot(labelled: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_paging_is_a_consistent_snapshot(
+    labelled: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     first = labelled.list_namespaced_pod(PROFILE, limit=2)
     assert _names(first.items) == ["a", "b"]
     assert first.metadata._continue
@@ -127,8 +154,12 @@ def test_paging_is_a_consistent_snapshot(labelled: client.CoreV1Api, emulator: K
 
 def test_paging_with_a_selector(labelled: client.CoreV1Api) -> None:
     first = labelled.list_namespaced_pod(PROFILE, limit=1, label_selector="app")
-    second = labelled.list_namespaced_pod(PROFILE, limit=1, label_selector="app", _continue=first.metadata._continue)
-    third = labelled.list_namespaced_pod(PROFILE, limit=1, label_selector="app", _continue=second.metadata._continue)
+    second = labelled.list_namespaced_pod(
+        PROFILE, limit=1, label_selector="app", _continue=first.metadata._continue
+    )
+    third = labelled.list_namespaced_pod(
+        PROFILE, limit=1, label_selector="app", _continue=second.metadata._continue
+    )
     assert _names(first.items + second.items + third.items) == ["a", "b", "c"]
 
 
@@ -141,7 +172,9 @@ def test_expired_continue_token_is_410(core: client.CoreV1Api) -> None:
         for index in range(10):
             small_core.patch_namespaced_config_map("c0", "default", {"data": {"n": str(index)}})
         with pytest.raises(ApiException) as error:
-            small_core.list_namespaced_config_map("default", limit=2, _continue=first.metadata._continue)
+            small_core.list_namespaced_config_map(
+                "default", limit=2, _continue=first.metadata._continue
+            )
         body = json.loads(error.value.body)
         assert error.value.status == 410
         assert body["reason"] == "Expired"
@@ -159,7 +192,9 @@ def test_list_at_an_exact_old_version(core: client.CoreV1Api, emulator: KubeEmul
     )
     assert [c.metadata.name for c in at_version.items] == ["one"]
     assert at_version.metadata.resource_version == version
-    latest = core.list_namespaced_config_map(PROFILE, resource_version=version, resource_version_match="NotOlderThan")
+    latest = core.list_namespaced_config_map(
+        PROFILE, resource_version=version, resource_version_match="NotOlderThan"
+    )
     assert [c.metadata.name for c in latest.items] == ["one", "two"]
 
 
@@ -169,7 +204,9 @@ def test_list_at_a_compacted_version_is_410() -> None:
         for index in range(6):
             small_core.create_namespaced_config_map("default", {"metadata": {"name": f"c{index}"}})
         with pytest.raises(ApiException) as error:
-            small_core.list_namespaced_config_map("default", resource_version="2", resource_version_match="Exact")
+            small_core.list_namespaced_config_map(
+                "default", resource_version="2", resource_version_match="Exact"
+            )
         assert error.value.status == 410
         assert json.loads(error.value.body)["message"].startswith("too old resource version: 2")
 

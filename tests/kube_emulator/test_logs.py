@@ -18,7 +18,7 @@ from .conftest import PROFILE, pod
 
 @pytest.fixture
 def running(core: client.CoreV1Api, emulator: KubeEmulator) -> client.CoreV1Api:
-    """A running single-container pod "one" and a two-container pod "two" (plus an init container)."""
+    """Running pods: "one" with one container, "two" with two (and an init container)."""
     emulator.controllers = False
     emulator.create({**pod("one"), "status": {"phase": "Running"}})
     two = pod(
@@ -33,12 +33,18 @@ def running(core: client.CoreV1Api, emulator: KubeEmulator) -> client.CoreV1Api:
 def test_whole_log_and_tail(running: client.CoreV1Api, emulator: KubeEmulator) -> None:
     emulator.append_log(PROFILE, "one", "main", [f"line {n}" for n in range(1, 6)])
     emulator.append_log(PROFILE, "one", "main", "line 6\nline 7\n")
-    assert running.read_namespaced_pod_log("one", PROFILE) == "".join(f"line {n}\n" for n in range(1, 8))
-    assert running.read_namespaced_pod_log("one", PROFILE, tail_lines=3) == "line 5\nline 6\nline 7\n"
+    assert running.read_namespaced_pod_log("one", PROFILE) == "".join(
+        f"line {n}\n" for n in range(1, 8)
+    )
+    assert (
+        running.read_namespaced_pod_log("one", PROFILE, tail_lines=3) == "line 5\nline 6\nline 7\n"
+    )
     assert running.read_namespaced_pod_log("one", PROFILE, tail_lines=0) == ""
 
 
-def test_since_seconds_keeps_recent_lines(running: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_since_seconds_keeps_recent_lines(
+    running: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.logs.append(PROFILE, "one", "main", ["old"], at=time.time() - 3600)
     emulator.append_log(PROFILE, "one", "main", ["new"])
     assert running.read_namespaced_pod_log("one", PROFILE, since_seconds=60) == "new\n"
@@ -54,7 +60,9 @@ def test_timestamps_prefix_each_line(running: client.CoreV1Api, emulator: KubeEm
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z " + content, line)
 
 
-def test_container_is_required_when_a_pod_has_several(running: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_container_is_required_when_a_pod_has_several(
+    running: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.append_log(PROFILE, "two", "proxy", ["proxy up"])
     with pytest.raises(ApiException) as error:
         running.read_namespaced_pod_log("two", PROFILE)
@@ -71,22 +79,38 @@ def test_container_is_required_when_a_pod_has_several(running: client.CoreV1Api,
     assert json.loads(error.value.body)["message"] == "container nope is not valid for pod two"
 
 
-def test_previous_reads_the_last_terminated_run(running: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_previous_reads_the_last_terminated_run(
+    running: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     with pytest.raises(ApiException) as error:
         running.read_namespaced_pod_log("one", PROFILE, previous=True)
     assert error.value.status == 400
-    assert json.loads(error.value.body)["message"] == 'previous terminated container "main" in pod "one" not found'
+    assert (
+        json.loads(error.value.body)["message"]
+        == 'previous terminated container "main" in pod "one" not found'
+    )
     emulator.append_log(PROFILE, "one", "main", ["crashed"], previous=True)
     emulator.append_log(PROFILE, "one", "main", ["restarted"])
     assert running.read_namespaced_pod_log("one", PROFILE, previous=True) == "crashed\n"
     assert running.read_namespaced_pod_log("one", PROFILE) == "restarted\n"
 
 
-def test_a_restart_moves_the_log_to_previous(running: client.CoreV1Api, emulator: KubeEmulator) -> None:
-    status = {"name": "main", "ready": True, "restartCount": 0, "image": "python:3.11", "imageID": "", "state": {"running": {}}}
+def test_a_restart_moves_the_log_to_previous(
+    running: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
+    status = {
+        "name": "main",
+        "ready": True,
+        "restartCount": 0,
+        "image": "python:3.11",
+        "imageID": "",
+        "state": {"running": {}},
+    }
     running.patch_namespaced_pod_status("one", PROFILE, {"status": {"containerStatuses": [status]}})
     emulator.append_log(PROFILE, "one", "main", ["first run"])
-    running.patch_namespaced_pod_status("one", PROFILE, {"status": {"containerStatuses": [{**status, "restartCount": 1}]}})
+    running.patch_namespaced_pod_status(
+        "one", PROFILE, {"status": {"containerStatuses": [{**status, "restartCount": 1}]}}
+    )
     emulator.append_log(PROFILE, "one", "main", ["second run"])
     assert running.read_namespaced_pod_log("one", PROFILE, previous=True) == "first run\n"
     assert running.read_namespaced_pod_log("one", PROFILE) == "second run\n"
@@ -101,7 +125,14 @@ def test_log_of_a_missing_pod_is_404(core: client.CoreV1Api) -> None:
 
 def test_waiting_container_has_no_log_yet(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
     emulator.controllers = False
-    waiting = {"name": "main", "ready": False, "restartCount": 0, "image": "python:3.11", "imageID": "", "state": {"waiting": {"reason": "ContainerCreating"}}}
+    waiting = {
+        "name": "main",
+        "ready": False,
+        "restartCount": 0,
+        "image": "python:3.11",
+        "imageID": "",
+        "state": {"waiting": {"reason": "ContainerCreating"}},
+    }
     emulator.create({**pod("slow"), "status": {"phase": "Pending", "containerStatuses": [waiting]}})
     with pytest.raises(ApiException) as error:
         core.read_namespaced_pod_log("slow", PROFILE)
@@ -134,12 +165,16 @@ def test_follow_streams_new_lines_and_ends_when_the_container_terminates(
         "state": {"terminated": {"exitCode": 0, "reason": "Completed"}},
     }
     emulator.append_log(PROFILE, "one", "main", ["last words"])
-    running.patch_namespaced_pod_status("one", PROFILE, {"status": {"phase": "Succeeded", "containerStatuses": [terminated]}})
+    running.patch_namespaced_pod_status(
+        "one", PROFILE, {"status": {"phase": "Succeeded", "containerStatuses": [terminated]}}
+    )
     received += list(stream)
     assert received == ["before", "during 1", "during 2", "last words"]
 
 
-def test_follow_ends_when_the_pod_is_deleted(running: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_follow_ends_when_the_pod_is_deleted(
+    running: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.append_log(PROFILE, "one", "main", ["hello"])
     stream = watch.Watch().stream(running.read_namespaced_pod_log, "one", PROFILE, follow=True)
     assert next(stream) == "hello"
@@ -147,9 +182,13 @@ def test_follow_ends_when_the_pod_is_deleted(running: client.CoreV1Api, emulator
     assert list(stream) == []
 
 
-def test_follow_with_tail_starts_from_the_end(running: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_follow_with_tail_starts_from_the_end(
+    running: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.append_log(PROFILE, "one", "main", [str(n) for n in range(100)])
-    stream = watch.Watch().stream(running.read_namespaced_pod_log, "one", PROFILE, follow=True, tail_lines=2)
+    stream = watch.Watch().stream(
+        running.read_namespaced_pod_log, "one", PROFILE, follow=True, tail_lines=2
+    )
     assert [next(stream), next(stream)] == ["98", "99"]
     emulator.append_log(PROFILE, "one", "main", ["100"])
     assert next(stream) == "100"
@@ -161,7 +200,9 @@ def test_a_large_log_streams_completely(running: client.CoreV1Api, emulator: Kub
     total = 200_000
     emulator.append_log(PROFILE, "one", "main", [f"step {n} loss=0.{n:06d}" for n in range(total)])
     response = running.read_namespaced_pod_log("one", PROFILE, follow=True, _preload_content=False)
-    appender = threading.Thread(target=lambda: emulator.append_log(PROFILE, "one", "main", ["tail line"]))
+    appender = threading.Thread(
+        target=lambda: emulator.append_log(PROFILE, "one", "main", ["tail line"])
+    )
     appender.start()
     lines = 0
     last = b""

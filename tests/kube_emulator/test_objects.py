@@ -23,7 +23,9 @@ def _status(error: pytest.ExceptionInfo[ApiException]) -> dict[str, object]:
 
 
 def test_create_sets_identity_and_versions(core: client.CoreV1Api) -> None:
-    created = core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "settings"}, "data": {"a": "1"}})
+    created = core.create_namespaced_config_map(
+        PROFILE, {"metadata": {"name": "settings"}, "data": {"a": "1"}}
+    )
     assert created.metadata.uid
     assert created.metadata.creation_timestamp is not None
     assert created.metadata.namespace == PROFILE
@@ -45,7 +47,9 @@ def test_resource_version_grows_on_every_write(core: client.CoreV1Api) -> None:
 
 
 def test_generate_name(core: client.CoreV1Api) -> None:
-    created = core.create_namespaced_pod(PROFILE, {"metadata": {"generateName": "worker-"}, "spec": pod("x")["spec"]})
+    created = core.create_namespaced_pod(
+        PROFILE, {"metadata": {"generateName": "worker-"}, "spec": pod("x")["spec"]}
+    )
     assert created.metadata.name.startswith("worker-")
     assert len(created.metadata.name) == len("worker-") + 5
 
@@ -85,7 +89,10 @@ def test_invalid_names_and_missing_fields(core: client.CoreV1Api, apps: client.A
     body = _status(error)
     assert error.value.status == 422
     assert body["reason"] == "Invalid"
-    assert str(body["message"]).startswith('Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain')
+    assert str(body["message"]).startswith(
+        'Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": '
+        "a lowercase RFC 1123 subdomain"
+    )
     with pytest.raises(ApiException) as error:
         core.create_namespaced_config_map(PROFILE, {"metadata": {}})
     assert _status(error)["message"] == (
@@ -94,7 +101,8 @@ def test_invalid_names_and_missing_fields(core: client.CoreV1Api, apps: client.A
     with pytest.raises(ApiException) as error:
         apps.create_namespaced_deployment(PROFILE, deployment("neg", replicas=-1))
     assert _status(error)["message"] == (
-        'Deployment.apps "neg" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'
+        'Deployment.apps "neg" is invalid: spec.replicas: Invalid value: -1: '
+        "must be greater than or equal to 0"
     )
     with pytest.raises(ApiException) as error:
         core.create_namespace({"metadata": {"name": "has.dots"}})
@@ -102,7 +110,9 @@ def test_invalid_names_and_missing_fields(core: client.CoreV1Api, apps: client.A
 
 
 def test_replace_with_stale_resource_version_conflicts(core: client.CoreV1Api) -> None:
-    created = core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "cfg"}, "data": {"v": "1"}})
+    created = core.create_namespaced_config_map(
+        PROFILE, {"metadata": {"name": "cfg"}, "data": {"v": "1"}}
+    )
     created.data = {"v": "2"}
     replaced = core.replace_namespaced_config_map("cfg", PROFILE, created)
     assert replaced.data == {"v": "2"}
@@ -118,17 +128,23 @@ def test_replace_with_stale_resource_version_conflicts(core: client.CoreV1Api) -
     )
 
 
-def test_generation_bumps_on_spec_changes_only(apps: client.AppsV1Api, emulator: KubeEmulator) -> None:
+def test_generation_bumps_on_spec_changes_only(
+    apps: client.AppsV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     created = apps.create_namespaced_deployment(PROFILE, deployment("web"))
     assert created.metadata.generation == 1
-    labelled = apps.patch_namespaced_deployment("web", PROFILE, {"metadata": {"labels": {"team": "a"}}})
+    labelled = apps.patch_namespaced_deployment(
+        "web", PROFILE, {"metadata": {"labels": {"team": "a"}}}
+    )
     assert labelled.metadata.generation == 1
     scaled = apps.patch_namespaced_deployment("web", PROFILE, {"spec": {"replicas": 5}})
     assert scaled.metadata.generation == 2
 
 
-def test_main_endpoint_ignores_status_and_status_endpoint_ignores_spec(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_main_endpoint_ignores_status_and_status_endpoint_ignores_spec(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     core.create_namespaced_pod(PROFILE, pod("p"))
     ignored = core.patch_namespaced_pod("p", PROFILE, {"status": {"phase": "Running"}})
@@ -142,7 +158,9 @@ def test_main_endpoint_ignores_status_and_status_endpoint_ignores_spec(core: cli
 
 def test_merge_patch_and_json_patch(core: client.CoreV1Api, api: client.ApiClient) -> None:
     core.create_namespaced_pod(PROFILE, pod("p", labels={"a": "1", "b": "2"}))
-    merged = core.patch_namespaced_pod("p", PROFILE, {"metadata": {"labels": {"a": None, "c": "3"}}})
+    merged = core.patch_namespaced_pod(
+        "p", PROFILE, {"metadata": {"labels": {"a": None, "c": "3"}}}
+    )
     assert merged.metadata.labels == {"b": "2", "c": "3"}
     # JSON patch (the client's choice for a list body).
     json_patched = core.patch_namespaced_pod(
@@ -159,7 +177,10 @@ def test_merge_patch_and_json_patch(core: client.CoreV1Api, api: client.ApiClien
     replaced = api.call_api(
         f"/api/v1/namespaces/{PROFILE}/pods/p",
         "PATCH",
-        header_params={"Content-Type": "application/merge-patch+json", "Accept": "application/json"},
+        header_params={
+            "Content-Type": "application/merge-patch+json",
+            "Accept": "application/json",
+        },
         body={"metadata": {"finalizers": ["x/y"]}},
         auth_settings=["BearerToken"],
         response_type="object",
@@ -171,7 +192,9 @@ def test_merge_patch_and_json_patch(core: client.CoreV1Api, api: client.ApiClien
 def test_strategic_merge_merges_named_lists(apps: client.AppsV1Api, emulator: KubeEmulator) -> None:
     emulator.controllers = False
     manifest = deployment("web", env=[{"name": "A", "value": "1"}], ports=[{"containerPort": 80}])
-    manifest["spec"]["template"]["spec"]["containers"].append({"name": "side", "image": "busybox:1"})
+    manifest["spec"]["template"]["spec"]["containers"].append(
+        {"name": "side", "image": "busybox:1"}
+    )
     apps.create_namespaced_deployment(PROFILE, manifest)
     # A dict body is sent as a strategic merge patch by the official client.
     patched = apps.patch_namespaced_deployment(
@@ -211,7 +234,9 @@ def test_pod_env_cannot_change_after_creation(core: client.CoreV1Api) -> None:
     core.create_namespaced_pod(PROFILE, pod("p"))
     with pytest.raises(ApiException) as error:
         core.patch_namespaced_pod(
-            "p", PROFILE, {"spec": {"containers": [{"name": "main", "env": [{"name": "A", "value": "1"}]}]}}
+            "p",
+            PROFILE,
+            {"spec": {"containers": [{"name": "main", "env": [{"name": "A", "value": "1"}]}]}},
         )
     assert error.value.status == 422
     assert "pod updates may not change fields" in json.loads(error.value.body)["message"]
@@ -220,12 +245,16 @@ def test_pod_env_cannot_change_after_creation(core: client.CoreV1Api) -> None:
 def test_json_patch_test_failure_is_rejected(core: client.CoreV1Api) -> None:
     core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "c"}, "data": {"k": "v"}})
     with pytest.raises(ApiException) as error:
-        core.patch_namespaced_config_map("c", PROFILE, [{"op": "test", "path": "/data/k", "value": "other"}])
+        core.patch_namespaced_config_map(
+            "c", PROFILE, [{"op": "test", "path": "/data/k", "value": "other"}]
+        )
     assert error.value.status == 422
 
 
 def test_finalizers_hold_deletion_until_removed(core: client.CoreV1Api) -> None:
-    core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "held", "finalizers": ["example.com/keep"]}})
+    core.create_namespaced_config_map(
+        PROFILE, {"metadata": {"name": "held", "finalizers": ["example.com/keep"]}}
+    )
     core.delete_namespaced_config_map("held", PROFILE)
     still = core.read_namespaced_config_map("held", PROFILE)
     assert still.metadata.deletion_timestamp is not None
@@ -250,12 +279,18 @@ def test_scale_subresource(apps: client.AppsV1Api, emulator: KubeEmulator) -> No
     assert "must be greater than or equal to 0" in error.value.body
 
 
-def test_delete_collects_dependents_by_owner(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_delete_collects_dependents_by_owner(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     owner = core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "owner"}})
     ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner.metadata.uid}
-    core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "child", "ownerReferences": [ref]}})
-    core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "orphan", "ownerReferences": [ref]}})
+    core.create_namespaced_config_map(
+        PROFILE, {"metadata": {"name": "child", "ownerReferences": [ref]}}
+    )
+    core.create_namespaced_config_map(
+        PROFILE, {"metadata": {"name": "orphan", "ownerReferences": [ref]}}
+    )
     core.delete_namespaced_config_map("owner", PROFILE)
     names = [c.metadata.name for c in core.list_namespaced_config_map(PROFILE).items]
     assert "child" not in names
@@ -265,7 +300,9 @@ def test_delete_collects_dependents_by_owner(core: client.CoreV1Api, emulator: K
 def test_orphan_propagation_keeps_dependents(core: client.CoreV1Api) -> None:
     owner = core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "owner"}})
     ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner.metadata.uid}
-    core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "child", "ownerReferences": [ref]}})
+    core.create_namespaced_config_map(
+        PROFILE, {"metadata": {"name": "child", "ownerReferences": [ref]}}
+    )
     core.delete_namespaced_config_map("owner", PROFILE, propagation_policy="Orphan")
     child = core.read_namespaced_config_map("child", PROFILE)
     assert child.metadata.owner_references is None
@@ -278,11 +315,16 @@ def test_deleting_a_namespace_removes_its_content(core: client.CoreV1Api) -> Non
     with pytest.raises(ApiException) as error:
         core.read_namespace("scratch")
     assert error.value.status == 404
-    assert core.list_config_map_for_all_namespaces(field_selector="metadata.namespace=scratch").items == []
+    assert (
+        core.list_config_map_for_all_namespaces(field_selector="metadata.namespace=scratch").items
+        == []
+    )
 
 
 def test_secret_string_data_is_encoded(core: client.CoreV1Api) -> None:
-    secret = core.create_namespaced_secret(PROFILE, {"metadata": {"name": "s"}, "stringData": {"token": "abc"}})
+    secret = core.create_namespaced_secret(
+        PROFILE, {"metadata": {"name": "s"}, "stringData": {"token": "abc"}}
+    )
     assert secret.data == {"token": "YWJj"}
     assert secret.type == "Opaque"
 
@@ -298,7 +340,9 @@ def test_pod_defaults_and_immutable_spec(core: client.CoreV1Api, emulator: KubeE
         core.patch_namespaced_pod("p", PROFILE, {"spec": {"restartPolicy": "Never"}})
     assert error.value.status == 422
     assert "pod updates may not change fields" in error.value.body
-    retagged = core.patch_namespaced_pod("p", PROFILE, {"spec": {"containers": [{"name": "main", "image": "python:3.12"}]}})
+    retagged = core.patch_namespaced_pod(
+        "p", PROFILE, {"spec": {"containers": [{"name": "main", "image": "python:3.12"}]}}
+    )
     assert retagged.spec.containers[0].image == "python:3.12"
 
 

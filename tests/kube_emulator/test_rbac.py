@@ -70,7 +70,8 @@ def test_editor_cannot_list_cluster_scoped_things(editor_api: client.ApiClient) 
     with pytest.raises(ApiException) as error:
         core.list_node()
     assert _body(error)["message"] == (
-        f'nodes is forbidden: User "{EDITOR_USER}" cannot list resource "nodes" in API group "" at the cluster scope'
+        f'nodes is forbidden: User "{EDITOR_USER}" cannot list resource "nodes" '
+        'in API group "" at the cluster scope'
     )
     with pytest.raises(ApiException) as error:
         core.list_namespace()
@@ -87,7 +88,9 @@ def test_editor_cannot_list_cluster_scoped_things(editor_api: client.ApiClient) 
 
 
 def test_forbidden_names_the_object_and_subresource(emulator: KubeEmulator, tmp_path: Path) -> None:
-    emulator.add_token("pods-only", "viewer", [Rule(["get", "list"], ["pods"], namespaces=[PROFILE])])
+    emulator.add_token(
+        "pods-only", "viewer", [Rule(["get", "list"], ["pods"], namespaces=[PROFILE])]
+    )
     emulator.controllers = False
     emulator.create({**pod("p"), "status": {"phase": "Running"}})
     core = client.CoreV1Api(client_for(emulator, tmp_path, token="pods-only"))
@@ -111,7 +114,9 @@ def test_forbidden_names_the_object_and_subresource(emulator: KubeEmulator, tmp_
 def test_self_subject_access_review(editor_api: client.ApiClient) -> None:
     reviews = client.AuthorizationV1Api(editor_api)
 
-    def allowed(verb: str, resource: str, namespace: str = PROFILE, group: str = "", sub: str = "") -> bool:
+    def allowed(
+        verb: str, resource: str, namespace: str = PROFILE, group: str = "", sub: str = ""
+    ) -> bool:
         review = reviews.create_self_subject_access_review(
             {
                 "spec": {
@@ -148,7 +153,9 @@ def test_self_subject_rules_review_lists_profile_rules(editor_api: client.ApiCli
     assert "selfsubjectaccessreviews" in outside_resources
 
 
-def test_stored_role_bindings_grant_rights(emulator: KubeEmulator, tmp_path: Path, api: client.ApiClient) -> None:
+def test_stored_role_bindings_grant_rights(
+    emulator: KubeEmulator, tmp_path: Path, api: client.ApiClient
+) -> None:
     emulator.add_token("bob-token", "bob", [])
     bob = client.CoreV1Api(client_for(emulator, tmp_path, token="bob-token", name="bob"))
     with pytest.raises(ApiException) as error:
@@ -157,13 +164,20 @@ def test_stored_role_bindings_grant_rights(emulator: KubeEmulator, tmp_path: Pat
     rbac = client.RbacAuthorizationV1Api(api)
     rbac.create_namespaced_role(
         PROFILE,
-        {"metadata": {"name": "cm-reader"}, "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]}]},
+        {
+            "metadata": {"name": "cm-reader"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]}],
+        },
     )
     rbac.create_namespaced_role_binding(
         PROFILE,
         {
             "metadata": {"name": "bob-reads"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "cm-reader"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "cm-reader",
+            },
             "subjects": [{"kind": "User", "name": "bob", "apiGroup": "rbac.authorization.k8s.io"}],
         },
     )
@@ -173,17 +187,26 @@ def test_stored_role_bindings_grant_rights(emulator: KubeEmulator, tmp_path: Pat
     assert error.value.status == 403
 
 
-def test_service_account_subjects_and_cluster_roles(emulator: KubeEmulator, tmp_path: Path, api: client.ApiClient) -> None:
+def test_service_account_subjects_and_cluster_roles(
+    emulator: KubeEmulator, tmp_path: Path, api: client.ApiClient
+) -> None:
     emulator.add_token("sa-token", "system:serviceaccount:team-a:runner", [])
     runner = client.CoreV1Api(client_for(emulator, tmp_path, token="sa-token", name="runner"))
     rbac = client.RbacAuthorizationV1Api(api)
     rbac.create_cluster_role(
-        {"metadata": {"name": "node-reader"}, "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}]}
+        {
+            "metadata": {"name": "node-reader"},
+            "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}],
+        }
     )
     rbac.create_cluster_role_binding(
         {
             "metadata": {"name": "runner-nodes"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "node-reader"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "node-reader",
+            },
             "subjects": [{"kind": "ServiceAccount", "name": "runner", "namespace": "team-a"}],
         }
     )

@@ -25,7 +25,9 @@ def _events(stream: Any, count: int) -> list[tuple[str, str]]:
     return seen
 
 
-def test_watch_starts_with_current_objects_then_follows_changes(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_watch_starts_with_current_objects_then_follows_changes(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "existing"}})
     watcher = watch.Watch()
@@ -38,13 +40,23 @@ def test_watch_starts_with_current_objects_then_follows_changes(core: client.Cor
     watcher.stop()
 
 
-def test_helper_writes_from_another_thread_reach_watchers(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_helper_writes_from_another_thread_reach_watchers(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     version = core.list_namespaced_config_map(PROFILE).metadata.resource_version
     watcher = watch.Watch()
-    stream = watcher.stream(core.list_namespaced_config_map, PROFILE, resource_version=version, timeout_seconds=10)
+    stream = watcher.stream(
+        core.list_namespaced_config_map, PROFILE, resource_version=version, timeout_seconds=10
+    )
     writer = threading.Thread(
-        target=lambda: emulator.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "from-thread", "namespace": PROFILE}})
+        target=lambda: emulator.create(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "from-thread", "namespace": PROFILE},
+            }
+        )
     )
     writer.start()
     assert _events(stream, 1) == [("ADDED", "from-thread")]
@@ -52,29 +64,41 @@ def test_helper_writes_from_another_thread_reach_watchers(core: client.CoreV1Api
     watcher.stop()
 
 
-def test_resume_from_a_resource_version_replays_what_was_missed(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_resume_from_a_resource_version_replays_what_was_missed(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     first = core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "one"}})
     core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "two"}})
     core.delete_namespaced_config_map("one", PROFILE)
     watcher = watch.Watch()
     stream = watcher.stream(
-        core.list_namespaced_config_map, PROFILE, resource_version=first.metadata.resource_version, timeout_seconds=10
+        core.list_namespaced_config_map,
+        PROFILE,
+        resource_version=first.metadata.resource_version,
+        timeout_seconds=10,
     )
     assert _events(stream, 2) == [("ADDED", "two"), ("DELETED", "one")]
     watcher.stop()
 
 
-def test_deleted_event_carries_the_deletion_version(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_deleted_event_carries_the_deletion_version(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     created = core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "gone"}})
     core.delete_namespaced_config_map("gone", PROFILE)
     watcher = watch.Watch()
     for event in watcher.stream(
-        core.list_namespaced_config_map, PROFILE, resource_version=created.metadata.resource_version, timeout_seconds=10
+        core.list_namespaced_config_map,
+        PROFILE,
+        resource_version=created.metadata.resource_version,
+        timeout_seconds=10,
     ):
         assert event["type"] == "DELETED"
-        assert int(event["object"].metadata.resource_version) > int(created.metadata.resource_version)
+        assert int(event["object"].metadata.resource_version) > int(
+            created.metadata.resource_version
+        )
         watcher.stop()
 
 
@@ -88,7 +112,10 @@ def test_expired_resource_version_raises_410() -> None:
             small_core.create_namespaced_config_map("default", {"metadata": {"name": f"c{index}"}})
         with pytest.raises(ApiException) as error:
             for _event in watch.Watch().stream(
-                small_core.list_namespaced_config_map, "default", resource_version="2", timeout_seconds=5
+                small_core.list_namespaced_config_map,
+                "default",
+                resource_version="2",
+                timeout_seconds=5,
             ):
                 pytest.fail("no event may arrive for an expired version")
         assert error.value.status == 410
@@ -107,12 +134,16 @@ def test_expired_resource_version_raises_410() -> None:
         assert event["object"]["message"].startswith("too old resource version: 2")
 
 
-def test_label_selector_on_watch_turns_leaving_objects_into_deleted(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_label_selector_on_watch_turns_leaving_objects_into_deleted(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     core.create_namespaced_pod(PROFILE, pod("p", labels={"app": "web"}))
     core.create_namespaced_pod(PROFILE, pod("q", labels={"app": "db"}))
     watcher = watch.Watch()
-    stream = watcher.stream(core.list_namespaced_pod, PROFILE, label_selector="app=web", timeout_seconds=10)
+    stream = watcher.stream(
+        core.list_namespaced_pod, PROFILE, label_selector="app=web", timeout_seconds=10
+    )
     assert _events(stream, 1) == [("ADDED", "p")]
     core.patch_namespaced_pod("q", PROFILE, {"metadata": {"labels": {"app": "web"}}})
     core.patch_namespaced_pod("p", PROFILE, {"metadata": {"labels": {"app": "other"}}})
@@ -125,7 +156,9 @@ def test_field_selector_on_watch(core: client.CoreV1Api, emulator: KubeEmulator)
     core.create_namespaced_pod(PROFILE, pod("p"))
     core.create_namespaced_pod(PROFILE, pod("q"))
     watcher = watch.Watch()
-    stream = watcher.stream(core.list_namespaced_pod, PROFILE, field_selector="status.phase=Running", timeout_seconds=10)
+    stream = watcher.stream(
+        core.list_namespaced_pod, PROFILE, field_selector="status.phase=Running", timeout_seconds=10
+    )
     core.patch_namespaced_pod_status("q", PROFILE, {"status": {"phase": "Running"}})
     assert _events(stream, 1) == [("ADDED", "q")]
     core.patch_namespaced_pod_status("q", PROFILE, {"status": {"phase": "Succeeded"}})
@@ -133,7 +166,9 @@ def test_field_selector_on_watch(core: client.CoreV1Api, emulator: KubeEmulator)
     watcher.stop()
 
 
-def test_bookmarks_arrive_soon_and_carry_the_current_version(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_bookmarks_arrive_soon_and_carry_the_current_version(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     created = core.create_namespaced_config_map(PROFILE, {"metadata": {"name": "c"}})
     watcher = watch.Watch()
@@ -144,13 +179,17 @@ def test_bookmarks_arrive_soon_and_carry_the_current_version(core: client.CoreV1
         kinds.append(event["type"])
         if event["type"] == "BOOKMARK":
             assert event["raw_object"]["kind"] == "ConfigMap"
-            assert int(event["raw_object"]["metadata"]["resourceVersion"]) >= int(created.metadata.resource_version)
+            assert int(event["raw_object"]["metadata"]["resourceVersion"]) >= int(
+                created.metadata.resource_version
+            )
             watcher.stop()
     assert kinds == ["ADDED", "BOOKMARK"]
 
 
 def test_timeout_seconds_ends_the_stream(core: client.CoreV1Api) -> None:
-    events = list(watch.Watch().stream(core.list_namespaced_secret, "kube-public", timeout_seconds=1))
+    events = list(
+        watch.Watch().stream(core.list_namespaced_secret, "kube-public", timeout_seconds=1)
+    )
     assert events == []
 
 
@@ -185,7 +224,9 @@ def test_drop_watches_ends_open_streams(core: client.CoreV1Api, emulator: KubeEm
     response.release_conn()
 
 
-def test_watch_retries_transparently_after_a_drop(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+def test_watch_retries_transparently_after_a_drop(
+    core: client.CoreV1Api, emulator: KubeEmulator
+) -> None:
     emulator.controllers = False
     version = core.list_namespaced_config_map(PROFILE).metadata.resource_version
     watcher = watch.Watch()
@@ -202,12 +243,18 @@ def test_watch_retries_transparently_after_a_drop(core: client.CoreV1Api, emulat
 
 def test_watch_one_object_by_name_path(emulator: KubeEmulator) -> None:
     emulator.controllers = False
-    emulator.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": PROFILE}})
-    emulator.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "y", "namespace": PROFILE}})
+    emulator.create(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": PROFILE}}
+    )
+    emulator.create(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "y", "namespace": PROFILE}}
+    )
     with requests.get(
         f"{emulator.url}/api/v1/watch/namespaces/{PROFILE}/configmaps/x?timeoutSeconds=1",
         headers={"Authorization": "Bearer admin"},
         timeout=10,
     ) as answer:
-        names = [json.loads(line)["object"]["metadata"]["name"] for line in answer.text.splitlines()]
+        names = [
+            json.loads(line)["object"]["metadata"]["name"] for line in answer.text.splitlines()
+        ]
     assert names == ["x"]

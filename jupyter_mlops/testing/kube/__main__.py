@@ -27,8 +27,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--save-interval", type=float, default=5.0, help="seconds between saves of --state"
     )
-    parser.add_argument("--no-controllers", action="store_true", help="no deployments, scheduling or pod start")
-    parser.add_argument("--pod-start-delay", type=float, default=1.0, help="seconds from scheduled to running")
+    parser.add_argument(
+        "--no-controllers", action="store_true", help="no deployments, scheduling or pod start"
+    )
+    parser.add_argument(
+        "--pod-start-delay", type=float, default=1.0, help="seconds from scheduled to running"
+    )
     parser.add_argument("--history", type=int, default=1000, help="watch events kept for resuming")
     parser.add_argument("--admin-token", default="admin", help="the token with every right")
     parser.add_argument(
@@ -43,7 +47,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="NAMESPACE:TOKEN",
         help="a Kubeflow profile namespace and the token of its default-editor service account",
     )
-    parser.add_argument("--kubeconfig", metavar="FILE", help="write a kubeconfig (admin token) here")
+    parser.add_argument(
+        "--kubeconfig", metavar="FILE", help="write a kubeconfig (admin token) here"
+    )
     return parser.parse_args(argv)
 
 
@@ -65,7 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for profile in args.profile:
         namespace, _, token = profile.partition(":")
         if emulator.get("v1", "Namespace", namespace) is None:
-            emulator.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+            emulator.create(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+            )
         emulator.add_token(
             token or f"{namespace}-token",
             f"system:serviceaccount:{namespace}:default-editor",

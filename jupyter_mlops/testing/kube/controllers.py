@@ -74,6 +74,10 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, repr(value))]
 
 
+def _image_id(container: Obj) -> str:
+    return f"docker.io/library/{container.get('image', '')}@sha256:{uuid.uuid4().hex}"
+
+
 def _owned_by(obj: Obj, uid: str) -> bool:
     return any(r.get("uid") == uid for r in obj["metadata"].get("ownerReferences") or [])
 
@@ -99,7 +103,9 @@ def _ready(pod: Obj) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def _set_condition(status: Obj, type_: str, value: str, reason: str = "", message: str = "") -> None:
+def _set_condition(
+    status: Obj, type_: str, value: str, reason: str = "", message: str = ""
+) -> None:
     conditions: list[Obj] = status.setdefault("conditions", [])
     now = now_rfc3339()
     for condition in conditions:
@@ -111,7 +117,12 @@ def _set_condition(status: Obj, type_: str, value: str, reason: str = "", messag
             condition.pop("message", None)
             break
     else:
-        condition = {"type": type_, "status": value, "lastProbeTime": None, "lastTransitionTime": now}
+        condition = {
+            "type": type_,
+            "status": value,
+            "lastProbeTime": None,
+            "lastTransitionTime": now,
+        }
         conditions.append(condition)
     if reason:
         condition["reason"] = reason
@@ -174,9 +185,11 @@ class Controllers:
         name = str(meta["name"])
         group, plural = event.key
         for ref in meta.get("ownerReferences") or []:
-            owner_kind = {"ReplicaSet": "replicaset", "Deployment": "deployment", "StatefulSet": "statefulset"}.get(
-                str(ref.get("kind"))
-            )
+            owner_kind = {
+                "ReplicaSet": "replicaset",
+                "Deployment": "deployment",
+                "StatefulSet": "statefulset",
+            }.get(str(ref.get("kind")))
             if owner_kind:
                 self._enqueue(owner_kind, namespace, str(ref.get("name")))
         if (group, plural) == ("apps", "deployments"):
@@ -243,17 +256,31 @@ class Controllers:
         pod_hash = template_hash(template)
         rs_name = f"{name}-{pod_hash}"
         rs_type = self._type("apps", "replicasets")
-        owned = [rs for rs in self.store.objects(("apps", "replicasets"), namespace) if _owned_by(rs, uid)]
+        owned = [
+            rs
+            for rs in self.store.objects(("apps", "replicasets"), namespace)
+            if _owned_by(rs, uid)
+        ]
         current = next((rs for rs in owned if rs["metadata"]["name"] == rs_name), None)
         revision = str(
             1
             + max(
-                (int((rs["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision", "0")) for rs in owned),
+                (
+                    int(
+                        (rs["metadata"].get("annotations") or {}).get(
+                            "deployment.kubernetes.io/revision", "0"
+                        )
+                    )
+                    for rs in owned
+                ),
                 default=0,
             )
         )
         if current is None:
-            labels = {**(template.get("metadata") or {}).get("labels", {}), "pod-template-hash": pod_hash}
+            labels = {
+                **(template.get("metadata") or {}).get("labels", {}),
+                "pod-template-hash": pod_hash,
+            }
             template.setdefault("metadata", {})["labels"] = labels
             selector = copy.deepcopy(spec.get("selector") or {})
             selector.setdefault("matchLabels", {})["pod-template-hash"] = pod_hash
@@ -277,10 +304,17 @@ class Controllers:
             )
             return
         if int((current.get("spec") or {}).get("replicas", 0)) != replicas:
-            self.store.mutate(rs_type, namespace, rs_name, lambda o: o["spec"].__setitem__("replicas", replicas))
+            self.store.mutate(
+                rs_type, namespace, rs_name, lambda o: o["spec"].__setitem__("replicas", replicas)
+            )
         for rs in owned:
             if rs is not current and int((rs.get("spec") or {}).get("replicas", 0)) != 0:
-                self.store.mutate(rs_type, namespace, rs["metadata"]["name"], lambda o: o["spec"].__setitem__("replicas", 0))
+                self.store.mutate(
+                    rs_type,
+                    namespace,
+                    rs["metadata"]["name"],
+                    lambda o: o["spec"].__setitem__("replicas", 0),
+                )
         statuses = [rs.get("status") or {} for rs in owned]
         total = sum(int(s.get("replicas", 0)) for s in statuses)
         ready = sum(int(s.get("readyReplicas", 0)) for s in statuses)
@@ -307,7 +341,9 @@ class Controllers:
                 "Available",
                 "True" if available else "False",
                 "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
-                "Deployment has minimum availability." if available else "Deployment does not have minimum availability.",
+                "Deployment has minimum availability."
+                if available
+                else "Deployment does not have minimum availability.",
             )
             done = available and updated == replicas and total == replicas
             _set_condition(
@@ -315,7 +351,9 @@ class Controllers:
                 "Progressing",
                 "True",
                 "NewReplicaSetAvailable" if done else "ReplicaSetUpdated",
-                f'ReplicaSet "{rs_name}" has successfully progressed.' if done else f'ReplicaSet "{rs_name}" is progressing.',
+                f'ReplicaSet "{rs_name}" has successfully progressed.'
+                if done
+                else f'ReplicaSet "{rs_name}" is progressing.',
             )
             for condition in status["conditions"]:
                 condition.pop("lastProbeTime", None)
@@ -342,11 +380,17 @@ class Controllers:
         template = spec.get("template") or {}
         for _ in range(replicas - len(pods)):
             metadata = copy.deepcopy(template.get("metadata") or {})
-            metadata.update(generateName=f"{name}-", namespace=namespace, ownerReferences=[_owner_ref(rs)])
+            metadata.update(
+                generateName=f"{name}-", namespace=namespace, ownerReferences=[_owner_ref(rs)]
+            )
             metadata.pop("name", None)
-            self.store.create(pod_type, namespace, {"metadata": metadata, "spec": copy.deepcopy(template.get("spec") or {})})
+            self.store.create(
+                pod_type,
+                namespace,
+                {"metadata": metadata, "spec": copy.deepcopy(template.get("spec") or {})},
+            )
         if len(pods) > replicas:
-            # Pending and not-ready pods go first, then the youngest, as the real controller prefers.
+            # Pending and not-ready pods go first, then the youngest, as the real controller does.
             doomed = sorted(
                 pods,
                 key=lambda p: (_ready(p), p["metadata"].get("creationTimestamp", "")),
@@ -357,7 +401,9 @@ class Controllers:
                 except ApiError:
                     continue
         live = [
-            p for p in self.store.objects(("", "pods"), namespace) if _owned_by(p, uid) and _active(p)
+            p
+            for p in self.store.objects(("", "pods"), namespace)
+            if _owned_by(p, uid) and _active(p)
         ]
         ready = sum(1 for p in live if _ready(p))
         generation = rs["metadata"].get("generation", 1)
@@ -412,7 +458,11 @@ class Controllers:
                     self.store.delete(pod_type, namespace, pod_name)
                 except ApiError:
                     continue
-        live = [p for p in self.store.objects(("", "pods"), namespace) if _owned_by(p, uid) and _active(p)]
+        live = [
+            p
+            for p in self.store.objects(("", "pods"), namespace)
+            if _owned_by(p, uid) and _active(p)
+        ]
         ready = sum(1 for p in live if _ready(p))
         generation = sts["metadata"].get("generation", 1)
 
@@ -482,7 +532,12 @@ class Controllers:
                 self._type("", "persistentvolumes"),
                 "",
                 {
-                    "metadata": {"name": volume_name, "annotations": {"pv.kubernetes.io/provisioned-by": str(sc.get("provisioner", ""))}},
+                    "metadata": {
+                        "name": volume_name,
+                        "annotations": {
+                            "pv.kubernetes.io/provisioned-by": str(sc.get("provisioner", ""))
+                        },
+                    },
                     "spec": {
                         "capacity": {"storage": storage},
                         "accessModes": access,
@@ -509,7 +564,11 @@ class Controllers:
             annotations = obj["metadata"].setdefault("annotations", {})
             annotations["pv.kubernetes.io/bind-completed"] = "yes"
             annotations["pv.kubernetes.io/bound-by-controller"] = "yes"
-            obj["status"] = {"phase": "Bound", "accessModes": access, "capacity": {"storage": storage}}
+            obj["status"] = {
+                "phase": "Bound",
+                "accessModes": access,
+                "capacity": {"storage": storage},
+            }
 
         self.store.mutate(self._type("", "persistentvolumeclaims"), namespace, name, change)
 
@@ -534,7 +593,11 @@ class Controllers:
                 return f'persistentvolumeclaim "{claim}" not found', []
             if (pvc.get("status") or {}).get("phase") != "Bound":
                 class_name = (pvc.get("spec") or {}).get("storageClassName")
-                sc = self.store.find(("storage.k8s.io", "storageclasses"), "", str(class_name)) if class_name else self._default_class()
+                sc = (
+                    self.store.find(("storage.k8s.io", "storageclasses"), "", str(class_name))
+                    if class_name
+                    else self._default_class()
+                )
                 if sc is not None and sc.get("volumeBindingMode") == "WaitForFirstConsumer":
                     waiting.append((namespace, str(claim)))
                     continue
@@ -559,7 +622,8 @@ class Controllers:
             missing = [
                 key
                 for key in ("cpu", "memory")
-                if wanted[key] and totals[key] + wanted[key] > quantity(allocatable.get(key, 0)) + 1e-9
+                if wanted[key]
+                and totals[key] + wanted[key] > quantity(allocatable.get(key, 0)) + 1e-9
             ]
             if totals["pods"] + 1 > quantity(allocatable.get("pods", 110)):
                 missing.append("pods")
@@ -608,7 +672,9 @@ class Controllers:
             self._unschedulable.add(key)
 
             def unschedulable(obj: Obj) -> None:
-                _set_condition(obj.setdefault("status", {}), "PodScheduled", "False", "Unschedulable", message)
+                _set_condition(
+                    obj.setdefault("status", {}), "PodScheduled", "False", "Unschedulable", message
+                )
 
             self.store.mutate(pod_type, namespace, name, unschedulable, uid)
             self.record_event(pod, "FailedScheduling", message, "Warning", "default-scheduler")
@@ -624,7 +690,11 @@ class Controllers:
 
         self.store.mutate(pod_type, namespace, name, bind, uid)
         self.record_event(
-            pod, "Scheduled", f"Successfully assigned {namespace}/{name} to {node_name}", "Normal", "default-scheduler"
+            pod,
+            "Scheduled",
+            f"Successfully assigned {namespace}/{name} to {node_name}",
+            "Normal",
+            "default-scheduler",
         )
         if self._loop is not None:
             self._loop.call_later(self.pod_start_delay, self._start_pod, namespace, name, uid, node)
@@ -638,7 +708,11 @@ class Controllers:
         self._ip += 1
         pod_ip = f"10.244.{(self._ip >> 8) & 255}.{self._ip & 255}"
         host_ip = next(
-            (a.get("address") for a in (node.get("status") or {}).get("addresses") or [] if a.get("type") == "InternalIP"),
+            (
+                a.get("address")
+                for a in (node.get("status") or {}).get("addresses") or []
+                if a.get("type") == "InternalIP"
+            ),
             "10.0.0.10",
         )
         now = now_rfc3339()
@@ -649,19 +723,32 @@ class Controllers:
             status.update(phase="Running", hostIP=host_ip, podIP=pod_ip, startTime=now)
             status["hostIPs"] = [{"ip": host_ip}]
             status["podIPs"] = [{"ip": pod_ip}]
-            for type_ in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"):
+            for type_ in (
+                "PodReadyToStartContainers",
+                "Initialized",
+                "Ready",
+                "ContainersReady",
+                "PodScheduled",
+            ):
                 _set_condition(status, type_, "True")
             if spec.get("initContainers"):
                 status["initContainerStatuses"] = [
                     {
                         "name": c["name"],
                         "image": c.get("image", ""),
-                        "imageID": f"docker.io/library/{c.get('image', '')}@sha256:{uuid.uuid4().hex}",
+                        "imageID": _image_id(c),
                         "containerID": f"containerd://{uuid.uuid4().hex}{uuid.uuid4().hex}",
                         "ready": True,
                         "started": False,
                         "restartCount": 0,
-                        "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}},
+                        "state": {
+                            "terminated": {
+                                "exitCode": 0,
+                                "reason": "Completed",
+                                "startedAt": now,
+                                "finishedAt": now,
+                            }
+                        },
                         "lastState": {},
                     }
                     for c in spec["initContainers"]
@@ -670,7 +757,7 @@ class Controllers:
                 {
                     "name": c["name"],
                     "image": c.get("image", ""),
-                    "imageID": f"docker.io/library/{c.get('image', '')}@sha256:{uuid.uuid4().hex}",
+                    "imageID": _image_id(c),
                     "containerID": f"containerd://{uuid.uuid4().hex}{uuid.uuid4().hex}",
                     "ready": True,
                     "started": True,
@@ -692,8 +779,22 @@ class Controllers:
                 "kubelet",
                 field_path=f"spec.containers{{{container['name']}}}",
             )
-            self.record_event(pod, "Created", f"Created container {container['name']}", "Normal", "kubelet", field_path=f"spec.containers{{{container['name']}}}")
-            self.record_event(pod, "Started", f"Started container {container['name']}", "Normal", "kubelet", field_path=f"spec.containers{{{container['name']}}}")
+            self.record_event(
+                pod,
+                "Created",
+                f"Created container {container['name']}",
+                "Normal",
+                "kubelet",
+                field_path=f"spec.containers{{{container['name']}}}",
+            )
+            self.record_event(
+                pod,
+                "Started",
+                f"Started container {container['name']}",
+                "Normal",
+                "kubelet",
+                field_path=f"spec.containers{{{container['name']}}}",
+            )
 
     # Events, counted up when they repeat, as the event recorder does.
 
@@ -707,7 +808,9 @@ class Controllers:
         field_path: str = "",
     ) -> None:
         """Record (or count up) a v1 Event about an object."""
-        record_event(self.store, self.registry, about, reason, message, type_, component, field_path)
+        record_event(
+            self.store, self.registry, about, reason, message, type_, component, field_path
+        )
 
 
 def record_event(
@@ -729,7 +832,11 @@ def record_event(
     now = now_rfc3339()
     for existing in store.objects(("", "events"), namespace):
         involved = existing.get("involvedObject") or {}
-        if involved.get("uid") == uid and existing.get("reason") == reason and existing.get("message") == message:
+        if (
+            involved.get("uid") == uid
+            and existing.get("reason") == reason
+            and existing.get("message") == message
+        ):
 
             def bump(obj: Obj) -> None:
                 obj["count"] = int(obj.get("count", 1)) + 1
@@ -752,11 +859,17 @@ def record_event(
             event_type,
             namespace,
             {
-                "metadata": {"name": f"{meta.get('name')}.{uuid.uuid4().hex[:16]}", "namespace": namespace},
+                "metadata": {
+                    "name": f"{meta.get('name')}.{uuid.uuid4().hex[:16]}",
+                    "namespace": namespace,
+                },
                 "involvedObject": involved_object,
                 "reason": reason,
                 "message": message,
-                "source": {"component": component, **({"host": "emulated-node"} if component == "kubelet" else {})},
+                "source": {
+                    "component": component,
+                    **({"host": "emulated-node"} if component == "kubelet" else {}),
+                },
                 "firstTimestamp": now,
                 "lastTimestamp": now,
                 "count": 1,

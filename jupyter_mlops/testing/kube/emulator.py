@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import threading
@@ -163,7 +164,9 @@ class KubeEmulator:
                 if self._controllers_on:
                     self._controllers.attach(loop)
                 if self.state_file is not None and self.save_interval > 0:
-                    tornado.ioloop.PeriodicCallback(self._save_if_changed, self.save_interval * 1000).start()
+                    tornado.ioloop.PeriodicCallback(
+                        self._save_if_changed, self.save_interval * 1000
+                    ).start()
 
             try:
                 loop.run_until_complete(setup())
@@ -178,7 +181,9 @@ class KubeEmulator:
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
 
-        self._thread = threading.Thread(target=serve, name=f"kube-emulator-{self._port}", daemon=True)
+        self._thread = threading.Thread(
+            target=serve, name=f"kube-emulator-{self._port}", daemon=True
+        )
         self._thread.start()
         ready.wait()
         if failure:
@@ -200,10 +205,8 @@ class KubeEmulator:
             for end in list(self.watch_streams) + list(self.log_streams):
                 end()
             if server is not None:
-                try:
+                with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(server.close_all_connections(), 5)
-                except asyncio.TimeoutError:
-                    pass
             current = asyncio.current_task()
             others = [t for t in asyncio.all_tasks() if t is not current]
             for task in others:
@@ -283,14 +286,14 @@ class KubeEmulator:
         groups: Sequence[str] = (),
         namespaces: Sequence[str] | None = None,
     ) -> None:
-        """Accept `token` as `user`; rules without namespaces are confined to `namespaces` if given."""
+        """Accept `token` as `user`; rules without namespaces are confined to `namespaces`."""
         confined = [
             Rule(r.verbs, r.resources, r.api_groups, tuple(namespaces), r.resource_names)
             if namespaces is not None and r.namespaces is None
             else r
             for r in rules
         ]
-        all_groups = tuple(groups) + ("system:authenticated",)
+        all_groups = (*groups, "system:authenticated")
         if user.startswith("system:serviceaccount:"):
             namespace = user.split(":")[2]
             all_groups += ("system:serviceaccounts", f"system:serviceaccounts:{namespace}")
@@ -362,7 +365,8 @@ class KubeEmulator:
             message = {
                 500: "Internal error occurred: injected failure",
                 503: "the server is currently unable to handle the request",
-                429: "the server has received too many requests and has asked us to try again later",
+                429: "the server has received too many requests and has asked us to try again "
+                "later",
                 504: "the server was unable to return a response in the time allotted",
             }.get(code, f"injected failure ({code})")
             raise ApiError(code, reason, message, {})
@@ -397,7 +401,9 @@ class KubeEmulator:
     def _type_for(self, obj: Obj) -> ResourceType:
         rt = self.registry.by_kind(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
         if rt is None or not rt.stored:
-            raise bad_request(f'no kind "{obj.get("kind")}" is registered for version "{obj.get("apiVersion")}"')
+            raise bad_request(
+                f'no kind "{obj.get("kind")}" is registered for version "{obj.get("apiVersion")}"'
+            )
         return rt
 
     def _namespace_of(self, rt: ResourceType, obj: Obj) -> str:
@@ -428,7 +434,7 @@ class KubeEmulator:
         rt = self._type_for({"apiVersion": api_version, "kind": kind})
         return self.store.find(rt.key, namespace if rt.namespaced else "", name)
 
-    def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[Obj]:
+    def objects(self, api_version: str, kind: str, namespace: str | None = None) -> list[Obj]:
         """Stored objects of a kind."""
         rt = self._type_for({"apiVersion": api_version, "kind": kind})
         return self.store.objects(rt.key, namespace)
@@ -438,7 +444,14 @@ class KubeEmulator:
         rt = self._type_for({"apiVersion": api_version, "kind": kind})
         return self.store.delete(rt, namespace, name).obj
 
-    def record_event(self, about: Obj, reason: str, message: str, type_: str = "Normal", component: str = "emulator") -> None:
+    def record_event(
+        self,
+        about: Obj,
+        reason: str,
+        message: str,
+        type_: str = "Normal",
+        component: str = "emulator",
+    ) -> None:
         """Record a v1 Event about an object (counted up when it repeats)."""
         record_event(self.store, self.registry, about, reason, message, type_, component)
 
@@ -488,7 +501,10 @@ class KubeEmulator:
             "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
             "users": [{"name": user, "user": {"token": token or self.admin_token}}],
             "contexts": [
-                {"name": context, "context": {"cluster": "emulator", "user": user, "namespace": namespace}}
+                {
+                    "name": context,
+                    "context": {"cluster": "emulator", "user": user, "namespace": namespace},
+                }
             ],
             "current-context": context,
             "preferences": {},
@@ -509,7 +525,12 @@ class KubeEmulator:
             "store": self.store.dump(),
             "logs": self.logs.dump(),
             "tokens": [
-                [token, identity.user, list(identity.groups), [_rule_dict(r) for r in identity.rules]]
+                [
+                    token,
+                    identity.user,
+                    list(identity.groups),
+                    [_rule_dict(r) for r in identity.rules],
+                ]
                 for token, identity in self._tokens.items()
             ],
         }
@@ -552,7 +573,11 @@ class KubeEmulator:
         for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
             self.create(
-                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": name}}
+                {
+                    "apiVersion": "v1",
+                    "kind": "ServiceAccount",
+                    "metadata": {"name": "default", "namespace": name},
+                }
             )
         for index in range(nodes):
             name = "emulated-node" if nodes == 1 else f"emulated-node-{index}"

@@ -28,6 +28,14 @@ _PATH_NAMED = {
 }
 
 
+POD_UPDATE_FORBIDDEN = (
+    "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
+    "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
+    "(allow it to be set to 1 if it was previously negative)"
+)
+
+
 def random_suffix(length: int = 5) -> str:
     """The random tail of generated names."""
     return "".join(random.choice(_SUFFIX_CHARS) for _ in range(length))
@@ -37,7 +45,7 @@ def name_problem(rt: ResourceType, name: str) -> str | None:
     """Why a name is not acceptable for the kind, worded as the real validation."""
     if rt.key in _PATH_NAMED:
         if name in (".", "..") or "/" in name or "%" in name:
-            return f'Invalid value: "{name}": may not contain \'/\' or \'%\''
+            return f"Invalid value: \"{name}\": may not contain '/' or '%'"
         return None
     if rt.key in _LABEL_NAMED:
         if len(name) > 63:
@@ -134,7 +142,9 @@ def qos_class(spec: Obj) -> str:
 def _validate_pod_spec(kind: str, group: str, name: str, spec: Obj, prefix: str) -> None:
     containers = spec.get("containers")
     if not containers:
-        raise invalid(kind, group, name, [(f"{prefix}containers", "FieldValueRequired", "Required value")])
+        raise invalid(
+            kind, group, name, [(f"{prefix}containers", "FieldValueRequired", "Required value")]
+        )
     causes: list[tuple[str, str, str]] = []
     seen: set[str] = set()
     for index, container in enumerate(containers):
@@ -160,7 +170,13 @@ def _check_replicas(rt: ResourceType, name: str, obj: Obj) -> None:
             rt.kind,
             rt.group,
             name,
-            [("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0")],
+            [
+                (
+                    "spec.replicas",
+                    "FieldValueInvalid",
+                    f"Invalid value: {replicas}: must be greater than or equal to 0",
+                )
+            ],
         )
 
 
@@ -172,10 +188,16 @@ def _validate_workload(rt: ResourceType, name: str, obj: Obj) -> None:
     labels = (template.get("metadata") or {}).get("labels") or {}
     if rt.key != ("batch", "jobs"):
         if not selector:
-            raise invalid(rt.kind, rt.group, name, [("spec.selector", "FieldValueRequired", "Required value")])
+            raise invalid(
+                rt.kind, rt.group, name, [("spec.selector", "FieldValueRequired", "Required value")]
+            )
         wanted = selector.get("matchLabels") or {}
         if any(labels.get(k) != v for k, v in wanted.items()):
-            shown = "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
+            shown = (
+                "map[string]string{"
+                + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
+                + "}"
+            )
             raise invalid(
                 rt.kind,
                 rt.group,
@@ -198,12 +220,18 @@ def _default_workload(rt: ResourceType, obj: Obj) -> None:
         spec.setdefault("revisionHistoryLimit", 10)
     if rt.key == ("apps", "deployments"):
         spec.setdefault(
-            "strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}
+            "strategy",
+            {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
+            },
         )
         spec.setdefault("progressDeadlineSeconds", 600)
     if rt.key == ("apps", "statefulsets"):
         spec.setdefault("podManagementPolicy", "OrderedReady")
-        spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+        spec.setdefault(
+            "updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
+        )
     if rt.key == ("batch", "jobs"):
         spec.setdefault("parallelism", 1)
         spec.setdefault("completions", 1)
@@ -328,9 +356,22 @@ def _validate_crd(name: str, obj: Obj) -> None:
     if not spec.get("versions"):
         causes.append(("spec.versions", "FieldValueRequired", "Required value"))
     if spec.get("scope") not in ("Namespaced", "Cluster"):
-        causes.append(("spec.scope", "FieldValueNotSupported", f'Unsupported value: "{spec.get("scope", "")}": supported values: "Cluster", "Namespaced"'))
+        causes.append(
+            (
+                "spec.scope",
+                "FieldValueNotSupported",
+                f'Unsupported value: "{spec.get("scope", "")}": '
+                'supported values: "Cluster", "Namespaced"',
+            )
+        )
     if not causes and name != f"{names['plural']}.{group}":
-        causes.append(("metadata.name", "FieldValueInvalid", f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group'))
+        causes.append(
+            (
+                "metadata.name",
+                "FieldValueInvalid",
+                f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group',
+            )
+        )
     if causes:
         raise invalid("CustomResourceDefinition", "apiextensions.k8s.io", name, causes)
 
@@ -340,7 +381,9 @@ def crd_status(obj: Obj, now: str) -> Obj:
     names = dict((obj.get("spec") or {}).get("names") or {})
     names.setdefault("singular", str(names.get("kind", "")).lower())
     names.setdefault("listKind", f"{names.get('kind', '')}List")
-    versions = [v.get("name") for v in (obj.get("spec") or {}).get("versions") or [] if v.get("storage")]
+    versions = [
+        v.get("name") for v in (obj.get("spec") or {}).get("versions") or [] if v.get("storage")
+    ]
     return {
         "acceptedNames": names,
         "storedVersions": versions,
@@ -379,8 +422,14 @@ def prepare_update(rt: ResourceType, new: Obj, old: Obj) -> None:
         _validate_pod_spec("Pod", "", name, new.get("spec") or {}, "spec.")
         old_spec = old.get("spec") or {}
         new_spec = new.get("spec") or {}
-        # Only images, deadlines and tolerations may change on a running pod; scheduling sets nodeName.
-        mutable = {"containers", "initContainers", "activeDeadlineSeconds", "tolerations", "nodeName"}
+        # Only images, deadlines and tolerations may change; the scheduler sets nodeName.
+        mutable = {
+            "containers",
+            "initContainers",
+            "activeDeadlineSeconds",
+            "tolerations",
+            "nodeName",
+        }
         changed = {k for k in set(old_spec) | set(new_spec) if old_spec.get(k) != new_spec.get(k)}
         if changed - mutable or _containers_changed_beyond_image(old_spec, new_spec):
             raise invalid(
@@ -391,10 +440,7 @@ def prepare_update(rt: ResourceType, new: Obj, old: Obj) -> None:
                     (
                         "spec",
                         "FieldValueForbidden",
-                        "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
-                        "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
-                        "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
-                        "(allow it to be set to 1 if it was previously negative)",
+                        POD_UPDATE_FORBIDDEN,
                     )
                 ],
             )
@@ -438,7 +484,8 @@ def check_body_identity(rt: ResourceType, obj: Any, version: str) -> Obj:
     expected = rt.api_version(version)
     if api_version and api_version != expected:
         raise bad_request(
-            f"the API version in the data ({api_version}) does not match the expected API version ({expected})"
+            f"the API version in the data ({api_version}) does not match "
+            f"the expected API version ({expected})"
         )
     kind = obj.get("kind")
     if kind and kind != rt.kind:

@@ -13,7 +13,7 @@ LogKey = tuple[str, str, str]  # namespace, pod, container
 def timestamp(at: float) -> str:
     """RFC 3339 with nanoseconds, as the kubelet prefixes log lines."""
     moment = datetime.fromtimestamp(at, tz=timezone.utc)
-    nanos = int(round((at - int(at)) * 1e9)) % 1_000_000_000
+    nanos = round((at - int(at)) * 1e9) % 1_000_000_000
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
 
 
@@ -60,7 +60,9 @@ def render(chunk: tuple[float, bytes, int], timestamps: bool) -> bytes:
     return prefix + data[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
 
 
-def tail_chunks(chunks: list[tuple[float, bytes, int]], tail: int) -> list[tuple[float, bytes, int]]:
+def tail_chunks(
+    chunks: list[tuple[float, bytes, int]], tail: int
+) -> list[tuple[float, bytes, int]]:
     """The last `tail` lines, keeping each line's timestamp."""
     if tail <= 0:
         return []
@@ -114,7 +116,9 @@ class LogStore:
             callback()
         return count
 
-    def buffer(self, namespace: str, pod: str, container: str, previous: bool) -> ContainerLog | None:
+    def buffer(
+        self, namespace: str, pod: str, container: str, previous: bool
+    ) -> ContainerLog | None:
         """The buffer a log request reads, if the container ever wrote."""
         with self._lock:
             table = self._previous if previous else self._current
@@ -176,4 +180,11 @@ class LogStore:
         """Restore what `dump` returned."""
         for ns, pod, container, previous, chunks in saved:
             for at, text in chunks:  # type: ignore[attr-defined]
-                self.append(str(ns), str(pod), str(container), str(text), previous=bool(previous), at=float(at))
+                self.append(
+                    str(ns),
+                    str(pod),
+                    str(container),
+                    str(text),
+                    previous=bool(previous),
+                    at=float(at),
+                )

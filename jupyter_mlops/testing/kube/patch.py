@@ -9,6 +9,7 @@ from .status import ApiError, bad_request
 
 Obj = dict[str, Any]
 
+REJECTED = "the server rejected our request due to an error in our request"
 # Lists merged element by element on a key, as the built-in types declare them.
 _MERGE_KEYS: dict[str, str] = {
     "containers": "name",
@@ -56,7 +57,7 @@ def _pointer(path: str) -> list[str]:
     if path == "":
         return []
     if not path.startswith("/"):
-        raise _invalid_patch(f"the server rejected our request due to an error in our request: invalid JSON pointer {path!r}")
+        raise _invalid_patch(f"{REJECTED}: invalid JSON pointer {path!r}")
     return [_unescape(t) for t in path[1:].split("/")]
 
 
@@ -145,7 +146,7 @@ def json_patch(target: Obj, operations: Any) -> Obj:
             doc = _add_at(doc, path, value, replace=False)
         elif name == "test":
             if _get_at(doc, path) != op.get("value"):
-                raise _invalid_patch(f"the server rejected our request due to an error in our request: testing value {path} failed")
+                raise _invalid_patch(f"{REJECTED}: testing value {path} failed")
         else:
             raise bad_request(f"Unexpected kind: {name}")
     if not isinstance(doc, dict):

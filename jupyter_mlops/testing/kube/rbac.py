@@ -106,8 +106,13 @@ def admin_rules() -> list[Rule]:
     return [Rule(("*",), ("*",), ("*",))]
 
 
-def _ns_rules(namespace: str, specs: Sequence[tuple[str, Sequence[str], Sequence[str]]]) -> list[Rule]:
-    return [Rule(tuple(verbs), tuple(resources), (group,), (namespace,)) for group, resources, verbs in specs]
+def _ns_rules(
+    namespace: str, specs: Sequence[tuple[str, Sequence[str], Sequence[str]]]
+) -> list[Rule]:
+    return [
+        Rule(tuple(verbs), tuple(resources), (group,), (namespace,))
+        for group, resources, verbs in specs
+    ]
 
 
 def kubeflow_edit_rules(namespace: str) -> list[Rule]:
@@ -161,7 +166,11 @@ def kubeflow_edit_rules(namespace: str) -> list[Rule]:
                 ),
                 EDIT_VERBS,
             ),
-            ("apps", ("controllerrevisions", "deployments/status", "replicasets/status"), VIEW_VERBS),
+            (
+                "apps",
+                ("controllerrevisions", "deployments/status", "replicasets/status"),
+                VIEW_VERBS,
+            ),
             ("batch", ("jobs", "cronjobs"), EDIT_VERBS),
             ("autoscaling", ("horizontalpodautoscalers",), EDIT_VERBS),
             ("networking.k8s.io", ("ingresses", "networkpolicies"), EDIT_VERBS),
@@ -183,7 +192,11 @@ def kubeflow_edit_rules(namespace: str) -> list[Rule]:
                 ),
                 EDIT_VERBS,
             ),
-            ("kubeflow.org", ("notebooks/status", "experiments/status", "trials/status"), VIEW_VERBS),
+            (
+                "kubeflow.org",
+                ("notebooks/status", "experiments/status", "trials/status"),
+                VIEW_VERBS,
+            ),
             (
                 "pipelines.kubeflow.org",
                 (
@@ -258,13 +271,17 @@ GetObject = Callable[[tuple[str, str], str, str], Obj | None]
 RBAC = "rbac.authorization.k8s.io"
 
 
-def effective_rules(identity: Identity, namespace: str, list_objects: ListObjects, get_object: GetObject) -> list[Rule]:
+def effective_rules(
+    identity: Identity, namespace: str, list_objects: ListObjects, get_object: GetObject
+) -> list[Rule]:
     """The token's own rules plus those granted by stored (Cluster)RoleBindings."""
     rules = list(identity.rules) + _basic_user_rules()
     for binding in list_objects((RBAC, "clusterrolebindings"), None):
         if any(_subject_matches(s, "", identity) for s in binding.get("subjects") or []):
             ref = binding.get("roleRef") or {}
-            rules += _rules_of_role(get_object((RBAC, "clusterroles"), "", str(ref.get("name"))), None)
+            rules += _rules_of_role(
+                get_object((RBAC, "clusterroles"), "", str(ref.get("name"))), None
+            )
     if namespace:
         for binding in list_objects((RBAC, "rolebindings"), namespace):
             if any(_subject_matches(s, namespace, identity) for s in binding.get("subjects") or []):

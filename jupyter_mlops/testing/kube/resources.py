@@ -69,13 +69,24 @@ def _grp(
 
 BUILTIN: tuple[ResourceType, ...] = (
     _core("pods", "Pod", short_names=("po",), categories=("all",), subresources=("status", "log")),
-    _core("services", "Service", short_names=("svc",), categories=("all",), subresources=("status",)),
+    _core(
+        "services", "Service", short_names=("svc",), categories=("all",), subresources=("status",)
+    ),
     _core("configmaps", "ConfigMap", short_names=("cm",)),
     _core("secrets", "Secret"),
     _core(
-        "persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), subresources=("status",)
+        "persistentvolumeclaims",
+        "PersistentVolumeClaim",
+        short_names=("pvc",),
+        subresources=("status",),
     ),
-    _core("persistentvolumes", "PersistentVolume", False, short_names=("pv",), subresources=("status",)),
+    _core(
+        "persistentvolumes",
+        "PersistentVolume",
+        False,
+        short_names=("pv",),
+        subresources=("status",),
+    ),
     _core("events", "Event", short_names=("ev",)),
     _core("namespaces", "Namespace", False, short_names=("ns",), subresources=("status",)),
     _core("nodes", "Node", False, short_names=("no",), subresources=("status",)),
@@ -107,9 +118,23 @@ BUILTIN: tuple[ResourceType, ...] = (
         categories=("all",),
         subresources=("status", "scale"),
     ),
-    _grp("apps", "daemonsets", "DaemonSet", short_names=("ds",), categories=("all",), subresources=("status",)),
+    _grp(
+        "apps",
+        "daemonsets",
+        "DaemonSet",
+        short_names=("ds",),
+        categories=("all",),
+        subresources=("status",),
+    ),
     _grp("batch", "jobs", "Job", categories=("all",), subresources=("status",)),
-    _grp("batch", "cronjobs", "CronJob", short_names=("cj",), categories=("all",), subresources=("status",)),
+    _grp(
+        "batch",
+        "cronjobs",
+        "CronJob",
+        short_names=("cj",),
+        categories=("all",),
+        subresources=("status",),
+    ),
     _grp("storage.k8s.io", "storageclasses", "StorageClass", False, short_names=("sc",)),
     _grp("rbac.authorization.k8s.io", "roles", "Role"),
     _grp("rbac.authorization.k8s.io", "rolebindings", "RoleBinding"),
@@ -321,4 +346,61 @@ class Registry:
             "apiVersion": "v1",
             "groupVersion": f"{group}/{version}" if group else version,
             "resources": resources,
+        }
+
+    # A minimal OpenAPI v3: enough for kubectl to see that the server validates fields
+    # itself (the fieldValidation parameter), without schemas.
+
+    def openapi_index(self) -> Obj:
+        """GET /openapi/v3: one entry per served group-version."""
+        with self._lock:
+            versions = sorted({(g, v) for (g, v, _p) in self._types})
+        paths: Obj = {}
+        for group, version in versions:
+            key = f"apis/{group}/{version}" if group else f"api/{version}"
+            paths[key] = {
+                "serverRelativeURL": f"/openapi/v3/{key}?hash={self._hash(group, version)}"
+            }
+        return {"paths": paths}
+
+    def _hash(self, group: str, version: str) -> str:
+        with self._lock:
+            names = sorted(p for (g, v, p) in self._types if g == group and v == version)
+        return format(abs(hash((group, version, tuple(names)))), "X")
+
+    def openapi_document(self, group: str, version: str) -> Obj | None:
+        """GET /openapi/v3/api/v1 and /openapi/v3/apis/<group>/<version>."""
+        with self._lock:
+            types = [rt for (g, v, _p), rt in self._types.items() if g == group and v == version]
+        if not types:
+            return None
+        prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
+        validation = {
+            "name": "fieldValidation",
+            "in": "query",
+            "schema": {"type": "string", "uniqueItems": True},
+        }
+        paths: Obj = {}
+        for rt in types:
+            gvk = {"group": group, "version": version, "kind": rt.kind}
+            base = (
+                f"{prefix}/namespaces/{{namespace}}/{rt.plural}"
+                if rt.namespaced
+                else f"{prefix}/{rt.plural}"
+            )
+            operation = {
+                "x-kubernetes-group-version-kind": gvk,
+                "parameters": [validation],
+                "responses": {"200": {"description": "OK"}},
+            }
+            paths[base] = {"post": {**operation, "operationId": f"create{rt.kind}"}}
+            paths[f"{base}/{{name}}"] = {
+                "patch": {**operation, "operationId": f"patch{rt.kind}"},
+                "put": {**operation, "operationId": f"replace{rt.kind}"},
+            }
+        return {
+            "openapi": "3.0.0",
+            "info": {"title": "Kubernetes", "version": "v1.31.0"},
+            "paths": paths,
+            "components": {"schemas": {}},
         }

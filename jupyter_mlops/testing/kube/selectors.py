@@ -79,9 +79,9 @@ def _split_top(text: str) -> list[str]:
 def _check_key(key: str, raw: str) -> str:
     if not _KEY_RE.match(key):
         raise bad_request(
-            f"unable to parse requirement: <nil>: Invalid value: \"{key}\": name part must "
+            f'unable to parse requirement: <nil>: Invalid value: "{key}": name part must '
             "consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
-            f"an alphanumeric character (in selector \"{raw}\")"
+            f'an alphanumeric character (in selector "{raw}")'
         )
     return key
 
@@ -107,14 +107,17 @@ def parse_label_selector(text: str | None) -> LabelSelector:
     for part in _split_top(text):
         clause = part.strip()
         if not clause:
-            raise bad_request(f'unable to parse requirement: found \'\', expected: identifier in "{text}"')
+            raise bad_request(
+                f"unable to parse requirement: found '', expected: identifier in \"{text}\""
+            )
         set_match = _SET_RE.match(clause)
         if set_match:
             key, op, inner = set_match.groups()
             values = tuple(_check_value(v.strip()) for v in inner.split(",") if v.strip())
             if not values:
                 raise bad_request(
-                    f"unable to parse requirement: for 'in', 'notin' operators, values set can't be empty"
+                    "unable to parse requirement: for 'in', 'notin' operators, "
+                    "values set can't be empty"
                 )
             requirements.append(Requirement(_check_key(key, text), op, tuple(sorted(values))))
             continue
@@ -123,7 +126,8 @@ def parse_label_selector(text: str | None) -> LabelSelector:
                 key, value = clause.split(op, 1)
                 requirements.append(
                     Requirement(
-                        _check_key(key.strip(), text), "!=" if op == "!=" else "=",
+                        _check_key(key.strip(), text),
+                        "!=" if op == "!=" else "=",
                         (_check_value(value.strip()),),
                     )
                 )
@@ -132,7 +136,10 @@ def parse_label_selector(text: str | None) -> LabelSelector:
             if clause.startswith("!"):
                 requirements.append(Requirement(_check_key(clause[1:].strip(), text), "!"))
             elif " " in clause or "(" in clause or ")" in clause:
-                raise bad_request(f"unable to parse requirement: found '{clause}', expected: in, notin, =, ==, !=, gt, lt")
+                raise bad_request(
+                    f"unable to parse requirement: found '{clause}', "
+                    "expected: in, notin, =, ==, !=, gt, lt"
+                )
             else:
                 requirements.append(Requirement(_check_key(clause, text), "exists"))
     return LabelSelector(tuple(requirements))
@@ -272,7 +279,7 @@ def parse_field_selector(key: tuple[str, str], text: str | None) -> FieldSelecto
                 name, value = clause.split(op, 1)
                 name = name.strip()
                 if name not in allowed:
-                    raise bad_request(f'field label not supported: {name}')
+                    raise bad_request(f"field label not supported: {name}")
                 terms.append((name, op != "!=", value.strip()))
                 break
         else:

@@ -20,14 +20,18 @@ from .logs import ContainerLog, render, tail_chunks
 from .patch import json_patch, merge_patch, strategic_merge_patch
 from .rbac import Attributes, Identity, Rule, effective_rules, forbidden
 from .resources import ResourceType
-from .selectors import parse_field_selector, parse_label_selector, selector_to_text, selector_from_object
+from .selectors import (
+    parse_field_selector,
+    parse_label_selector,
+    selector_from_object,
+    selector_to_text,
+)
 from .status import (
     ApiError,
     bad_request,
     invalid,
     method_not_allowed,
     no_such_resource,
-    not_found,
     unauthorized,
     unsupported_media_type,
 )
@@ -98,8 +102,12 @@ class Base(tornado.web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         # Anything uncaught still answers as a Status, never as a traceback page.
-        reason = {404: "NotFound", 405: "MethodNotAllowed", 400: "BadRequest"}.get(status_code, "InternalError")
-        message = self._reason if status_code != 500 else "Internal error occurred: the emulator failed"
+        reason = {404: "NotFound", 405: "MethodNotAllowed", 400: "BadRequest"}.get(
+            status_code, "InternalError"
+        )
+        message = (
+            self._reason if status_code != 500 else "Internal error occurred: the emulator failed"
+        )
         self.finish(dumps(ApiError(status_code, reason, message).status()))
 
 
@@ -135,7 +143,9 @@ class ApiHandler(Base):
             return
         except Exception as exc:
             log.exception("emulated API request failed")
-            self.send_error_status(ApiError(500, "InternalError", f"Internal error occurred: {exc}", {}))
+            self.send_error_status(
+                ApiError(500, "InternalError", f"Internal error occurred: {exc}", {})
+            )
 
     def _identity(self) -> Identity:
         header = self.request.headers.get("Authorization", "")
@@ -178,7 +188,9 @@ class ApiHandler(Base):
             self._discovery(group, version, method)
             return
         rt = info.rt
-        attrs_namespace = info.name if rt.key == ("", "namespaces") and info.name else info.namespace
+        attrs_namespace = (
+            info.name if rt.key == ("", "namespaces") and info.name else info.namespace
+        )
         if info.verb not in rt.verbs and not info.subresource:
             raise method_not_allowed()
         if rt.group == "authorization.k8s.io":
@@ -187,7 +199,9 @@ class ApiHandler(Base):
             return
         self._authorize(
             identity,
-            Attributes(info.verb, rt.group, rt.plural, info.subresource, attrs_namespace, info.name),
+            Attributes(
+                info.verb, rt.group, rt.plural, info.subresource, attrs_namespace, info.name
+            ),
         )
         if info.subresource == "log":
             await self._logs(info)
@@ -240,7 +254,13 @@ class ApiHandler(Base):
                     details["group"] = rt.group
                 details.update(kind=rt.plural, uid=stored.obj["metadata"].get("uid"))
                 self.send_json(
-                    {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+                    {
+                        "kind": "Status",
+                        "apiVersion": "v1",
+                        "metadata": {},
+                        "status": "Success",
+                        "details": details,
+                    }
                 )
         elif info.verb == "deletecollection":
             self._delete_collection(info)
@@ -306,11 +326,7 @@ class ApiHandler(Base):
         if group == "*":
             self.send_json(registry.api_group_list())
             return
-        doc: Obj | None
-        if version:
-            doc = registry.api_resource_list(group, version)
-        else:
-            doc = registry.api_group(group)
+        doc = registry.api_resource_list(group, version) if version else registry.api_group(group)
         if doc is None:
             self.set_header("Content-Type", "text/plain; charset=utf-8")
             self.set_status(404)
@@ -351,7 +367,12 @@ class ApiHandler(Base):
         if self._wants_table() and info.verb == "get":
             include = self.get_query_argument("includeObject", "Metadata") or "Metadata"
             self.send_json(
-                tables.table(info.rt, [stored.obj], include, stored.obj["metadata"].get("resourceVersion", "")),
+                tables.table(
+                    info.rt,
+                    [stored.obj],
+                    include,
+                    stored.obj["metadata"].get("resourceVersion", ""),
+                ),
                 code,
             )
             return
@@ -374,7 +395,7 @@ class ApiHandler(Base):
     def _list(self, info: RequestInfo) -> None:
         labels, fields = self._selectors(info)
         limit = self._int_arg("limit") or 0
-        items, list_rv, token, remaining = self.emu.store.list(
+        items, list_rv, token, remaining = self.emu.store.list_page(
             info.rt,
             info.namespace,
             labels,
@@ -386,7 +407,9 @@ class ApiHandler(Base):
         )
         if self._wants_table():
             include = self.get_query_argument("includeObject", "Metadata") or "Metadata"
-            self.send_json(tables.table(info.rt, [s.obj for s in items], include, str(list_rv), token))
+            self.send_json(
+                tables.table(info.rt, [s.obj for s in items], include, str(list_rv), token)
+            )
             return
         metadata: Obj = {"resourceVersion": str(list_rv)}
         if token:
@@ -395,7 +418,11 @@ class ApiHandler(Base):
             metadata["remainingItemCount"] = remaining
         override = self._api_version_override(info)
         head = dumps(
-            {"kind": info.rt.list_kind, "apiVersion": info.rt.api_version(info.version), "metadata": metadata}
+            {
+                "kind": info.rt.list_kind,
+                "apiVersion": info.rt.api_version(info.version),
+                "metadata": metadata,
+            }
         )
         body = head[:-1] + b',"items":[' + b",".join(s.raw(override) for s in items) + b"]}"
         self.send_json(body)
@@ -413,12 +440,16 @@ class ApiHandler(Base):
         if policy:
             options["propagationPolicy"] = policy
         if options.get("propagationPolicy") not in (None, "Orphan", "Background", "Foreground"):
-            raise bad_request(f'propagationPolicy: Unsupported value: "{options["propagationPolicy"]}"')
+            raise bad_request(
+                f'propagationPolicy: Unsupported value: "{options["propagationPolicy"]}"'
+            )
         return options
 
     def _delete_collection(self, info: RequestInfo) -> None:
         labels, fields = self._selectors(info)
-        items, list_rv, _token, _remaining = self.emu.store.list(info.rt, info.namespace, labels, fields)
+        items, _rv, _token, _remaining = self.emu.store.list_page(
+            info.rt, info.namespace, labels, fields
+        )
         for stored in items:
             try:
                 self.emu.store.delete(info.rt, stored.namespace, stored.name)
@@ -440,11 +471,17 @@ class ApiHandler(Base):
         if content_type == "application/json-patch+json":
             return json_patch(target, patch)
         if not isinstance(patch, dict):
-            raise bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
+            raise bad_request(
+                "json: cannot unmarshal array into Go value of type map[string]interface {}"
+            )
         if content_type == "application/strategic-merge-patch+json":
             if rt.custom:
                 raise unsupported_media_type(
-                    ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
+                    [
+                        "application/json-patch+json",
+                        "application/merge-patch+json",
+                        "application/apply-patch+yaml",
+                    ]
                 )
             result = strategic_merge_patch(target, patch)
         else:
@@ -473,9 +510,19 @@ class ApiHandler(Base):
                 if error.code != 404:
                     raise
                 patch.setdefault("metadata", {}).setdefault("name", info.name)
-                self._send_object(info, store.create(rt, info.namespace, patch, version=info.version), 201)
+                self._send_object(
+                    info, store.create(rt, info.namespace, patch, version=info.version), 201
+                )
                 return
-            merged = merge_patch(copy.deepcopy(existing.obj), patch)
+            # Named lists merge by key, as apply's field ownership would leave them.
+            merged = self._apply_patch(
+                rt,
+                copy.deepcopy(existing.obj),
+                "application/merge-patch+json"
+                if rt.custom
+                else "application/strategic-merge-patch+json",
+                patch,
+            )
         else:
             with store.lock:
                 existing = store.get(rt, info.namespace, info.name)
@@ -491,7 +538,14 @@ class ApiHandler(Base):
                 )
             self._send_object(info, stored)
             return
-        stored = store.update(rt, info.namespace, info.name, merged, version=info.version, subresource=info.subresource)
+        stored = store.update(
+            rt,
+            info.namespace,
+            info.name,
+            merged,
+            version=info.version,
+            subresource=info.subresource,
+        )
         self._send_object(info, stored)
 
     # The scale subresource.
@@ -535,7 +589,8 @@ class ApiHandler(Base):
                 return
             if method == "PATCH":
                 wanted = self._apply_patch(
-                    self.emu.registry.lookup("", "v1", "pods") or rt,  # Scale patches as a built-in type.
+                    self.emu.registry.lookup("", "v1", "pods")
+                    or rt,  # Scale patches as a built-in type.
                     copy.deepcopy(scale),
                     self._patch_content_type(),
                     self._body(),
@@ -550,7 +605,13 @@ class ApiHandler(Base):
                     "Scale",
                     "autoscaling",
                     info.name,
-                    [("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0")],
+                    [
+                        (
+                            "spec.replicas",
+                            "FieldValueInvalid",
+                            f"Invalid value: {replicas}: must be greater than or equal to 0",
+                        )
+                    ],
                 )
             wanted_rv = (wanted.get("metadata") or {}).get("resourceVersion")
             if wanted_rv and wanted_rv != existing.obj["metadata"]["resourceVersion"]:
@@ -591,13 +652,30 @@ class ApiHandler(Base):
             namespace = str(spec.get("namespace", ""))
             rules = [
                 r
-                for r in effective_rules(identity, namespace, self.emu.list_for_rbac, self.emu.get_for_rbac)
+                for r in effective_rules(
+                    identity, namespace, self.emu.list_for_rbac, self.emu.get_for_rbac
+                )
                 if r.in_namespace(namespace)
             ]
             status = {
                 "resourceRules": [r.as_resource_rule() for r in rules],
                 "nonResourceRules": [
-                    {"verbs": ["get"], "nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"]}
+                    {
+                        "verbs": ["get"],
+                        "nonResourceURLs": [
+                            "/api",
+                            "/api/*",
+                            "/apis",
+                            "/apis/*",
+                            "/healthz",
+                            "/livez",
+                            "/openapi",
+                            "/openapi/*",
+                            "/readyz",
+                            "/version",
+                            "/version/",
+                        ],
+                    }
                 ],
                 "incomplete": False,
             }
@@ -649,6 +727,8 @@ class ApiHandler(Base):
         try:
             emu.store.watch(info.rt, watcher, rv, initial)
         except ApiError as error:
+            if error.code != 410:
+                raise
             # The real server opens the stream, then sends the 410 as an ERROR event.
             self.set_status(200)
             self.finish(dumps({"type": "ERROR", "object": error.status()}) + b"\n")
@@ -668,7 +748,9 @@ class ApiHandler(Base):
                 while watcher.pending:
                     seen, event = watcher.pending.popleft()
                     if table:
-                        batch.append(self._table_event(info, seen, event, include, not columns_sent))
+                        batch.append(
+                            self._table_event(info, seen, event, include, not columns_sent)
+                        )
                         columns_sent = True
                     else:
                         batch.append(event.encoded(seen, override))
@@ -716,11 +798,27 @@ class ApiHandler(Base):
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
         kind = next((rt.kind for rt in self.emu.registry.all_types() if rt.key == watcher.key), "")
-        return dumps({"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": api_version, "metadata": meta}}) + b"\n"
+        return (
+            dumps(
+                {
+                    "type": "BOOKMARK",
+                    "object": {"kind": kind, "apiVersion": api_version, "metadata": meta},
+                }
+            )
+            + b"\n"
+        )
 
-    def _table_event(self, info: RequestInfo, seen: str, event: Event, include: str, columns: bool) -> bytes:
+    def _table_event(
+        self, info: RequestInfo, seen: str, event: Event, include: str, columns: bool
+    ) -> bytes:
         obj = event.new.obj
-        table = tables.table(info.rt, [obj], include, obj["metadata"].get("resourceVersion", ""), with_columns=columns)
+        table = tables.table(
+            info.rt,
+            [obj],
+            include,
+            obj["metadata"].get("resourceVersion", ""),
+            with_columns=columns,
+        )
         return dumps({"type": seen, "object": table}) + b"\n"
 
     # pods/log.
@@ -737,7 +835,10 @@ class ApiHandler(Base):
             if len(names) == 1:
                 container = names[0]
             else:
-                message = f"a container name must be specified for pod {info.name}, choose one of: [{' '.join(names)}]"
+                message = (
+                    f"a container name must be specified for pod {info.name}, "
+                    f"choose one of: [{' '.join(names)}]"
+                )
                 if init_names:
                     message += f" or one of the init containers: [{' '.join(init_names)}]"
                 raise bad_request(message)
@@ -753,25 +854,44 @@ class ApiHandler(Base):
         cutoff: float | None = None
         if since_seconds is not None:
             if since_seconds < 1:
-                raise invalid("PodLogOptions", "", "", [("sinceSeconds", "FieldValueInvalid", f"Invalid value: {since_seconds}: must be greater than 0")])
+                raise invalid(
+                    "PodLogOptions",
+                    "",
+                    "",
+                    [
+                        (
+                            "sinceSeconds",
+                            "FieldValueInvalid",
+                            f"Invalid value: {since_seconds}: must be greater than 0",
+                        )
+                    ],
+                )
             cutoff = time.time() - since_seconds
         elif since_time:
             try:
-                cutoff = time.mktime(time.strptime(since_time[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+                cutoff = (
+                    time.mktime(time.strptime(since_time[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+                )
             except ValueError:
                 raise bad_request(f'invalid sinceTime "{since_time}"') from None
         if previous:
             buffer = emu.logs.buffer(info.namespace, info.name, container, previous=True)
             if buffer is None:
-                raise bad_request(f'previous terminated container "{container}" in pod "{info.name}" not found')
+                raise bad_request(
+                    f'previous terminated container "{container}" in pod "{info.name}" not found'
+                )
             follow = False
         else:
             waiting = _waiting_reason(pod, container)
             existing = emu.logs.buffer(info.namespace, info.name, container, previous=False)
             if waiting and (existing is None or not existing.lines):
-                raise bad_request(f'container "{container}" in pod "{info.name}" is waiting to start: {waiting}')
+                raise bad_request(
+                    f'container "{container}" in pod "{info.name}" is waiting to start: {waiting}'
+                )
             buffer = emu.logs.ensure(info.namespace, info.name, container)
-        await self._stream_logs(info, container, buffer, follow, timestamps, tail, cutoff, limit_bytes)
+        await self._stream_logs(
+            info, container, buffer, follow, timestamps, tail, cutoff, limit_bytes
+        )
 
     async def _stream_logs(
         self,
@@ -882,7 +1002,9 @@ def _waiting_reason(pod: Obj, container: str) -> str:
         for cs in status.get(group) or []:
             if cs.get("name") == container:
                 waiting = (cs.get("state") or {}).get("waiting")
-                return str(waiting.get("reason", "ContainerCreating")) if waiting is not None else ""
+                return (
+                    str(waiting.get("reason", "ContainerCreating")) if waiting is not None else ""
+                )
     if status.get("phase", "Pending") == "Pending" and (pod.get("spec") or {}).get("nodeName"):
         return "ContainerCreating"
     return ""
@@ -922,12 +1044,26 @@ class HealthHandler(Base):
 
 
 class OpenApiHandler(Base):
-    """The OpenAPI documents are disabled: 404 as on a server started without them."""
+    """OpenAPI: v3 answers a schema-less index (kubectl checks it for server-side field
+    validation); v2 is disabled and answers 404, as a server started without it."""
 
-    def get(self, _path: str) -> None:
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.set_status(404)
-        self.finish("404 page not found\n")
+    def get(self, path: str) -> None:
+        parts = [p for p in path.split("/") if p]
+        doc: Obj | None = None
+        if parts[:2] == ["openapi", "v3"]:
+            rest = parts[2:]
+            if not rest:
+                doc = self.emu.registry.openapi_index()
+            elif rest[0] == "api" and len(rest) == 2:
+                doc = self.emu.registry.openapi_document("", rest[1])
+            elif rest[0] == "apis" and len(rest) == 3:
+                doc = self.emu.registry.openapi_document(rest[1], rest[2])
+        if doc is None:
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.set_status(404)
+            self.finish("404 page not found\n")
+            return
+        self.send_json(doc)
 
 
 class NotFoundHandler(Base):
@@ -972,7 +1108,9 @@ class ControlHandler(Base):
                 }
             )
         elif path == "state":
-            self._run(lambda: {"resourceVersion": emu.store.rv, "watches": len(emu.store.watchers())})
+            self._run(
+                lambda: {"resourceVersion": emu.store.rv, "watches": len(emu.store.watchers())}
+            )
         else:
             self.send_error_status(no_such_resource())
 
@@ -983,13 +1121,28 @@ class ControlHandler(Base):
             _, namespace, pod, container = parts
             previous = _truthy(self.get_query_argument("previous", None))
             self._run(
-                lambda: {"appended": emu.append_log(namespace, pod, container, self.request.body, previous=previous)}
+                lambda: {
+                    "appended": emu.append_log(
+                        namespace, pod, container, self.request.body, previous=previous
+                    )
+                }
             )
         elif path == "watches/drop":
-            self._run(lambda: {"dropped": emu.drop_watches(abort=_truthy(self.get_query_argument("abort", None)))})
+            self._run(
+                lambda: {
+                    "dropped": emu.drop_watches(
+                        abort=_truthy(self.get_query_argument("abort", None))
+                    )
+                }
+            )
         elif path == "fail-next":
             body = self._json()
-            self._run(lambda: emu.fail_next(int(body.get("count", 1)), int(body.get("code", 500))) or {})
+
+            def fail() -> Obj:
+                emu.fail_next(int(body.get("count", 1)), int(body.get("code", 500)))
+                return {"count": int(body.get("count", 1)), "code": int(body.get("code", 500))}
+
+            self._run(fail)
         elif path == "latency":
             body = self._json()
 
@@ -999,7 +1152,12 @@ class ControlHandler(Base):
 
             self._run(set_latency)
         elif path == "requests/reset":
-            self._run(lambda: emu.reset_requests() or {})
+
+            def reset() -> Obj:
+                emu.reset_requests()
+                return {"count": 0}
+
+            self._run(reset)
         elif path == "tokens":
             body = self._json()
 

@@ -111,7 +111,9 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
     details["causes"] = [
         {"reason": reason, "message": text, "field": field} for field, reason, text in causes
     ]
-    return ApiError(422, "Invalid", f'{kind_qualified(kind, group)} "{name}" is invalid: {joined}', details)
+    return ApiError(
+        422, "Invalid", f'{kind_qualified(kind, group)} "{name}" is invalid: {joined}', details
+    )
 
 
 def bad_request(message: str) -> ApiError:
@@ -127,7 +129,10 @@ def unauthorized() -> ApiError:
 def method_not_allowed() -> ApiError:
     """405 for a verb the resource does not serve."""
     return ApiError(
-        405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {}
+        405,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+        {},
     )
 
 
@@ -138,7 +143,12 @@ def expired(message: str, metadata: Obj | None = None) -> ApiError:
 
 def internal(message: str) -> ApiError:
     """500 for a failure inside the server."""
-    return ApiError(500, "InternalError", f"Internal error occurred: {message}", {"causes": [{"message": message}]})
+    return ApiError(
+        500,
+        "InternalError",
+        f"Internal error occurred: {message}",
+        {"causes": [{"message": message}]},
+    )
 
 
 def unsupported_media_type(accepted: list[str]) -> ApiError:

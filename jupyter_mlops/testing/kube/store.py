@@ -33,6 +33,10 @@ ObjKey = tuple[str, str]  # (namespace, name)
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 NAMESPACES: Key = ("", "namespaces")
 CRDS: Key = ("apiextensions.k8s.io", "customresourcedefinitions")
+NAMESPACE_MISMATCH = (
+    "the namespace of the provided object does not match the namespace sent on the request"
+)
+PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public"}
 
 
 def now_rfc3339() -> str:
@@ -91,7 +95,9 @@ class Event:
         cache_key = (type_, api_version)
         data = self._encoded.get(cache_key)
         if data is None:
-            data = b'{"type":"' + type_.encode() + b'","object":' + self.new.raw(api_version) + b"}\n"
+            data = (
+                b'{"type":"' + type_.encode() + b'","object":' + self.new.raw(api_version) + b"}\n"
+            )
             self._encoded[cache_key] = data
         return data
 
@@ -236,7 +242,7 @@ class Store:
                 state[okey] = event.old
         return state
 
-    def list(
+    def list_page(
         self,
         rt: ResourceType,
         namespace: str,
@@ -271,7 +277,15 @@ class Store:
                         504,
                         "Timeout",
                         f"Timeout: Too large resource version: {wanted}, current: {self.rv}",
-                        {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}], "retryAfterSeconds": 1},
+                        {
+                            "causes": [
+                                {
+                                    "reason": "ResourceVersionTooLarge",
+                                    "message": "Too large resource version",
+                                }
+                            ],
+                            "retryAfterSeconds": 1,
+                        },
                     )
                 if exact:
                     if wanted < self.oldest_rv:
@@ -309,7 +323,9 @@ class Store:
 
     # Watches.
 
-    def watch(self, rt: ResourceType, watcher: Watcher, resource_version: str, initial: bool) -> None:
+    def watch(
+        self, rt: ResourceType, watcher: Watcher, resource_version: str, initial: bool
+    ) -> None:
         """Register a watcher and queue what it must see first; 410 for a too old version.
 
         `initial`: synthetic ADDED events for current objects (no version, "0", or
@@ -363,9 +379,7 @@ class Store:
             if rt.namespaced:
                 body_ns = meta.get("namespace")
                 if body_ns and namespace and body_ns != namespace:
-                    raise bad_request(
-                        "the namespace of the provided object does not match the namespace sent on the request"
-                    )
+                    raise bad_request(NAMESPACE_MISMATCH)
                 namespace = namespace or body_ns or ""
                 if not namespace:
                     raise bad_request("an empty namespace may not be set during creation")
@@ -377,8 +391,9 @@ class Store:
                     raise ApiError(
                         403,
                         "Forbidden",
-                        f'{rt.plural} "{meta.get("name") or meta.get("generateName", "")}" is forbidden: '
-                        f"unable to create new content in namespace {namespace} because it is being terminated",
+                        f'{rt.plural} "{meta.get("name") or meta.get("generateName", "")}" is '
+                        f"forbidden: unable to create new content in namespace {namespace} "
+                        "because it is being terminated",
                         {"name": meta.get("name", ""), "kind": rt.plural},
                     )
             else:
@@ -392,16 +407,29 @@ class Store:
                         rt.kind,
                         rt.group,
                         "",
-                        [("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")],
+                        [
+                            (
+                                "metadata.name",
+                                "FieldValueRequired",
+                                "Required value: name or generateName is required",
+                            )
+                        ],
                     )
             name = str(meta["name"])
             problem = kinds.name_problem(rt, name)
             if problem:
-                raise invalid(rt.kind, rt.group, name, [("metadata.name", "FieldValueInvalid", problem)])
+                raise invalid(
+                    rt.kind, rt.group, name, [("metadata.name", "FieldValueInvalid", problem)]
+                )
             if (namespace, name) in self._objects.get(rt.key, {}):
                 raise already_exists(rt.plural, rt.group, name)
             kinds.prepare_create(rt, obj, keep_status)
-            for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            for field in (
+                "resourceVersion",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "selfLink",
+            ):
                 meta.pop(field, None)
             if not (keep_status and meta.get("uid")):
                 meta["uid"] = str(uuid.uuid4())
@@ -437,12 +465,11 @@ class Store:
             meta = obj["metadata"]
             if meta.get("name") and meta["name"] != name:
                 raise bad_request(
-                    f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+                    f"the name of the object ({meta['name']}) does not match "
+                    f"the name on the URL ({name})"
                 )
             if rt.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
-                raise bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request"
-                )
+                raise bad_request(NAMESPACE_MISMATCH)
             wanted_rv = meta.get("resourceVersion")
             if wanted_rv and wanted_rv != old.obj["metadata"]["resourceVersion"]:
                 raise conflict(rt.plural, rt.group, name)
@@ -452,7 +479,7 @@ class Store:
                     rt.plural,
                     rt.group,
                     name,
-                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {old.obj['metadata'].get('uid')}",
+                    _uid_mismatch(uid, old.obj["metadata"].get("uid")),
                 )
             if subresource == "status":
                 new = copy.deepcopy(old.obj)
@@ -468,25 +495,42 @@ class Store:
                     else:
                         new.pop("status", None)
                 old_meta = old.obj["metadata"]
-                for field in ("uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds"):
+                for field in (
+                    "uid",
+                    "creationTimestamp",
+                    "namespace",
+                    "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
+                ):
                     if field in old_meta:
                         meta[field] = old_meta[field]
                     else:
                         meta.pop(field, None)
                 meta["name"] = name
                 if old_meta.get("deletionTimestamp"):
-                    added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
+                    added = set(meta.get("finalizers") or []) - set(
+                        old_meta.get("finalizers") or []
+                    )
                     if added:
                         raise invalid(
                             rt.kind,
                             rt.group,
                             name,
-                            [("metadata.finalizers", "FieldValueForbidden", "Forbidden: no new finalizers can be added if the object is being deleted")],
+                            [
+                                (
+                                    "metadata.finalizers",
+                                    "FieldValueForbidden",
+                                    "Forbidden: no new finalizers can be added "
+                                    "if the object is being deleted",
+                                )
+                            ],
                         )
                 kinds.prepare_update(rt, new, old.obj)
             return self._write_update(rt, old, new, dry_run=dry_run)
 
-    def _write_update(self, rt: ResourceType, old: Stored, new: Obj, *, dry_run: bool = False) -> Stored:
+    def _write_update(
+        self, rt: ResourceType, old: Stored, new: Obj, *, dry_run: bool = False
+    ) -> Stored:
         meta = new["metadata"]
         old_meta = old.obj["metadata"]
         meta["generation"] = old_meta.get("generation", 1)
@@ -508,7 +552,12 @@ class Store:
         return stored
 
     def mutate(
-        self, rt: ResourceType, namespace: str, name: str, change: Callable[[Obj], None], uid: str = ""
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        change: Callable[[Obj], None],
+        uid: str = "",
     ) -> Stored | None:
         """A controller's read-modify-write of its own fields, atomic, without user validation."""
         with self.lock:
@@ -540,19 +589,27 @@ class Store:
                     rt.plural,
                     rt.group,
                     name,
-                    f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta.get('uid')}",
+                    _uid_mismatch(pre["uid"], meta.get("uid")),
                 )
             if pre.get("resourceVersion") and pre["resourceVersion"] != meta.get("resourceVersion"):
                 raise conflict(
                     rt.plural,
                     rt.group,
                     name,
-                    f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
+                    "Precondition failed: ResourceVersion in precondition: "
+                    f"{pre['resourceVersion']}, "
                     f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
                 )
             if dry_run:
                 return old
             if rt.key == NAMESPACES:
+                if name in PROTECTED_NAMESPACES:
+                    raise ApiError(
+                        403,
+                        "Forbidden",
+                        f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                        {"name": name, "kind": "namespaces"},
+                    )
                 return self._delete_namespace(rt, old)
             if meta.get("finalizers"):
                 if meta.get("deletionTimestamp"):
@@ -587,7 +644,9 @@ class Store:
                     continue
                 if orphan:
                     freed = copy.deepcopy(stored.obj)
-                    freed["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != owner_uid]
+                    freed["metadata"]["ownerReferences"] = [
+                        r for r in refs if r.get("uid") != owner_uid
+                    ]
                     if not freed["metadata"]["ownerReferences"]:
                         del freed["metadata"]["ownerReferences"]
                     self._commit(rt, MODIFIED, freed, stored)
@@ -657,12 +716,22 @@ class Store:
             self._history.clear()
             for rv, key, type_, new, old in saved.get("history") or []:
                 self._history.append(
-                    Event(int(rv), (str(key[0]), str(key[1])), str(type_), Stored(new), Stored(old) if old else None)
+                    Event(
+                        int(rv),
+                        (str(key[0]), str(key[1])),
+                        str(type_),
+                        Stored(new),
+                        Stored(old) if old else None,
+                    )
                 )
             self.rv = int(saved.get("resourceVersion", 1))
             self.oldest_rv = int(saved.get("oldestResourceVersion", self.rv))
             if not self._history:
                 self.oldest_rv = self.rv
+
+
+def _uid_mismatch(wanted: object, actual: object) -> str:
+    return f"Precondition failed: UID in precondition: {wanted}, UID in object meta: {actual}"
 
 
 def _spec_part(obj: Obj, rt: ResourceType) -> Obj:

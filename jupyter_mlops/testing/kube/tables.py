@@ -131,12 +131,14 @@ def _replicaset_row(obj: Obj) -> list[Any]:
     ]
 
 
+def _port_text(port: Obj) -> str:
+    node_port = f":{port['nodePort']}" if port.get("nodePort") else ""
+    return f"{port.get('port')}{node_port}/{port.get('protocol', 'TCP')}"
+
+
 def _service_row(obj: Obj) -> list[Any]:
     spec = obj.get("spec") or {}
-    ports = ",".join(
-        f"{p.get('port')}{':' + str(p['nodePort']) if p.get('nodePort') else ''}/{p.get('protocol', 'TCP')}"
-        for p in spec.get("ports") or []
-    )
+    ports = ",".join(_port_text(p) for p in spec.get("ports") or [])
     return [
         _meta(obj).get("name"),
         spec.get("type", "ClusterIP"),
@@ -164,7 +166,9 @@ def _node_row(obj: Obj) -> list[Any]:
     conditions = (obj.get("status") or {}).get("conditions") or []
     ready = next((c for c in conditions if c.get("type") == "Ready"), None)
     roles = sorted(
-        k.split("/", 1)[1] for k in (_meta(obj).get("labels") or {}) if k.startswith("node-role.kubernetes.io/")
+        k.split("/", 1)[1]
+        for k in (_meta(obj).get("labels") or {})
+        if k.startswith("node-role.kubernetes.io/")
     )
     return [
         _meta(obj).get("name"),
@@ -184,7 +188,12 @@ def _pvc_row(obj: Obj) -> list[Any]:
         spec.get("volumeName", ""),
         (status.get("capacity") or {}).get("storage", ""),
         ",".join(
-            {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}.get(m, m)
+            {
+                "ReadWriteOnce": "RWO",
+                "ReadOnlyMany": "ROX",
+                "ReadWriteMany": "RWX",
+                "ReadWriteOncePod": "RWOP",
+            }.get(m, m)
             for m in status.get("accessModes") or []
         ),
         spec.get("storageClassName") or "<unset>",
@@ -272,7 +281,11 @@ _PRINTERS: dict[tuple[str, str], tuple[list[Column], Callable[[Obj], list[Any]]]
     ),
     ("", "namespaces"): (
         [("Name", "string", 0), ("Status", "string", 0), ("Age", "string", 0)],
-        lambda o: [_meta(o).get("name"), (o.get("status") or {}).get("phase", ""), age(_meta(o).get("creationTimestamp"))],
+        lambda o: [
+            _meta(o).get("name"),
+            (o.get("status") or {}).get("phase", ""),
+            age(_meta(o).get("creationTimestamp")),
+        ],
     ),
     ("", "persistentvolumeclaims"): (
         [
@@ -292,8 +305,18 @@ _PRINTERS: dict[tuple[str, str], tuple[list[Column], Callable[[Obj], list[Any]]]
         lambda o: [_meta(o).get("name"), _count_data(o), age(_meta(o).get("creationTimestamp"))],
     ),
     ("", "secrets"): (
-        [("Name", "string", 0), ("Type", "string", 0), ("Data", "integer", 0), ("Age", "string", 0)],
-        lambda o: [_meta(o).get("name"), o.get("type", ""), _count_data(o), age(_meta(o).get("creationTimestamp"))],
+        [
+            ("Name", "string", 0),
+            ("Type", "string", 0),
+            ("Data", "integer", 0),
+            ("Age", "string", 0),
+        ],
+        lambda o: [
+            _meta(o).get("name"),
+            o.get("type", ""),
+            _count_data(o),
+            age(_meta(o).get("creationTimestamp")),
+        ],
     ),
 }
 
@@ -316,7 +339,9 @@ def _columns_and_row(rt: ResourceType) -> tuple[list[Column], Callable[[Obj], li
         return printer
     if rt.printer_columns:
         columns: list[Column] = [("Name", "string", 0)]
-        columns += [(name, "string" if kind == "date" else kind, 0) for name, kind, _ in rt.printer_columns]
+        columns += [
+            (name, "string" if kind == "date" else kind, 0) for name, kind, _ in rt.printer_columns
+        ]
         specs = rt.printer_columns
 
         def row(obj: Obj) -> list[Any]:
@@ -363,7 +388,14 @@ def table_row(rt: ResourceType, obj: Obj, include: str) -> Obj:
     return entry
 
 
-def table(rt: ResourceType, objects: list[Obj], include: str, resource_version: str, continue_token: str = "", with_columns: bool = True) -> Obj:
+def table(
+    rt: ResourceType,
+    objects: list[Obj],
+    include: str,
+    resource_version: str,
+    continue_token: str = "",
+    with_columns: bool = True,
+) -> Obj:
     """A meta.k8s.io/v1 Table of objects."""
     metadata: Obj = {"resourceVersion": resource_version}
     if continue_token:
