@@ -21,7 +21,7 @@ from IPython.core.magic_arguments import (
 from traitlets import Float, Instance, Unicode
 
 from ..errors import MLOpsError
-from ..pipelines.backend import DEFAULT_EXPERIMENT, PipelineBackend, compile_pipeline
+from ..pipelines.backend import DEFAULT_EXPERIMENT, PipelineBackend, write_compiled
 from ..pipelines.local import LocalPipelines
 from ..pipelines.models import ListRunsQuery, Run, RunPage, RunStatus
 
@@ -238,7 +238,7 @@ class KfpMagics(Magics):
             return backend
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         saved = self.local.root / "unsent" / f"{name}-{stamp}.yaml"
-        compile_pipeline(pipeline, saved)
+        write_compiled(pipeline, saved)
         raise UsageError(f"{CLUSTER_HOWTO}\nThe compiled pipeline is saved in {saved}.")
 
     @property
@@ -387,7 +387,7 @@ class KfpMagics(Magics):
 
     def _kfp_compile(self, args: argparse.Namespace) -> None:
         pipeline = self._find(args.name)
-        self.local.compile(pipeline, args.output)
+        write_compiled(pipeline, args.output)
         print(f"Compiled {args.name} to {args.output}")
 
     def _kfp_run(self, args: argparse.Namespace) -> Run | None:

@@ -8,6 +8,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -121,19 +122,21 @@ class PipelineBackend(abc.ABC):
 
 def compile_pipeline(pipeline: Any, path: str | Path | None = None) -> str:
     """Compile a pipeline (or a component) to KFP v2 YAML, optionally writing it to `path`."""
-    import tempfile
+    if path is not None:
+        return write_compiled(pipeline, path).read_text()
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_compiled(pipeline, Path(tmp) / "pipeline.yaml").read_text()
 
+
+def write_compiled(pipeline: Any, path: str | Path) -> Path:
+    """Compile a pipeline (or a component) to a KFP v2 YAML file, creating its folder."""
     from kfp import compiler
 
-    if path is not None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        compiler.Compiler().compile(pipeline, str(target))
-        return target.read_text()
-    with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / "pipeline.yaml"
-        compiler.Compiler().compile(pipeline, str(target))
-        return target.read_text()
+    target = Path(path)
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True)
+    compiler.Compiler().compile(pipeline, str(target))
+    return target
 
 
 def parameter_types(spec: Any) -> dict[str, tuple[str, bool]]:

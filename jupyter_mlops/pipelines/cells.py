@@ -113,14 +113,18 @@ def _is_artifact(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, dsl.Artifact)
 
 
-def _bound_names(nodes: Iterable[ast.AST]) -> tuple[set[str], bool]:
-    """Every name the code binds anywhere, and whether it star-imports (then all bets are off)."""
+def _names(nodes: Iterable[ast.AST]) -> tuple[set[str], dict[str, int], bool]:
+    """In one pass: names bound anywhere, names read (first line of each), and star imports."""
     bound: set[str] = set()
+    read: dict[str, int] = {}
     star = False
     for root in nodes:
         for node in ast.walk(root):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                bound.add(node.id)
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    read[node.id] = min(read.get(node.id, node.lineno), node.lineno)
+                else:
+                    bound.add(node.id)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 for alias in node.names:
                     if alias.name == "*":
@@ -140,26 +144,26 @@ def _bound_names(nodes: Iterable[ast.AST]) -> tuple[set[str], bool]:
                 bound.add(node.name)
             elif isinstance(node, ast.MatchMapping) and node.rest:
                 bound.add(node.rest)
+    return bound, read, star
+
+
+def _bound_names(nodes: Iterable[ast.AST]) -> tuple[set[str], bool]:
+    """Every name the code binds anywhere, and whether it star-imports (then all bets are off)."""
+    bound, _, star = _names(nodes)
     return bound, star
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 def undefined_names(body: list[ast.stmt], known: Iterable[str]) -> list[tuple[str, int]]:
     """Names the code reads but never binds, imports or declares: (name, line), first use."""
-    bound, star = _bound_names(body)
+    bound, read, star = _names(body)
     if star:
         return []
     bound.update(known)
-    bound.update(dir(builtins))
-    missing: dict[str, int] = {}
-    for root in body:
-        for node in ast.walk(root):
-            if (
-                isinstance(node, ast.Name)
-                and isinstance(node.ctx, ast.Load)
-                and node.id not in bound
-            ):
-                missing[node.id] = min(missing.get(node.id, node.lineno), node.lineno)
-    return sorted(missing.items(), key=lambda item: (item[1], item[0]))
+    missing = [(n, line) for n, line in read.items() if n not in bound and n not in _BUILTINS]
+    return sorted(missing, key=lambda item: (item[1], item[0]))
 
 
 def _parse(source: str, what: str, line_offset: int = 0, shift: int = 0) -> ast.Module:
@@ -268,9 +272,9 @@ def _make_component(
     component.resources = resources
     component.local_root = local_root
     if output_yaml:
-        from jupyter_mlops.pipelines.backend import compile_pipeline
+        from jupyter_mlops.pipelines.backend import write_compiled
 
-        compile_pipeline(component, output_yaml)
+        write_compiled(component, output_yaml)
     return component
 
 
@@ -340,7 +344,9 @@ def component_from_cell(
     scope: dict[str, Any] = dict(prelude)
     scope.update(namespace)
     defined: dict[str, Any] = {}
-    exec(compile(source, filename, "exec", dont_inherit=True), scope, defined)
+    assert tree is not None
+    # Compiled from the tree already parsed for the checks: the cell is parsed once.
+    exec(compile(tree, filename, "exec", dont_inherit=True), scope, defined)
     func = defined[func_node.name]
     component = _make_component(
         func, base_image, list(packages or []), resources or Resources(), output_yaml, local_root
@@ -451,12 +457,12 @@ def pipeline_from_cell(
     if not any(line.strip() for line in body):
         raise BadInput(f"Pipeline {name}: the cell is empty; call components in it.")
     source = "\n".join([f"def {name}({signature}) -> {result}:", *body]) + "\n"
-    _parse(source, "pipeline", 1, first_line - 1)
+    tree = _parse(source, "pipeline", 1, first_line - 1)
     filename = register_source(source, f"kfp_pipeline {name}")
     scope: dict[str, Any] = dict(prelude)
     scope.update(namespace)
     defined: dict[str, Any] = {}
-    exec(compile(source, filename, "exec", dont_inherit=True), scope, defined)
+    exec(compile(tree, filename, "exec", dont_inherit=True), scope, defined)
     try:
         pipeline = dsl.pipeline(defined[name], name=name.replace("_", "-"), description=description)
     except Exception as error:

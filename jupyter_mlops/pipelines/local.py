@@ -157,7 +157,8 @@ class LocalPipelines(PipelineBackend):
         )
         run_dir = self.root / run.id
         run_dir.mkdir(parents=True)
-        _write_spec(spec, run_dir / SPEC)
+        # The binary spec costs microseconds to write; YAML is made when someone asks for it.
+        (run_dir / SPEC).write_bytes(spec.SerializeToString())
         write_run(run_dir, run)
         if self._context is None:
             self._context = _worker_context()
@@ -230,7 +231,7 @@ class LocalPipelines(PipelineBackend):
         run = self.get_run(run_id)
         if not run.status.finished:
             raise Conflict(f"Run {run_id} is still {run.status.value}; terminate it first.")
-        spec = load_spec(self._run_dir(run.id) / SPEC)
+        spec = _read_spec(self._run_dir(run.id) / SPEC)
         return self._start(spec, dict(run.parameters), run.experiment, run.name, run.id)
 
     def wait(self, run_id: str, timeout: float | None = None) -> Run:
@@ -243,8 +244,8 @@ class LocalPipelines(PipelineBackend):
         return super().wait(run_id, timeout)
 
     def compiled(self, run_id: str) -> str:
-        """The compiled pipeline YAML a run executed."""
-        return (self._run_dir(run_id) / SPEC).read_text()
+        """The compiled pipeline a run executed, as KFP v2 YAML."""
+        return _spec_yaml(_read_spec(self._run_dir(run_id) / SPEC))
 
     # -- experiments ----------------------------------------------------------------------
 
@@ -379,13 +380,20 @@ class LocalPipelines(PipelineBackend):
         os.replace(tmp, path)
 
 
-def _write_spec(spec: Any, path: Path) -> None:
-    """Save the compiled pipeline beside its run, so it can be retried after a restart."""
+def _read_spec(path: Path) -> Any:
+    """The pipeline spec a run executed, kept beside it so it can be retried after a restart."""
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    spec = pipeline_spec_pb2.PipelineSpec()
+    spec.ParseFromString(path.read_bytes())
+    return spec
+
+
+def _spec_yaml(spec: Any) -> str:
     import yaml
     from google.protobuf import json_format
 
-    document = json_format.MessageToDict(spec)
-    path.write_text(yaml.safe_dump(document, sort_keys=True))
+    return str(yaml.safe_dump(json_format.MessageToDict(spec), sort_keys=True))
 
 
 __all__ = ["LocalPipelines", "compile_pipeline", "load_spec"]

@@ -12,7 +12,7 @@ from typing import Any
 from jupyter_mlops.pipelines.models import Run
 
 RECORD = "run.json"
-SPEC = "pipeline.yaml"
+SPEC = "pipeline.pb"
 RUN_LOG = "run.log"
 TASK_LOGS = "logs"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._#-]")
