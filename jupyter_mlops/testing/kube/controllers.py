@@ -142,6 +142,11 @@ class Controllers:
         self._scheduled = False
         self._unschedulable: set[tuple[str, str]] = set()
         self._ip = 0
+        self.events = EventRecorder(store, registry)
+        # Indexes kept from store events so scheduling and replica counts stay O(1) per pod.
+        self._charged: dict[str, tuple[str, dict[str, float]]] = {}
+        self._node_usage: dict[str, dict[str, float]] = {}
+        self._owned: dict[str, set[tuple[str, str]]] = {}
 
     def _type(self, group: str, plural: str) -> ResourceType:
         rt = self.registry.lookup(group, "v1", plural)
@@ -153,7 +158,13 @@ class Controllers:
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start reconciling on `loop`, beginning with a full resync."""
         self._loop = loop
-        self.store.add_listener(self._on_event)
+        with self.store.lock:
+            self._charged.clear()
+            self._node_usage.clear()
+            self._owned.clear()
+            for obj in self.store.objects(("", "pods")):
+                self._index_pod(obj, deleted=False)
+            self.store.add_listener(self._on_event)
         for kind, key in (
             ("namespace", ("", "namespaces")),
             ("pvc", ("", "persistentvolumeclaims")),
@@ -184,6 +195,8 @@ class Controllers:
         namespace = str(meta.get("namespace", ""))
         name = str(meta["name"])
         group, plural = event.key
+        if (group, plural) == ("", "pods"):
+            self._index_pod(obj, deleted=event.type == DELETED)
         for ref in meta.get("ownerReferences") or []:
             owner_kind = {
                 "ReplicaSet": "replicaset",
@@ -211,6 +224,39 @@ class Controllers:
             self._retry_unschedulable()
         elif (group, plural) == ("", "namespaces") and event.type == ADDED:
             self._enqueue("namespace", "", name)
+
+    def _index_pod(self, pod: Obj, deleted: bool) -> None:
+        meta = pod["metadata"]
+        uid = str(meta.get("uid", ""))
+        key = (str(meta.get("namespace", "")), str(meta["name"]))
+        for ref in meta.get("ownerReferences") or []:
+            owned = self._owned.setdefault(str(ref.get("uid")), set())
+            if deleted:
+                owned.discard(key)
+            else:
+                owned.add(key)
+        node = (pod.get("spec") or {}).get("nodeName")
+        charged = self._charged.get(uid)
+        if deleted or not _active(pod) or not node:
+            if charged is not None:
+                del self._charged[uid]
+                usage = self._node_usage[charged[0]]
+                for name, value in charged[1].items():
+                    usage[name] -= value
+        elif charged is None:
+            wanted = {**pod_requests(pod.get("spec") or {}), "pods": 1.0}
+            self._charged[uid] = (str(node), wanted)
+            usage = self._node_usage.setdefault(str(node), {"cpu": 0.0, "memory": 0.0, "pods": 0.0})
+            for name, value in wanted.items():
+                usage[name] += value
+
+    def _owned_pods(self, owner_uid: str) -> list[Obj]:
+        pods = []
+        for namespace, name in list(self._owned.get(owner_uid, ())):
+            found = self.store.find(("", "pods"), namespace, name)
+            if found is not None and _owned_by(found, owner_uid):
+                pods.append(found)
+        return pods
 
     def _retry_unschedulable(self) -> None:
         for namespace, name in list(self._unschedulable):
@@ -373,8 +419,8 @@ class Controllers:
         selector = selector_from_object(spec.get("selector"))
         pods = [
             p
-            for p in self.store.objects(("", "pods"), namespace)
-            if _owned_by(p, uid) and _active(p) and selector.matches(p["metadata"].get("labels"))
+            for p in self._owned_pods(uid)
+            if _active(p) and selector.matches(p["metadata"].get("labels"))
         ]
         pod_type = self._type("", "pods")
         template = spec.get("template") or {}
@@ -400,11 +446,7 @@ class Controllers:
                     self.store.delete(pod_type, namespace, pod["metadata"]["name"])
                 except ApiError:
                     continue
-        live = [
-            p
-            for p in self.store.objects(("", "pods"), namespace)
-            if _owned_by(p, uid) and _active(p)
-        ]
+        live = [p for p in self._owned_pods(uid) if _active(p)]
         ready = sum(1 for p in live if _ready(p))
         generation = rs["metadata"].get("generation", 1)
 
@@ -431,11 +473,7 @@ class Controllers:
         template = spec.get("template") or {}
         revision = f"{name}-{template_hash(template)}"
         pod_type = self._type("", "pods")
-        owned = {
-            p["metadata"]["name"]: p
-            for p in self.store.objects(("", "pods"), namespace)
-            if _owned_by(p, uid)
-        }
+        owned = {p["metadata"]["name"]: p for p in self._owned_pods(uid)}
         for index in range(replicas):
             pod_name = f"{name}-{index}"
             if pod_name in owned:
@@ -458,11 +496,7 @@ class Controllers:
                     self.store.delete(pod_type, namespace, pod_name)
                 except ApiError:
                     continue
-        live = [
-            p
-            for p in self.store.objects(("", "pods"), namespace)
-            if _owned_by(p, uid) and _active(p)
-        ]
+        live = [p for p in self._owned_pods(uid) if _active(p)]
         ready = sum(1 for p in live if _ready(p))
         generation = sts["metadata"].get("generation", 1)
 
@@ -606,19 +640,13 @@ class Controllers:
 
     def _fit(self, pod: Obj, nodes: list[Obj]) -> tuple[Obj | None, str]:
         wanted = pod_requests(pod.get("spec") or {})
-        used: dict[str, dict[str, float]] = {}
-        for other in self.store.objects(("", "pods")):
-            node_name = (other.get("spec") or {}).get("nodeName")
-            if node_name and _active(other) and other["metadata"]["uid"] != pod["metadata"]["uid"]:
-                totals = used.setdefault(str(node_name), {"cpu": 0.0, "memory": 0.0, "pods": 0.0})
-                for key, value in pod_requests(other.get("spec") or {}).items():
-                    totals[key] += value
-                totals["pods"] += 1
         short: dict[str, int] = {}
         for node in nodes:
             status = node.get("status") or {}
             allocatable = status.get("allocatable") or status.get("capacity") or {}
-            totals = used.get(node["metadata"]["name"], {"cpu": 0.0, "memory": 0.0, "pods": 0.0})
+            totals = self._node_usage.get(
+                node["metadata"]["name"], {"cpu": 0.0, "memory": 0.0, "pods": 0.0}
+            )
             missing = [
                 key
                 for key in ("cpu", "memory")
@@ -796,8 +824,6 @@ class Controllers:
                 field_path=f"spec.containers{{{container['name']}}}",
             )
 
-    # Events, counted up when they repeat, as the event recorder does.
-
     def record_event(
         self,
         about: Obj,
@@ -808,79 +834,79 @@ class Controllers:
         field_path: str = "",
     ) -> None:
         """Record (or count up) a v1 Event about an object."""
-        record_event(
-            self.store, self.registry, about, reason, message, type_, component, field_path
-        )
+        self.events.record(about, reason, message, type_, component, field_path)
 
 
-def record_event(
-    store: Store,
-    registry: Registry,
-    about: Obj,
-    reason: str,
-    message: str,
-    type_: str,
-    component: str,
-    field_path: str = "",
-) -> None:
-    """Record (or count up) a v1 Event about an object, as the event recorder does."""
-    meta = about["metadata"]
-    namespace = str(meta.get("namespace") or "default")
-    uid = str(meta.get("uid", ""))
-    event_type = registry.lookup("", "v1", "events")
-    assert event_type is not None
-    now = now_rfc3339()
-    for existing in store.objects(("", "events"), namespace):
-        involved = existing.get("involvedObject") or {}
-        if (
-            involved.get("uid") == uid
-            and existing.get("reason") == reason
-            and existing.get("message") == message
-        ):
+class EventRecorder:
+    """Writes v1 Events, counting up repeats of the same one, as the event recorder does."""
+
+    def __init__(self, store: Store, registry: Registry) -> None:
+        self.store = store
+        self.registry = registry
+        self._seen: dict[tuple[str, str, str, str], str] = {}
+
+    def record(
+        self,
+        about: Obj,
+        reason: str,
+        message: str,
+        type_: str,
+        component: str,
+        field_path: str = "",
+    ) -> None:
+        """Record (or count up) a v1 Event about an object."""
+        meta = about["metadata"]
+        namespace = str(meta.get("namespace") or "default")
+        uid = str(meta.get("uid", ""))
+        event_type = self.registry.lookup("", "v1", "events")
+        assert event_type is not None
+        now = now_rfc3339()
+        key = (namespace, uid, reason, message)
+        existing = self._seen.get(key)
+        if existing is not None:
 
             def bump(obj: Obj) -> None:
                 obj["count"] = int(obj.get("count", 1)) + 1
                 obj["lastTimestamp"] = now
 
-            store.mutate(event_type, namespace, existing["metadata"]["name"], bump)
+            if self.store.mutate(event_type, namespace, existing, bump) is not None:
+                return
+        involved_object: Obj = {
+            "kind": about.get("kind"),
+            "namespace": meta.get("namespace", ""),
+            "name": meta.get("name"),
+            "uid": uid,
+            "apiVersion": about.get("apiVersion"),
+            "resourceVersion": meta.get("resourceVersion", ""),
+        }
+        if field_path:
+            involved_object["fieldPath"] = field_path
+        source: Obj = {"component": component}
+        if component == "kubelet":
+            source["host"] = "emulated-node"
+        name = f"{meta.get('name')}.{uuid.uuid4().hex[:16]}"
+        try:
+            self.store.create(
+                event_type,
+                namespace,
+                {
+                    "metadata": {"name": name, "namespace": namespace},
+                    "involvedObject": involved_object,
+                    "reason": reason,
+                    "message": message,
+                    "source": source,
+                    "firstTimestamp": now,
+                    "lastTimestamp": now,
+                    "count": 1,
+                    "type": type_,
+                    "eventTime": None,
+                    "reportingComponent": component,
+                    "reportingInstance": "",
+                },
+            )
+        except ApiError:
             return
-    involved_object: Obj = {
-        "kind": about.get("kind"),
-        "namespace": meta.get("namespace", ""),
-        "name": meta.get("name"),
-        "uid": uid,
-        "apiVersion": about.get("apiVersion"),
-        "resourceVersion": meta.get("resourceVersion", ""),
-    }
-    if field_path:
-        involved_object["fieldPath"] = field_path
-    try:
-        store.create(
-            event_type,
-            namespace,
-            {
-                "metadata": {
-                    "name": f"{meta.get('name')}.{uuid.uuid4().hex[:16]}",
-                    "namespace": namespace,
-                },
-                "involvedObject": involved_object,
-                "reason": reason,
-                "message": message,
-                "source": {
-                    "component": component,
-                    **({"host": "emulated-node"} if component == "kubelet" else {}),
-                },
-                "firstTimestamp": now,
-                "lastTimestamp": now,
-                "count": 1,
-                "type": type_,
-                "eventTime": None,
-                "reportingComponent": component,
-                "reportingInstance": "",
-            },
-        )
-    except ApiError:
-        return
+        self._seen[key] = name
 
 
-__all__ = ["Controllers", "pod_requests", "quantity", "random_suffix", "record_event"]
+__all__ = ["Controllers", "EventRecorder", "pod_requests", "quantity", "random_suffix"]

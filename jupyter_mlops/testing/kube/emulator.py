@@ -17,7 +17,7 @@ import tornado.ioloop
 import tornado.netutil
 import yaml
 
-from .controllers import Controllers, record_event
+from .controllers import Controllers
 from .logs import LogStore
 from .rbac import Attributes, Identity, Rule, admin_rules, effective_rules
 from .resources import Registry, ResourceType
@@ -453,7 +453,7 @@ class KubeEmulator:
         component: str = "emulator",
     ) -> None:
         """Record a v1 Event about an object (counted up when it repeats)."""
-        record_event(self.store, self.registry, about, reason, message, type_, component)
+        self._controllers.events.record(about, reason, message, type_, component)
 
     def append_log(
         self,
