@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
+from jupyter_mlops.testing.mlflow_server import mlflow_server_fixture
+
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+# One real MLflow tracking server for the whole session: it takes seconds to start.
+mlflow_server = mlflow_server_fixture(scope="session")
 
 # Variables that point the extension at a cluster, a Pipelines API or an MLflow server.
 DISCOVERY_VARIABLES = (

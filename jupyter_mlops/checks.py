@@ -129,7 +129,7 @@ def check_cluster(settings: Settings) -> BackendStatus:
 
 
 def check_pipelines(settings: Settings) -> BackendStatus:
-    """Local runs need only kfp installed; a remote Pipelines API must answer its healthz."""
+    """Local runs need only kfp installed; a remote Pipelines API must accept our credentials."""
     if settings.pipelines == "local":
         from importlib.util import find_spec
 
@@ -147,8 +147,10 @@ def check_pipelines(settings: Settings) -> BackendStatus:
 
     assert settings.kfp_endpoint is not None
     headers, missing = auth_headers(settings)
+    # healthz answers without credentials; a one-item list in the namespace tests them too.
+    query = "page_size=1" + (f"&namespace={settings.namespace}" if settings.namespace else "")
     reachable, reason = _http_probe(
-        settings.kfp_endpoint.rstrip("/") + "/apis/v2beta1/healthz", headers
+        f"{settings.kfp_endpoint.rstrip('/')}/apis/v2beta1/experiments?{query}", headers
     )
     if not reachable and reason and reason.startswith("HTTP 40"):
         reason = explain_refusal(settings, reason, missing)

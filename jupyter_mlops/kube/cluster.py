@@ -311,10 +311,11 @@ class Cluster:
         since: str | int | None = None,
         previous: bool = False,
         timestamps: bool = False,
-    ) -> Iterator[str]:
+    ) -> LogLines:
         """A pod's log, line by line; with `follow`, lines keep coming until the pod ends.
 
-        `since` takes seconds or a duration such as `5m` or `1h30m`.
+        `since` takes seconds or a duration such as `5m` or `1h30m`. The result can be closed
+        from another thread to stop following.
         """
         if tail is not None and tail < 0:
             raise BadInput("tail must be zero or more lines")
@@ -327,8 +328,7 @@ class Cluster:
             "timestamps": timestamps or None,
         }
         path = find_kind("pods").path(namespace or self.namespace, pod, "log")
-        for line in self.stream_lines(path, query, timeout=None if follow else READ_TIMEOUT):
-            yield line.decode("utf-8", "replace")
+        return LogLines(Stream(self, path, query, None if follow else READ_TIMEOUT))
 
     # -- acting ----------------------------------------------------------------------------
 
@@ -406,6 +406,23 @@ class Stream:
         self._closed = True
         self._response.close()
         self._response.release_conn()
+
+
+class LogLines:
+    """Lines of a log as text; `close()` from any thread ends a follow."""
+
+    def __init__(self, stream: Stream) -> None:
+        self._stream = stream
+        self._lines = iter(stream)
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._lines).decode("utf-8", "replace")
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def redact(kind: Kind, obj: Obj) -> Obj:

@@ -70,8 +70,15 @@ def probe(settings: Settings, *, timeout: float) -> tuple[bool, str | None]:
             answer = client.AuthorizationV1Api(api).create_self_subject_access_review(
                 review, _request_timeout=timeout
             )
-        except (ApiException, HTTPError):
-            # The review itself is optional: a server that refuses it is still reachable.
+        except ApiException as exc:
+            if exc.status == 401:
+                return False, (
+                    "the API server refused the credentials (HTTP 401): the token may have "
+                    "expired, or the kubeconfig may belong to another cluster"
+                )
+            # Any other refusal of the review itself still means the server answers.
+            return True, None
+        except HTTPError:
             return True, None
         if not answer.status.allowed:
             return False, (

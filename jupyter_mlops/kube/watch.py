@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,11 +76,15 @@ class Informer:
             return list(self._objects.values())
 
     def wait_synced(self, timeout: float) -> list[Obj]:
-        """The objects once the first list arrived; the last error if it did not in time."""
-        if not self._synced.wait(timeout):
-            raise self.error or Unavailable(
-                "cluster", f"no answer from the Kubernetes API within {timeout:g} s"
-            )
+        """The objects once the first list arrived; the first error if that list failed."""
+        deadline = time.monotonic() + timeout
+        while not self._synced.wait(0.02):
+            if self.error is not None:
+                raise self.error
+            if time.monotonic() > deadline:
+                raise Unavailable(
+                    "cluster", f"no answer from the Kubernetes API within {timeout:g} s"
+                )
         return self.objects()
 
     @property

@@ -8,10 +8,14 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .base import MLOpsHandler
+from .kube_routes import KUBE_ROUTES
+from .socket import LiveSocket
 
 
 class StatusHandler(MLOpsHandler):
     """`GET status[?fresh=1]`: what is configured and what answers."""
+
+    example = "status"
 
     @web.authenticated
     @authorized
@@ -23,4 +27,6 @@ class StatusHandler(MLOpsHandler):
 
 ROUTES: list[tuple[str, Any]] = [
     ("status", StatusHandler),
+    ("ws", LiveSocket),
+    *KUBE_ROUTES,
 ]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..checks import StatusReport, status
 from ..config import Settings
+from ..errors import Unavailable
+
+if TYPE_CHECKING:
+    from ..kube.cluster import Cluster
+    from ..kube.watch import WatchCache
 
 T = TypeVar("T")
 
@@ -55,6 +61,46 @@ class ServerState:
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="mlops")
     )
     status: CachedCall[StatusReport] = field(init=False)
+    _cluster: Cluster | None = field(default=None, init=False)
+    _watch_cache: WatchCache | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
         self.status = CachedCall(lambda: status(settings=self.settings), STATUS_TTL, self.pool)
+
+    async def run(self, call: Callable[..., T], *args: Any) -> T:
+        """Run a blocking call on the pool: the event loop never waits for a backend."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, call, *args)
+
+    def cluster(self) -> Cluster:
+        """The one cluster connection of this server (blocking: call it through `run`)."""
+        with self._lock:
+            if self._cluster is None:
+                if self.settings.cluster == "none":
+                    raise Unavailable(
+                        "cluster",
+                        "No cluster is configured. Inside a Kubeflow notebook this is automatic; "
+                        "elsewhere point $KUBECONFIG (or c.MLOpsConfig.kubeconfig) at a "
+                        "kubeconfig file.",
+                    )
+                from ..kube.cluster import Cluster
+
+                self._cluster = Cluster(self.settings)
+            return self._cluster
+
+    def watch_cache(self) -> WatchCache:
+        """The watches shared by every browser tab of this server."""
+        cluster = self.cluster()
+        with self._lock:
+            if self._watch_cache is None:
+                from ..kube.watch import WatchCache
+
+                self._watch_cache = WatchCache(cluster)
+            return self._watch_cache
+
+    def close(self) -> None:
+        if self._watch_cache is not None:
+            self._watch_cache.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,34 +17,39 @@ from jupyter_mlops.server.schema import api_schema
 ROOT = Path(__file__).parents[2]
 
 
-@pytest.mark.parametrize(("path", "handler"), ROUTES)
+def openapi_path(pattern: str) -> str:
+    """`kube/(?P<kind>…)/(?P<name>…)` → `/mlops/api/kube/{kind}/{name}`."""
+    return "/mlops/api/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)
+
+
+@pytest.mark.parametrize(("pattern", "handler"), ROUTES)
 async def test_every_route_refuses_a_request_without_the_token(
-    jp_fetch: Any, path: str, handler: Any
+    jp_fetch: Any, pattern: str, handler: Any
 ) -> None:
     methods = [m for m in ("GET", "POST", "PATCH", "DELETE") if m.lower() in vars(handler)]
     assert methods, f"{handler.__name__} handles no method"
+    assert re.fullmatch(pattern, handler.example), "the example must match its route"
     for method in methods:
         with pytest.raises(HTTPClientError) as refused:
             await jp_fetch(
                 "mlops",
                 "api",
-                path,
+                *handler.example.split("/"),
                 method=method,
                 headers={"Authorization": ""},
                 body=None if method in ("GET", "DELETE") else "{}",
             )
-        assert refused.value.code == 403, (method, path)
+        assert refused.value.code == 403, (method, pattern)
         assert refused.value.response is not None
         assert b"Traceback" not in refused.value.response.body
 
 
 def test_openapi_describes_exactly_the_served_routes() -> None:
     spec = yaml.safe_load((ROOT / "api" / "openapi.yaml").read_text())
-    described = {p.removeprefix("/mlops/api/") for p in spec["paths"]}
-    assert described == {path for path, _ in ROUTES}
-    for path, handler in ROUTES:
+    assert set(spec["paths"]) == {openapi_path(pattern) for pattern, _ in ROUTES}
+    for pattern, handler in ROUTES:
         methods = {m for m in ("get", "post", "patch", "delete") if m in vars(handler)}
-        assert set(spec["paths"][f"/mlops/api/{path}"]) == methods, path
+        assert set(spec["paths"][openapi_path(pattern)]) == methods, pattern
 
 
 def test_the_schema_file_is_generated_from_the_models() -> None:
