@@ -277,10 +277,11 @@ class KfpMagics(Magics):
 
         monitor = RunMonitor(backend, run)
         display(monitor)
+        monitor.follow(self.monitor_interval)
         if not wait:
-            monitor.follow(self.monitor_interval)
             return None
         final = backend.wait(run.id)
+        monitor.stop()
         monitor.refresh()
         print(summary_line(final))
         return final
