@@ -346,3 +346,78 @@ def test_controllers_can_be_switched_off(core: client.CoreV1Api, emulator: KubeE
         field_selector="metadata.name=still",
         until=lambda e: e["object"].status.phase == "Running",
     )
+
+
+def _job(name: str, **pod_spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": PROFILE},
+        "spec": {
+            "backoffLimit": 1,
+            "template": {
+                "metadata": {"annotations": pod_spec.pop("annotations", {})},
+                "spec": {"containers": [{"name": "main", "image": "python:3.11"}], **pod_spec},
+            },
+        },
+    }
+
+
+def test_a_job_runs_its_pod_to_completion(api: client.ApiClient, core: client.CoreV1Api) -> None:
+    batch = client.BatchV1Api(api)
+    batch.create_namespaced_job(
+        PROFILE, _job("train", annotations={"emulator.jupyter-mlops/run-seconds": "0.05"})
+    )
+    done = wait_for(
+        batch.list_namespaced_job,
+        PROFILE,
+        until=lambda e: any(c.type == "Complete" for c in e["object"].status.conditions or []),
+    )["object"]
+    assert done.status.succeeded == 1
+    assert done.status.completion_time is not None
+    [finished] = core.list_namespaced_pod(PROFILE, label_selector="job-name=train").items
+    assert finished.status.phase == "Succeeded"
+    assert finished.status.container_statuses[0].state.terminated.reason == "Completed"
+
+
+def test_a_failing_job_retries_then_gives_up(api: client.ApiClient, core: client.CoreV1Api) -> None:
+    batch = client.BatchV1Api(api)
+    annotations = {
+        "emulator.jupyter-mlops/run-seconds": "0.01",
+        "emulator.jupyter-mlops/exit-code": "2",
+    }
+    batch.create_namespaced_job(PROFILE, _job("flaky", annotations=annotations))
+    failed = wait_for(
+        batch.list_namespaced_job,
+        PROFILE,
+        until=lambda e: any(c.type == "Failed" for c in e["object"].status.conditions or []),
+    )["object"]
+    assert failed.status.failed == 2
+    reason = next(c.reason for c in failed.status.conditions if c.type == "Failed")
+    assert reason == "BackoffLimitExceeded"
+    phases = [
+        p.status.phase
+        for p in core.list_namespaced_pod(PROFILE, label_selector="job-name=flaky").items
+    ]
+    assert phases == ["Failed", "Failed"]
+
+
+def test_finish_and_restart_helpers(core: client.CoreV1Api, emulator: KubeEmulator) -> None:
+    core.create_namespaced_pod(PROFILE, pod("worker"))
+    wait_for(
+        core.list_namespaced_pod,
+        PROFILE,
+        field_selector="metadata.name=worker",
+        until=lambda e: e["object"].status.phase == "Running",
+    )
+    emulator.append_log(PROFILE, "worker", "main", ["run one"])
+    restarted = emulator.restart_container(PROFILE, "worker", "main", exit_code=137)
+    assert restarted is not None
+    status = core.read_namespaced_pod("worker", PROFILE).status.container_statuses[0]
+    assert status.restart_count == 1
+    assert status.last_state.terminated.exit_code == 137
+    assert core.read_namespaced_pod_log("worker", PROFILE, previous=True) == "run one\n"
+    emulator.finish_pod(PROFILE, "worker", exit_code=1)
+    finished = core.read_namespaced_pod("worker", PROFILE)
+    assert finished.status.phase == "Failed"
+    assert finished.status.container_statuses[0].state.terminated.reason == "Error"

@@ -320,3 +320,26 @@ def test_control_api_appends_logs_and_injects_faults(
     assert (
         requests.post(f"{emulator.url}/_emulator/logs/bad", data="x", timeout=10).status_code == 404
     )
+
+
+def test_control_api_finishes_and_restarts_pods(
+    emulator: KubeEmulator, core: client.CoreV1Api
+) -> None:
+    emulator.controllers = False
+    running = {
+        "name": "main",
+        "ready": True,
+        "restartCount": 0,
+        "image": "python:3.11",
+        "imageID": "",
+    }
+    emulator.create({**pod("p"), "status": {"phase": "Running", "containerStatuses": [running]}})
+    base = f"{emulator.url}/_emulator/pods/{PROFILE}/p"
+    restarted = requests.post(f"{base}/containers/main/restart?exitCode=137", timeout=10).json()
+    assert restarted["status"]["containerStatuses"][0]["restartCount"] == 1
+    finished = requests.post(f"{base}/finish?exitCode=0", timeout=10).json()
+    assert finished["status"]["phase"] == "Succeeded"
+    assert core.read_namespaced_pod("p", PROFILE).status.phase == "Succeeded"
+    missing = requests.post(f"{emulator.url}/_emulator/pods/{PROFILE}/ghost/finish", timeout=10)
+    assert missing.status_code == 404
+    assert missing.json()["message"] == 'pods "ghost" not found'

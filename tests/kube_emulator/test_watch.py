@@ -243,18 +243,20 @@ def test_watch_retries_transparently_after_a_drop(
 
 def test_watch_one_object_by_name_path(emulator: KubeEmulator) -> None:
     emulator.controllers = False
-    emulator.create(
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": PROFILE}}
-    )
-    emulator.create(
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "y", "namespace": PROFILE}}
-    )
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": PROFILE}}
+    emulator.create({**config_map, "metadata": {"name": "x", "namespace": PROFILE}})
     with requests.get(
-        f"{emulator.url}/api/v1/watch/namespaces/{PROFILE}/configmaps/x?timeoutSeconds=1",
+        f"{emulator.url}/api/v1/watch/namespaces/{PROFILE}/configmaps/x",
         headers={"Authorization": "Bearer admin"},
+        stream=True,
         timeout=10,
     ) as answer:
-        names = [
-            json.loads(line)["object"]["metadata"]["name"] for line in answer.text.splitlines()
-        ]
-    assert names == ["x"]
+        lines = answer.iter_lines()
+        first = json.loads(next(lines))
+        emulator.create({**config_map, "metadata": {"name": "y", "namespace": PROFILE}})
+        emulator.apply(
+            {**config_map, "metadata": {"name": "x", "namespace": PROFILE}, "data": {"k": "v"}}
+        )
+        second = json.loads(next(lines))
+    assert (first["type"], first["object"]["metadata"]["name"]) == ("ADDED", "x")
+    assert (second["type"], second["object"]["metadata"]["name"]) == ("MODIFIED", "x")

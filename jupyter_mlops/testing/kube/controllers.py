@@ -74,6 +74,88 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, repr(value))]
 
 
+# Annotations that make an emulated pod's containers exit on their own after it starts.
+RUN_SECONDS = "emulator.jupyter-mlops/run-seconds"
+EXIT_CODE = "emulator.jupyter-mlops/exit-code"
+
+
+def finish_pod(
+    store: Store,
+    registry: Registry,
+    namespace: str,
+    name: str,
+    exit_code: int = 0,
+    uid: str = "",
+) -> Obj | None:
+    """Terminate every container of a pod with `exit_code`: Succeeded on 0, else Failed."""
+    pod_type = registry.lookup("", "v1", "pods")
+    assert pod_type is not None
+    now = now_rfc3339()
+    reason = "Completed" if exit_code == 0 else "Error"
+
+    def change(obj: Obj) -> None:
+        status: Obj = obj.setdefault("status", {})
+        status["phase"] = "Succeeded" if exit_code == 0 else "Failed"
+        statuses = {cs.get("name"): cs for cs in status.get("containerStatuses") or []}
+        for container in (obj.get("spec") or {}).get("containers") or []:
+            current = statuses.get(container["name"]) or {
+                "name": container["name"],
+                "image": container.get("image", ""),
+                "imageID": "",
+                "restartCount": 0,
+            }
+            started = ((current.get("state") or {}).get("running") or {}).get("startedAt", now)
+            current.update(
+                ready=False,
+                started=False,
+                state={
+                    "terminated": {
+                        "exitCode": exit_code,
+                        "reason": reason,
+                        "startedAt": started,
+                        "finishedAt": now,
+                        "containerID": current.get("containerID", ""),
+                    }
+                },
+            )
+            statuses[container["name"]] = current
+        status["containerStatuses"] = list(statuses.values())
+        for type_ in ("Ready", "ContainersReady"):
+            _set_condition(status, type_, "False", "PodCompleted")
+
+    stored = store.mutate(pod_type, namespace, name, change, uid)
+    return stored.obj if stored is not None else None
+
+
+def restart_container(
+    store: Store, registry: Registry, namespace: str, name: str, container: str, exit_code: int = 1
+) -> Obj | None:
+    """A container exits and the kubelet starts it again: restartCount grows, lastState is kept."""
+    pod_type = registry.lookup("", "v1", "pods")
+    assert pod_type is not None
+    now = now_rfc3339()
+
+    def change(obj: Obj) -> None:
+        status: Obj = obj.setdefault("status", {})
+        for cs in status.get("containerStatuses") or []:
+            if cs.get("name") != container:
+                continue
+            started = ((cs.get("state") or {}).get("running") or {}).get("startedAt", now)
+            cs["lastState"] = {
+                "terminated": {
+                    "exitCode": exit_code,
+                    "reason": "Completed" if exit_code == 0 else "Error",
+                    "startedAt": started,
+                    "finishedAt": now,
+                }
+            }
+            cs["restartCount"] = int(cs.get("restartCount", 0)) + 1
+            cs["state"] = {"running": {"startedAt": now}}
+
+    stored = store.mutate(pod_type, namespace, name, change)
+    return stored.obj if stored is not None else None
+
+
 def _image_id(container: Obj) -> str:
     return f"docker.io/library/{container.get('image', '')}@sha256:{uuid.uuid4().hex}"
 
@@ -171,6 +253,7 @@ class Controllers:
             ("deployment", ("apps", "deployments")),
             ("replicaset", ("apps", "replicasets")),
             ("statefulset", ("apps", "statefulsets")),
+            ("job", ("batch", "jobs")),
             ("pod", ("", "pods")),
         ):
             for obj in self.store.objects(key):
@@ -202,6 +285,7 @@ class Controllers:
                 "ReplicaSet": "replicaset",
                 "Deployment": "deployment",
                 "StatefulSet": "statefulset",
+                "Job": "job",
             }.get(str(ref.get("kind")))
             if owner_kind:
                 self._enqueue(owner_kind, namespace, str(ref.get("name")))
@@ -211,6 +295,8 @@ class Controllers:
             self._enqueue("replicaset", namespace, name)
         elif (group, plural) == ("apps", "statefulsets"):
             self._enqueue("statefulset", namespace, name)
+        elif (group, plural) == ("batch", "jobs"):
+            self._enqueue("job", namespace, name)
         elif (group, plural) == ("", "pods"):
             if event.type == ADDED:
                 self._enqueue("pod", namespace, name)
@@ -823,6 +909,110 @@ class Controllers:
                 "kubelet",
                 field_path=f"spec.containers{{{container['name']}}}",
             )
+        annotations = pod["metadata"].get("annotations") or {}
+        run_seconds = annotations.get(RUN_SECONDS)
+        if run_seconds is not None and self._loop is not None:
+            exit_code = int(annotations.get(EXIT_CODE, "0"))
+            self._loop.call_later(
+                float(run_seconds),
+                lambda: finish_pod(self.store, self.registry, namespace, name, exit_code, uid),
+            )
+
+    # Jobs run pods to completion, replacing failed ones up to the backoff limit.
+
+    def _reconcile_job(self, namespace: str, name: str) -> None:
+        job = self.store.find(("batch", "jobs"), namespace, name)
+        if job is None or job["metadata"].get("deletionTimestamp"):
+            return
+        uid = job["metadata"]["uid"]
+        spec = job.get("spec") or {}
+        status = job.get("status") or {}
+        if any(
+            c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
+            for c in status.get("conditions") or []
+        ):
+            return
+        pods = self._owned_pods(uid)
+        phases = [(p.get("status") or {}).get("phase") for p in pods]
+        succeeded = phases.count("Succeeded")
+        failed = phases.count("Failed")
+        active = [p for p in pods if _active(p)]
+        completions = int(spec.get("completions", 1))
+        parallelism = int(spec.get("parallelism", 1))
+        backoff_limit = int(spec.get("backoffLimit", 6))
+        now = now_rfc3339()
+        finished: tuple[str, str, str] | None = None
+        if succeeded >= completions:
+            finished = (
+                "Complete",
+                "CompletionsReached",
+                "Reached expected number of succeeded pods",
+            )
+        elif failed > backoff_limit:
+            finished = (
+                "Failed",
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit",
+            )
+        elif not spec.get("suspend"):
+            template = spec.get("template") or {}
+            wanted = min(parallelism, completions - succeeded) - len(active)
+            for _ in range(max(0, wanted)):
+                metadata = copy.deepcopy(template.get("metadata") or {})
+                labels = metadata.setdefault("labels", {})
+                labels.update(
+                    {
+                        "batch.kubernetes.io/controller-uid": uid,
+                        "batch.kubernetes.io/job-name": name,
+                        "controller-uid": uid,
+                        "job-name": name,
+                    }
+                )
+                metadata.update(
+                    generateName=f"{name}-", namespace=namespace, ownerReferences=[_owner_ref(job)]
+                )
+                self.store.create(
+                    self._type("", "pods"),
+                    namespace,
+                    {"metadata": metadata, "spec": copy.deepcopy(template.get("spec") or {})},
+                )
+            active = [p for p in self._owned_pods(uid) if _active(p)]
+
+        def change(obj: Obj) -> None:
+            new_status: Obj = obj.setdefault("status", {})
+            new_status.setdefault("startTime", now)
+            new_status["active"] = len(active)
+            new_status["ready"] = sum(1 for p in active if _ready(p))
+            new_status["terminating"] = 0
+            new_status["uncountedTerminatedPods"] = {}
+            for key, value in (("succeeded", succeeded), ("failed", failed)):
+                if value:
+                    new_status[key] = value
+            if not new_status["active"]:
+                del new_status["active"]
+            if finished is not None:
+                type_, reason, message = finished
+                criteria = "SuccessCriteriaMet" if type_ == "Complete" else "FailureTarget"
+                conditions = new_status.setdefault("conditions", [])
+                for condition_type in (criteria, type_):
+                    conditions.append(
+                        {
+                            "type": condition_type,
+                            "status": "True",
+                            "reason": reason,
+                            "message": message,
+                            "lastProbeTime": now,
+                            "lastTransitionTime": now,
+                        }
+                    )
+                if type_ == "Complete":
+                    new_status["completionTime"] = now
+
+        self.store.mutate(self._type("batch", "jobs"), namespace, name, change, uid)
+        if finished is not None and finished[0] == "Complete":
+            self.record_event(job, "Completed", "Job completed", "Normal", "job-controller")
+        elif finished is not None:
+            self.record_event(job, finished[1], finished[2], "Warning", "job-controller")
 
     def record_event(
         self,

@@ -17,7 +17,7 @@ import tornado.ioloop
 import tornado.netutil
 import yaml
 
-from .controllers import Controllers
+from .controllers import Controllers, finish_pod, restart_container
 from .logs import LogStore
 from .rbac import Attributes, Identity, Rule, admin_rules, effective_rules
 from .resources import Registry, ResourceType
@@ -454,6 +454,16 @@ class KubeEmulator:
     ) -> None:
         """Record a v1 Event about an object (counted up when it repeats)."""
         self._controllers.events.record(about, reason, message, type_, component)
+
+    def finish_pod(self, namespace: str, name: str, exit_code: int = 0) -> Obj | None:
+        """Every container of the pod exits with `exit_code`: Succeeded on 0, else Failed."""
+        return finish_pod(self.store, self.registry, namespace, name, exit_code)
+
+    def restart_container(
+        self, namespace: str, pod: str, container: str, exit_code: int = 1
+    ) -> Obj | None:
+        """The container exits and restarts: restartCount grows and its log becomes `previous`."""
+        return restart_container(self.store, self.registry, namespace, pod, container, exit_code)
 
     def append_log(
         self,

@@ -23,15 +23,16 @@ from .resources import ResourceType
 from .selectors import (
     parse_field_selector,
     parse_label_selector,
-    selector_from_object,
     selector_to_text,
 )
 from .status import (
     ApiError,
     bad_request,
+    conflict,
     invalid,
     method_not_allowed,
     no_such_resource,
+    not_found,
     unauthorized,
     unsupported_media_type,
 )
@@ -615,8 +616,6 @@ class ApiHandler(Base):
                 )
             wanted_rv = (wanted.get("metadata") or {}).get("resourceVersion")
             if wanted_rv and wanted_rv != existing.obj["metadata"]["resourceVersion"]:
-                from .status import conflict
-
                 raise conflict(rt.plural, rt.group, info.name)
             updated = copy.deepcopy(existing.obj)
             spec_path = rt.scale_paths[0] if rt.custom else ".spec.replicas"
@@ -1127,6 +1126,21 @@ class ControlHandler(Base):
                     )
                 }
             )
+        elif parts[0] == "pods" and len(parts) == 4 and parts[3] == "finish":
+            _, namespace, pod, _ = parts
+            code = int(self.get_query_argument("exitCode", "0") or 0)
+            self._run(lambda: emu.finish_pod(namespace, pod, code) or _missing_pod(pod))
+        elif (
+            parts[0] == "pods"
+            and len(parts) == 6
+            and parts[3] == "containers"
+            and parts[5] == "restart"
+        ):
+            _, namespace, pod, _, container, _ = parts
+            code = int(self.get_query_argument("exitCode", "1") or 1)
+            self._run(
+                lambda: emu.restart_container(namespace, pod, container, code) or _missing_pod(pod)
+            )
         elif path == "watches/drop":
             self._run(
                 lambda: {
@@ -1191,6 +1205,10 @@ class ControlHandler(Base):
             self.send_error_status(no_such_resource())
 
 
+def _missing_pod(name: str) -> Obj:
+    raise not_found("pods", "", name)
+
+
 def make_app(emulator: KubeEmulator) -> tornado.web.Application:
     """The tornado application serving one emulator."""
     args = {"emulator": emulator}
@@ -1214,4 +1232,4 @@ def _quiet(_handler: tornado.web.RequestHandler) -> None:
     return None
 
 
-__all__ = ["make_app", "selector_from_object"]
+__all__ = ["make_app"]
