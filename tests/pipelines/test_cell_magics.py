@@ -227,3 +227,36 @@ def test_the_magics_module_does_not_import_kfp() -> None:
         [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_artifact_inputs_of_statements_and_a_component_yaml_file(
+    notebook: Notebook, tmp_path: Path
+) -> None:
+    notebook.cell(
+        "%%kfp_component count_rows --inputs data:Dataset --outputs rows:int "
+        "--output-yaml components/count_rows.yaml\n"
+        "with open(data.path) as lines:\n"
+        "    rows = sum(1 for _ in lines)\n"
+    )
+    spec = notebook.shell.user_ns["count_rows"].component_spec
+    assert spec.inputs["data"].type == "system.Dataset@0.0.1"
+    written = yaml.safe_load((tmp_path / "components" / "count_rows.yaml").read_text())
+    assert written["root"]["inputDefinitions"]["artifacts"]["data"]["artifactType"] == {
+        "schemaTitle": "system.Dataset",
+        "schemaVersion": "0.0.1",
+    }
+
+
+def test_a_pipeline_returns_what_its_cell_returns(notebook: Notebook) -> None:
+    notebook.cell(THREE_STEPS)
+    notebook.cell(
+        "%%kfp_pipeline summed --params a:int,label:str=total --outputs result:int\n"
+        "first = add(a=a, b=1)\n"
+        "return add(a=first.output, b=a).output\n"
+    )
+    text = notebook.magics.local.compile(notebook.shell.user_ns["summed"])
+    spec = yaml.safe_load(text)
+    assert spec["root"]["outputDefinitions"]["parameters"]["Output"]["parameterType"] == (
+        "NUMBER_INTEGER"
+    )
+    assert spec["root"]["inputDefinitions"]["parameters"]["label"]["defaultValue"] == "total"
