@@ -225,3 +225,9 @@ def test_anonymous_identity_for_credential_less_clients(emulator: KubeEmulator) 
     with pytest.raises(ApiException) as error:
         core.list_namespaced_pod("default")
     assert error.value.status == 403
+
+
+def test_official_client_over_tls(tmp_path: Path) -> None:
+    with KubeEmulator(tls=True, controllers=False) as secure:
+        core = client.CoreV1Api(client_for(secure, tmp_path))
+        assert "default" in [n.metadata.name for n in core.list_namespace().items]

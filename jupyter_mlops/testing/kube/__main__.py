@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         anonymous=args.anonymous,
         admin_token=args.admin_token,
         pod_start_delay=args.pod_start_delay,
+        tls=args.tls,
     )
     for profile in args.profile:
         namespace, _, token = profile.partition(":")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import contextlib
 import json
@@ -70,7 +71,9 @@ class KubeEmulator:
 
     `anonymous` names the token whose identity requests without credentials get: kubectl
     never sends a token over plain HTTP, so kubectl-driven tests set it (as the API server's
-    old insecure port did); None answers such requests with 401.
+    old insecure port did); None answers such requests with 401. With `tls=True` it serves
+    HTTPS with a self-signed certificate that `write_kubeconfig` embeds, and kubectl sends
+    the kubeconfig's token.
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class KubeEmulator:
         pod_start_delay: float = 0.05,
         node_capacity: dict[str, str] | None = None,
         nodes: int = 1,
+        tls: bool = False,
     ) -> None:
         self.host = host
         self._port = port
@@ -114,6 +118,8 @@ class KubeEmulator:
         self._thread: threading.Thread | None = None
         self._server: tornado.httpserver.HTTPServer | None = None
         self._saved_rv = -1
+        self.tls = tls
+        self._certificate: tuple[bytes, bytes] | None = None
         self.add_token(admin_token, self.admin_user, admin_rules(), groups=("system:masters",))
         self.store.add_listener(self._follow_pods)
         loaded = False
@@ -136,7 +142,17 @@ class KubeEmulator:
     @property
     def url(self) -> str:
         """`http://127.0.0.1:PORT`."""
-        return f"http://{self.host}:{self._port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}:{self._port}"
+
+    @property
+    def certificate(self) -> bytes:
+        """The PEM certificate served with `tls=True` (and the CA to trust for it)."""
+        if self._certificate is None:
+            from .tls import self_signed
+
+            self._certificate = self_signed(self.host)
+        return self._certificate[0]
 
     @property
     def running(self) -> bool:
@@ -147,6 +163,9 @@ class KubeEmulator:
         """Serve from a new thread; returns self once connections are accepted."""
         if self._thread is not None:
             return self
+        if self.tls:
+            # Made before serving so the same certificate survives restarts.
+            _ = self.certificate
         sockets = tornado.netutil.bind_sockets(self._port, self.host)
         self._port = int(sockets[0].getsockname()[1])
         ready = threading.Event()
@@ -158,7 +177,15 @@ class KubeEmulator:
             self._loop = loop
 
             async def setup() -> None:
-                server = tornado.httpserver.HTTPServer(make_app(self), idle_connection_timeout=3600)
+                ssl_options = None
+                if self.tls:
+                    from .tls import server_context
+
+                    assert self._certificate is not None
+                    ssl_options = server_context(*self._certificate)
+                server = tornado.httpserver.HTTPServer(
+                    make_app(self), idle_connection_timeout=3600, ssl_options=ssl_options
+                )
                 server.add_sockets(sockets)
                 self._server = server
                 if self._controllers_on:
@@ -505,10 +532,13 @@ class KubeEmulator:
         context: str = "emulator",
     ) -> Path:
         """Write a kubeconfig for this server that the official client and kubectl accept."""
+        cluster: Obj = {"server": self.url}
+        if self.tls:
+            cluster["certificate-authority-data"] = base64.b64encode(self.certificate).decode()
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "emulator", "cluster": cluster}],
             "users": [{"name": user, "user": {"token": token or self.admin_token}}],
             "contexts": [
                 {
@@ -534,6 +564,7 @@ class KubeEmulator:
         data = {
             "store": self.store.dump(),
             "logs": self.logs.dump(),
+            "certificate": [c.decode() for c in self._certificate] if self._certificate else None,
             "tokens": [
                 [
                     token,
@@ -556,6 +587,9 @@ class KubeEmulator:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         self.store.load(data.get("store") or {})
         self.logs.load(data.get("logs") or [])
+        if data.get("certificate"):
+            cert, key = data["certificate"]
+            self._certificate = (cert.encode(), key.encode())
         for token, user, groups, rules in data.get("tokens") or []:
             self._tokens[token] = Identity(
                 user,
