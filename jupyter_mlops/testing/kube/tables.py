@@ -202,6 +202,36 @@ def _pvc_row(obj: Obj) -> list[Any]:
     ]
 
 
+def _statefulset_row(obj: Obj) -> list[Any]:
+    status = obj.get("status") or {}
+    return [
+        _meta(obj).get("name"),
+        f"{status.get('readyReplicas', 0)}/{(obj.get('spec') or {}).get('replicas', 0)}",
+        age(_meta(obj).get("creationTimestamp")),
+        ",".join(str(c.get("name")) for c in _containers(obj)),
+        ",".join(str(c.get("image")) for c in _containers(obj)),
+    ]
+
+
+def _job_row(obj: Obj) -> list[Any]:
+    status = obj.get("status") or {}
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    state = "Running"
+    if conditions.get("Complete") == "True":
+        state = "Complete"
+    elif conditions.get("Failed") == "True":
+        state = "Failed"
+    elif (obj.get("spec") or {}).get("suspend"):
+        state = "Suspended"
+    return [
+        _meta(obj).get("name"),
+        state,
+        f"{status.get('succeeded', 0)}/{(obj.get('spec') or {}).get('completions', 1)}",
+        age(status.get("startTime")) if status.get("startTime") else "",
+        age(_meta(obj).get("creationTimestamp")),
+    ]
+
+
 def _count_data(obj: Obj) -> int:
     return len(obj.get("data") or {}) + len(obj.get("binaryData") or {})
 
@@ -246,6 +276,26 @@ _PRINTERS: dict[tuple[str, str], tuple[list[Column], Callable[[Obj], list[Any]]]
             ("Selector", "string", 1),
         ],
         _replicaset_row,
+    ),
+    ("apps", "statefulsets"): (
+        [
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Age", "string", 0),
+            ("Containers", "string", 1),
+            ("Images", "string", 1),
+        ],
+        _statefulset_row,
+    ),
+    ("batch", "jobs"): (
+        [
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Completions", "string", 0),
+            ("Duration", "string", 0),
+            ("Age", "string", 0),
+        ],
+        _job_row,
     ),
     ("", "services"): (
         [
