@@ -213,3 +213,22 @@ def test_openapi_v3_declares_server_side_field_validation(emulator: KubeEmulator
         "kind": "Deployment",
     }
     assert {"name": "fieldValidation", "in": "query"}.items() <= patch["parameters"][0].items()
+
+
+def test_custom_objects_are_served_at_every_version(api: client.ApiClient) -> None:
+    crd = _crd()
+    crd["spec"]["versions"].append(
+        {**crd["spec"]["versions"][0], "name": "v1beta1", "storage": False}
+    )
+    client.ApiextensionsV1Api(api).create_custom_resource_definition(crd)
+    custom = client.CustomObjectsApi(api)
+    body = {"apiVersion": "kubeflow.org/v1beta1", "kind": "Notebook", "metadata": {"name": "lab"}}
+    created = custom.create_namespaced_custom_object(
+        "kubeflow.org", "v1beta1", PROFILE, "notebooks", body
+    )
+    assert created["apiVersion"] == "kubeflow.org/v1beta1"
+    as_v1 = custom.get_namespaced_custom_object("kubeflow.org", "v1", PROFILE, "notebooks", "lab")
+    assert as_v1["apiVersion"] == "kubeflow.org/v1"
+    listed = custom.list_namespaced_custom_object("kubeflow.org", "v1beta1", PROFILE, "notebooks")
+    assert listed["apiVersion"] == "kubeflow.org/v1beta1"
+    assert [item["apiVersion"] for item in listed["items"]] == ["kubeflow.org/v1beta1"]

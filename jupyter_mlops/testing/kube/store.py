@@ -372,7 +372,8 @@ class Store:
     ) -> Stored:
         """Store a new object; generateName, namespace defaulting, 404/409/422 as real."""
         obj = kinds.check_body_identity(rt, copy.deepcopy(body), version or rt.versions[0])
-        obj["apiVersion"] = rt.api_version(version)
+        # Stored at the storage version; reads at other versions rewrite apiVersion.
+        obj["apiVersion"] = rt.api_version()
         obj["kind"] = rt.kind
         meta = obj["metadata"]
         with self.lock:
