@@ -35,15 +35,14 @@ def by_test_id(page: Page, test_id: str) -> Locator:
     return page.locator(f'[data-testid="{test_id}"]')
 
 
-def run_from_palette(page: Page, label: str) -> None:
-    """Open the command palette, search for a command by its label and run it."""
-    page.keyboard.press("Control+Shift+C")
-    search = page.locator(".lm-CommandPalette-input")
-    expect(search).to_be_visible()
-    search.fill(label)
-    item = page.locator(".lm-CommandPalette-item", has_text=label).first
-    expect(item).to_be_visible()
-    item.click()
+def run_from_menu(page: Page, *labels: str) -> None:
+    """Click through the main menu bar, e.g. Settings, Theme, JupyterLab Dark."""
+    page.locator(".lm-MenuBar-item").filter(has_text=labels[0]).click()
+    for label in labels[1:]:
+        item = page.locator(".lm-Menu .lm-Menu-item").filter(
+            has=page.locator(".lm-Menu-itemLabel").get_by_text(label, exact=True)
+        )
+        item.click()
 
 
 def open_panel(page: Page) -> Locator:
@@ -74,7 +73,7 @@ def state_words(backend: dict[str, Any]) -> str:
 
 def open_settings(page: Page) -> None:
     """Open the settings editor on our plugin's page."""
-    run_from_palette(page, "Settings Editor")
+    run_from_menu(page, "Settings", "Settings Editor")
     entry = page.locator(f'.jp-PluginList-entry[data-id="{PLUGIN_ID}"]')
     entry.click()
     expect(page.locator(f'[id="jp-SettingsEditor-{PLUGIN_ID}_refreshInterval"]')).to_be_visible()
@@ -317,7 +316,7 @@ def test_screenshots_in_light_and_dark_themes(page: Page) -> None:
         ("JupyterLab Light", "true", "sidebar.png"),
         ("JupyterLab Dark", "false", "sidebar-dark.png"),
     ]:
-        run_from_palette(page, f"Use Theme: {theme}")
+        run_from_menu(page, "Settings", "Theme", theme)
         expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light)
         expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme)
         background = panel.evaluate("e => getComputedStyle(e).backgroundColor")
