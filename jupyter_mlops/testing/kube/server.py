@@ -1,14 +1,10 @@
-"""Tornado handlers that speak the Kubernetes API wire protocol, plus the `/_emulator` controls."""
+"""The resource API handler (CRUD, patch, scale, reviews) and the tornado application."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import tornado.iostream
@@ -16,15 +12,12 @@ import tornado.web
 import yaml
 
 from . import tables
-from .logs import ContainerLog, render, tail_chunks
+from .base import RequestInfo, truthy
+from .control import ControlHandler, HealthHandler, NotFoundHandler, OpenApiHandler, VersionHandler
 from .patch import json_patch, merge_patch, strategic_merge_patch
-from .rbac import Attributes, Identity, Rule, effective_rules, forbidden
+from .rbac import Attributes, Identity, effective_rules, forbidden
 from .resources import ResourceType
-from .selectors import (
-    parse_field_selector,
-    parse_label_selector,
-    selector_to_text,
-)
+from .selectors import selector_to_text
 from .status import (
     ApiError,
     bad_request,
@@ -32,11 +25,11 @@ from .status import (
     invalid,
     method_not_allowed,
     no_such_resource,
-    not_found,
     unauthorized,
     unsupported_media_type,
 )
-from .store import Event, Stored, Watcher, dumps
+from .store import Stored, dumps
+from .streams import StreamingHandler
 
 if TYPE_CHECKING:
     from .emulator import KubeEmulator
@@ -44,8 +37,6 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
 
-# Writes of this size keep a million-line log moving without one huge buffer.
-CHUNK_BYTES = 1 << 20
 NAMESPACE_SUBRESOURCES = {"status", "finalize"}
 # Kinds whose DELETE answers with the object rather than a success Status, as real.
 RETURNS_DELETED_OBJECT = {("", "pods"), ("", "namespaces"), ("", "services")}
@@ -57,62 +48,7 @@ PATCH_TYPES = {
 }
 
 
-@dataclass
-class RequestInfo:
-    """What an API path and method ask for."""
-
-    group: str
-    version: str
-    rt: ResourceType
-    namespace: str
-    name: str
-    subresource: str
-    watch: bool
-    verb: str
-
-
-def _truthy(value: str | None) -> bool:
-    return value is not None and value.lower() in ("true", "1", "yes")
-
-
-class Base(tornado.web.RequestHandler):
-    """Shared plumbing: the emulator, JSON answers, Status errors."""
-
-    def initialize(self, emulator: KubeEmulator) -> None:
-        self.emu = emulator
-
-    def set_default_headers(self) -> None:
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Cache-Control", "no-cache, private")
-        self.set_header("Audit-Id", "emulated")
-
-    def check_xsrf_cookie(self) -> None:
-        return None
-
-    def send_json(self, body: Any, code: int = 200) -> None:
-        self.set_status(code)
-        self.finish(body if isinstance(body, bytes) else dumps(body))
-
-    def send_error_status(self, error: ApiError) -> None:
-        if self._finished:
-            return
-        self.clear()
-        self.set_default_headers()
-        self.set_status(error.code)
-        self.finish(dumps(error.status()))
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        # Anything uncaught still answers as a Status, never as a traceback page.
-        reason = {404: "NotFound", 405: "MethodNotAllowed", 400: "BadRequest"}.get(
-            status_code, "InternalError"
-        )
-        message = (
-            self._reason if status_code != 500 else "Internal error occurred: the emulator failed"
-        )
-        self.finish(dumps(ApiError(status_code, reason, message).status()))
-
-
-class ApiHandler(Base):
+class ApiHandler(StreamingHandler):
     """Everything under /api and /apis: discovery, resources, watches, logs, reviews."""
 
     async def get(self, path: str) -> None:
@@ -288,7 +224,7 @@ class ApiHandler(Base):
         subresource = rest[2] if len(rest) > 2 else ""
         if subresource and subresource not in rt.subresources:
             raise no_such_resource()
-        if watch or _truthy(self.get_query_argument("watch", None)):
+        if watch or truthy(self.get_query_argument("watch", None)):
             watch = True
         if method == "GET":
             verb = "get" if name and not watch else ("watch" if watch else "list")
@@ -356,14 +292,6 @@ class ApiHandler(Base):
     def _dry_run(self) -> bool:
         return bool(self.get_query_arguments("dryRun"))
 
-    def _api_version_override(self, info: RequestInfo) -> str | None:
-        if info.rt.custom and info.version != info.rt.versions[0]:
-            return info.rt.api_version(info.version)
-        return None
-
-    def _wants_table(self) -> bool:
-        return "as=Table" in (self.request.headers.get("Accept") or "")
-
     def _send_object(self, info: RequestInfo, stored: Stored, code: int = 200) -> None:
         if self._wants_table() and info.verb == "get":
             include = self.get_query_argument("includeObject", "Metadata") or "Metadata"
@@ -378,20 +306,6 @@ class ApiHandler(Base):
             )
             return
         self.send_json(stored.raw(self._api_version_override(info)), code)
-
-    def _selectors(self, info: RequestInfo) -> tuple[Any, Any]:
-        labels = parse_label_selector(self.get_query_argument("labelSelector", None))
-        fields = parse_field_selector(info.rt.key, self.get_query_argument("fieldSelector", None))
-        return labels, fields
-
-    def _int_arg(self, name: str) -> int | None:
-        value = self.get_query_argument(name, None)
-        if value in (None, ""):
-            return None
-        try:
-            return int(str(value))
-        except ValueError:
-            raise bad_request(f'invalid value for {name}: "{value}"') from None
 
     def _list(self, info: RequestInfo) -> None:
         labels, fields = self._selectors(info)
@@ -687,327 +601,6 @@ class ApiHandler(Base):
         }
         self.send_json(answer, 201)
 
-    # Watches.
-
-    async def _watch(self, info: RequestInfo) -> None:
-        labels, fields = self._selectors(info)
-        if info.name:
-            fields = parse_field_selector(info.rt.key, f"metadata.name={info.name}")
-        emu = self.emu
-        loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-        flags = {"scheduled": False, "stop": False, "abort": False}
-
-        def set_woken() -> None:
-            flags["scheduled"] = False
-            woken.set()
-
-        def wake() -> None:
-            if not flags["scheduled"]:
-                flags["scheduled"] = True
-                loop.call_soon_threadsafe(set_woken)
-
-        def end(abort: bool = False) -> None:
-            flags["stop"] = True
-            flags["abort"] = flags["abort"] or abort
-            wake()
-
-        self._stream_end = end
-        watcher = Watcher(info.rt.key, info.namespace, labels, fields, wake)
-        rv = self.get_query_argument("resourceVersion", "") or ""
-        initial = _truthy(self.get_query_argument("sendInitialEvents", None))
-        bookmarks = _truthy(self.get_query_argument("allowWatchBookmarks", None))
-        timeout = self._int_arg("timeoutSeconds")
-        table = self._wants_table()
-        include = self.get_query_argument("includeObject", "Metadata") or "Metadata"
-        override = self._api_version_override(info)
-        api_version = info.rt.api_version(info.version)
-        self.set_header("Content-Type", "application/json")
-        try:
-            emu.store.watch(info.rt, watcher, rv, initial)
-        except ApiError as error:
-            if error.code != 410:
-                raise
-            # The real server opens the stream, then sends the 410 as an ERROR event.
-            self.set_status(200)
-            self.finish(dumps({"type": "ERROR", "object": error.status()}) + b"\n")
-            return
-        emu.watch_streams.add(end)
-        deadline = loop.time() + timeout if timeout else None
-        interval = emu.bookmark_interval
-        next_bookmark = loop.time() + min(0.1, interval) if bookmarks else None
-        initial_end_due = initial
-        columns_sent = False
-        try:
-            self.set_status(200)
-            await self.flush()
-            while not flags["stop"]:
-                woken.clear()
-                batch: list[bytes] = []
-                while watcher.pending:
-                    seen, event = watcher.pending.popleft()
-                    if table:
-                        batch.append(
-                            self._table_event(info, seen, event, include, not columns_sent)
-                        )
-                        columns_sent = True
-                    else:
-                        batch.append(event.encoded(seen, override))
-                if initial_end_due:
-                    initial_end_due = False
-                    batch.append(self._bookmark(watcher, api_version, initial_end=True))
-                if next_bookmark is not None and loop.time() >= next_bookmark:
-                    bookmark = self._bookmark(watcher, api_version)
-                    if bookmark:
-                        batch.append(bookmark)
-                    next_bookmark = loop.time() + interval
-                if batch:
-                    self.write(b"".join(batch))
-                    await self.flush()
-                waits = [t for t in (deadline, next_bookmark) if t is not None]
-                if deadline is not None and loop.time() >= deadline:
-                    break
-                if watcher.pending:
-                    continue
-                try:
-                    if waits:
-                        await asyncio.wait_for(woken.wait(), max(0.0, min(waits) - loop.time()))
-                    else:
-                        await woken.wait()
-                except asyncio.TimeoutError:
-                    continue
-        except tornado.iostream.StreamClosedError:
-            return
-        finally:
-            emu.store.unwatch(watcher)
-            emu.watch_streams.discard(end)
-        if flags["abort"]:
-            self.request.connection.close()  # type: ignore[union-attr]
-            return
-        if not self._finished:
-            self.finish()
-
-    def _bookmark(self, watcher: Watcher, api_version: str, initial_end: bool = False) -> bytes:
-        store = self.emu.store
-        with store.lock:
-            if watcher.pending and not initial_end:
-                return b""
-            rv = store.rv
-        meta: Obj = {"resourceVersion": str(rv), "creationTimestamp": None}
-        if initial_end:
-            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-        kind = next((rt.kind for rt in self.emu.registry.all_types() if rt.key == watcher.key), "")
-        return (
-            dumps(
-                {
-                    "type": "BOOKMARK",
-                    "object": {"kind": kind, "apiVersion": api_version, "metadata": meta},
-                }
-            )
-            + b"\n"
-        )
-
-    def _table_event(
-        self, info: RequestInfo, seen: str, event: Event, include: str, columns: bool
-    ) -> bytes:
-        obj = event.new.obj
-        table = tables.table(
-            info.rt,
-            [obj],
-            include,
-            obj["metadata"].get("resourceVersion", ""),
-            with_columns=columns,
-        )
-        return dumps({"type": seen, "object": table}) + b"\n"
-
-    # pods/log.
-
-    async def _logs(self, info: RequestInfo) -> None:
-        emu = self.emu
-        pod = emu.store.get(info.rt, info.namespace, info.name).obj
-        spec = pod.get("spec") or {}
-        names = [str(c.get("name")) for c in spec.get("containers") or []]
-        init_names = [str(c.get("name")) for c in spec.get("initContainers") or []]
-        ephemeral = [str(c.get("name")) for c in spec.get("ephemeralContainers") or []]
-        container = self.get_query_argument("container", None)
-        if not container:
-            if len(names) == 1:
-                container = names[0]
-            else:
-                message = (
-                    f"a container name must be specified for pod {info.name}, "
-                    f"choose one of: [{' '.join(names)}]"
-                )
-                if init_names:
-                    message += f" or one of the init containers: [{' '.join(init_names)}]"
-                raise bad_request(message)
-        elif container not in names + init_names + ephemeral:
-            raise bad_request(f"container {container} is not valid for pod {info.name}")
-        previous = _truthy(self.get_query_argument("previous", None))
-        follow = _truthy(self.get_query_argument("follow", None))
-        timestamps = _truthy(self.get_query_argument("timestamps", None))
-        tail = self._int_arg("tailLines")
-        since_seconds = self._int_arg("sinceSeconds")
-        limit_bytes = self._int_arg("limitBytes")
-        since_time = self.get_query_argument("sinceTime", None)
-        cutoff: float | None = None
-        if since_seconds is not None:
-            if since_seconds < 1:
-                raise invalid(
-                    "PodLogOptions",
-                    "",
-                    "",
-                    [
-                        (
-                            "sinceSeconds",
-                            "FieldValueInvalid",
-                            f"Invalid value: {since_seconds}: must be greater than 0",
-                        )
-                    ],
-                )
-            cutoff = time.time() - since_seconds
-        elif since_time:
-            try:
-                cutoff = (
-                    time.mktime(time.strptime(since_time[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
-                )
-            except ValueError:
-                raise bad_request(f'invalid sinceTime "{since_time}"') from None
-        if previous:
-            buffer = emu.logs.buffer(info.namespace, info.name, container, previous=True)
-            if buffer is None:
-                raise bad_request(
-                    f'previous terminated container "{container}" in pod "{info.name}" not found'
-                )
-            follow = False
-        else:
-            waiting = _waiting_reason(pod, container)
-            existing = emu.logs.buffer(info.namespace, info.name, container, previous=False)
-            if waiting and (existing is None or not existing.lines):
-                raise bad_request(
-                    f'container "{container}" in pod "{info.name}" is waiting to start: {waiting}'
-                )
-            buffer = emu.logs.ensure(info.namespace, info.name, container)
-        await self._stream_logs(
-            info, container, buffer, follow, timestamps, tail, cutoff, limit_bytes
-        )
-
-    async def _stream_logs(
-        self,
-        info: RequestInfo,
-        container: str,
-        buffer: ContainerLog,
-        follow: bool,
-        timestamps: bool,
-        tail: int | None,
-        cutoff: float | None,
-        limit_bytes: int | None,
-    ) -> None:
-        emu = self.emu
-        loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-        flags = {"scheduled": False, "stop": False}
-
-        def set_woken() -> None:
-            flags["scheduled"] = False
-            woken.set()
-
-        def wake() -> None:
-            if not flags["scheduled"]:
-                flags["scheduled"] = True
-                loop.call_soon_threadsafe(set_woken)
-
-        def end(abort: bool = False) -> None:
-            flags["stop"] = True
-            wake()
-
-        self._stream_end = end
-        if follow:
-            emu.logs.follow(info.namespace, info.name, wake)
-            emu.log_streams.add(end)
-        self.set_header("Content-Type", "text/plain")
-        self.set_status(200)
-        sent = 0
-        position = len(buffer.chunks)
-        chunks = buffer.chunks[:position]
-        if cutoff is not None:
-            chunks = [c for c in chunks if c[0] >= cutoff]
-        if tail is not None:
-            chunks = tail_chunks(chunks, tail)
-        try:
-            sent = await self._write_chunks(chunks, timestamps, sent, limit_bytes)
-            while follow and not flags["stop"] and (limit_bytes is None or sent < limit_bytes):
-                woken.clear()
-                if len(buffer.chunks) > position:
-                    fresh = buffer.chunks[position:]
-                    position += len(fresh)
-                    if cutoff is not None:
-                        fresh = [c for c in fresh if c[0] >= cutoff]
-                    sent = await self._write_chunks(fresh, timestamps, sent, limit_bytes)
-                    continue
-                if self._log_source_ended(info, container, buffer):
-                    break
-                await woken.wait()
-        except tornado.iostream.StreamClosedError:
-            return
-        finally:
-            if follow:
-                emu.logs.unfollow(info.namespace, info.name, wake)
-                emu.log_streams.discard(end)
-        if not self._finished:
-            self.finish()
-
-    def _log_source_ended(self, info: RequestInfo, container: str, buffer: ContainerLog) -> bool:
-        pod = self.emu.store.find(("", "pods"), info.namespace, info.name)
-        if pod is None:
-            return True
-        if self.emu.logs.buffer(info.namespace, info.name, container, previous=False) is not buffer:
-            return True
-        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-            return True
-        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-            if cs.get("name") == container and "terminated" in (cs.get("state") or {}):
-                return True
-        return False
-
-    async def _write_chunks(
-        self, chunks: list[tuple[float, bytes, int]], timestamps: bool, sent: int, limit: int | None
-    ) -> int:
-        pending: list[bytes] = []
-        size = 0
-        for chunk in chunks:
-            data = render(chunk, timestamps)
-            if limit is not None and sent + size + len(data) > limit:
-                data = data[: max(0, limit - sent - size)]
-            pending.append(data)
-            size += len(data)
-            if size >= CHUNK_BYTES:
-                self.write(b"".join(pending))
-                await self.flush()
-                sent += size
-                pending, size = [], 0
-            if limit is not None and sent + size >= limit:
-                break
-        if pending:
-            self.write(b"".join(pending))
-            await self.flush()
-            sent += size
-        return sent
-
-
-def _waiting_reason(pod: Obj, container: str) -> str:
-    status = pod.get("status") or {}
-    for group in ("containerStatuses", "initContainerStatuses"):
-        for cs in status.get(group) or []:
-            if cs.get("name") == container:
-                waiting = (cs.get("state") or {}).get("waiting")
-                return (
-                    str(waiting.get("reason", "ContainerCreating")) if waiting is not None else ""
-                )
-    if status.get("phase", "Pending") == "Pending" and (pod.get("spec") or {}).get("nodeName"):
-        return "ContainerCreating"
-    return ""
-
 
 def _read_path(obj: Obj, path: str) -> Any:
     node: Any = obj
@@ -1024,189 +617,6 @@ def _write_path(obj: Obj, path: str, value: Any) -> None:
     for step in steps[:-1]:
         node = node.setdefault(step, {})
     node[steps[-1]] = value
-
-
-class VersionHandler(Base):
-    """GET /version: open to everyone, as on a real cluster."""
-
-    def get(self) -> None:
-        self.emu.record_request("get", "GET", self.request.path)
-        self.send_json(self.emu.version_info())
-
-
-class HealthHandler(Base):
-    """GET /healthz, /livez, /readyz."""
-
-    def get(self, _path: str) -> None:
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish("ok")
-
-
-class OpenApiHandler(Base):
-    """OpenAPI: v3 answers a schema-less index (kubectl checks it for server-side field
-    validation); v2 is disabled and answers 404, as a server started without it."""
-
-    def get(self, path: str) -> None:
-        parts = [p for p in path.split("/") if p]
-        doc: Obj | None = None
-        if parts[:2] == ["openapi", "v3"]:
-            rest = parts[2:]
-            if not rest:
-                doc = self.emu.registry.openapi_index()
-            elif rest[0] == "api" and len(rest) == 2:
-                doc = self.emu.registry.openapi_document("", rest[1])
-            elif rest[0] == "apis" and len(rest) == 3:
-                doc = self.emu.registry.openapi_document(rest[1], rest[2])
-        if doc is None:
-            self.set_header("Content-Type", "text/plain; charset=utf-8")
-            self.set_status(404)
-            self.finish("404 page not found\n")
-            return
-        self.send_json(doc)
-
-
-class NotFoundHandler(Base):
-    """Paths outside the API."""
-
-    def prepare(self) -> None:
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.set_status(404)
-        self.finish("404 page not found\n")
-
-
-class ControlHandler(Base):
-    """`/_emulator/...`: fault injection, logs and state for tests driving a separate process."""
-
-    def _json(self) -> Obj:
-        if not self.request.body:
-            return {}
-        try:
-            body = json.loads(self.request.body)
-        except ValueError as exc:
-            raise bad_request(f"invalid JSON: {exc}") from None
-        if not isinstance(body, dict):
-            raise bad_request("expected a JSON object")
-        return body
-
-    def _run(self, action: Callable[[], Any]) -> None:
-        try:
-            self.send_json(action())
-        except ApiError as error:
-            self.send_error_status(error)
-
-    def get(self, path: str) -> None:
-        emu = self.emu
-        if path == "requests":
-            self._run(
-                lambda: {
-                    "count": emu.request_count(
-                        verb=self.get_query_argument("verb", None),
-                        path_prefix=self.get_query_argument("path_prefix", None),
-                        method=self.get_query_argument("method", None),
-                    )
-                }
-            )
-        elif path == "state":
-            self._run(
-                lambda: {"resourceVersion": emu.store.rv, "watches": len(emu.store.watchers())}
-            )
-        else:
-            self.send_error_status(no_such_resource())
-
-    def post(self, path: str) -> None:
-        emu = self.emu
-        parts = path.split("/")
-        if parts[0] == "logs" and len(parts) == 4:
-            _, namespace, pod, container = parts
-            previous = _truthy(self.get_query_argument("previous", None))
-            self._run(
-                lambda: {
-                    "appended": emu.append_log(
-                        namespace, pod, container, self.request.body, previous=previous
-                    )
-                }
-            )
-        elif parts[0] == "pods" and len(parts) == 4 and parts[3] == "finish":
-            _, namespace, pod, _ = parts
-            code = int(self.get_query_argument("exitCode", "0") or 0)
-            self._run(lambda: emu.finish_pod(namespace, pod, code) or _missing_pod(pod))
-        elif (
-            parts[0] == "pods"
-            and len(parts) == 6
-            and parts[3] == "containers"
-            and parts[5] == "restart"
-        ):
-            _, namespace, pod, _, container, _ = parts
-            code = int(self.get_query_argument("exitCode", "1") or 1)
-            self._run(
-                lambda: emu.restart_container(namespace, pod, container, code) or _missing_pod(pod)
-            )
-        elif path == "watches/drop":
-            self._run(
-                lambda: {
-                    "dropped": emu.drop_watches(
-                        abort=_truthy(self.get_query_argument("abort", None))
-                    )
-                }
-            )
-        elif path == "fail-next":
-            body = self._json()
-
-            def fail() -> Obj:
-                emu.fail_next(int(body.get("count", 1)), int(body.get("code", 500)))
-                return {"count": int(body.get("count", 1)), "code": int(body.get("code", 500))}
-
-            self._run(fail)
-        elif path == "latency":
-            body = self._json()
-
-            def set_latency() -> Obj:
-                emu.latency = float(body.get("seconds", 0.0))
-                return {"seconds": emu.latency}
-
-            self._run(set_latency)
-        elif path == "requests/reset":
-
-            def reset() -> Obj:
-                emu.reset_requests()
-                return {"count": 0}
-
-            self._run(reset)
-        elif path == "tokens":
-            body = self._json()
-
-            def add() -> Obj:
-                rules = [
-                    Rule(
-                        tuple(r.get("verbs") or ()),
-                        tuple(r.get("resources") or ()),
-                        tuple(r.get("apiGroups") or ("",)),
-                        tuple(r["namespaces"]) if r.get("namespaces") is not None else None,
-                        tuple(r.get("resourceNames") or ()),
-                    )
-                    for r in body.get("rules") or []
-                ]
-                emu.add_token(
-                    str(body["token"]),
-                    str(body["user"]),
-                    rules,
-                    groups=tuple(body.get("groups") or ()),
-                    namespaces=body.get("namespaces"),
-                )
-                return {"token": body["token"]}
-
-            self._run(add)
-        elif path == "objects":
-            body = self._json()
-            self._run(lambda: emu.apply(body))
-        elif path == "save":
-            self._run(lambda: {"saved": str(emu.save_state())})
-        else:
-            self.send_error_status(no_such_resource())
-
-
-def _missing_pod(name: str) -> Obj:
-    raise not_found("pods", "", name)
 
 
 def make_app(emulator: KubeEmulator) -> tornado.web.Application:
