@@ -215,3 +215,17 @@ def test_a_large_log_streams_completely(running: client.CoreV1Api, emulator: Kub
     response.release_conn()
     assert lines == total + 1
     assert last.endswith(b"tail line\n")
+
+
+def test_since_time(running: client.CoreV1Api, emulator: KubeEmulator) -> None:
+    emulator.logs.append(PROFILE, "one", "main", ["old"], at=time.time() - 3600)
+    emulator.append_log(PROFILE, "one", "main", ["new"])
+    half_hour_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1800))
+    raw = running.api_client.call_api(
+        f"/api/v1/namespaces/{PROFILE}/pods/one/log",
+        "GET",
+        query_params=[("sinceTime", half_hour_ago)],
+        auth_settings=["BearerToken"],
+        _preload_content=False,
+    )[0]
+    assert raw.data == b"new\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import calendar
 import time
 from typing import Any
 
@@ -206,9 +207,7 @@ class StreamingHandler(Base):
             cutoff = time.time() - since_seconds
         elif since_time:
             try:
-                cutoff = (
-                    time.mktime(time.strptime(since_time[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
-                )
+                cutoff = calendar.timegm(time.strptime(since_time[:19], "%Y-%m-%dT%H:%M:%S"))
             except ValueError:
                 raise bad_request(f'invalid sinceTime "{since_time}"') from None
         if previous:
