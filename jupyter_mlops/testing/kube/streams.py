@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import contextlib
 import time
 from typing import Any
 
@@ -23,6 +24,45 @@ Obj = dict[str, Any]
 CHUNK_BYTES = 1 << 20
 
 
+class Wakeup:
+    """Wakes one stream's coroutine from any thread; repeated wakes coalesce into one callback."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._event = asyncio.Event()
+        self._scheduled = False
+        self.stopped = False
+        self.aborted = False
+
+    def __call__(self) -> None:
+        # Writers append before waking, so a wake skipped here is covered by the pending one.
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon_threadsafe(self._set)
+
+    def _set(self) -> None:
+        self._scheduled = False
+        self._event.set()
+
+    def end(self, abort: bool = False) -> None:
+        """Ask the stream to finish; abort=True cuts the connection instead of ending it."""
+        self.stopped = True
+        self.aborted = self.aborted or abort
+        self()
+
+    def clear(self) -> None:
+        """Forget earlier wakes (before looking at what is pending)."""
+        self._event.clear()
+
+    async def wait(self, timeout: float | None = None) -> None:
+        """Until woken, or until `timeout` seconds have passed."""
+        if timeout is None:
+            await self._event.wait()
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._event.wait(), max(0.0, timeout))
+
+
 class StreamingHandler(Base):
     """Watches and log streams; ends them on client disconnect, drop or shutdown."""
 
@@ -34,24 +74,8 @@ class StreamingHandler(Base):
             fields = parse_field_selector(info.rt.key, f"metadata.name={info.name}")
         emu = self.emu
         loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-        flags = {"scheduled": False, "stop": False, "abort": False}
-
-        def set_woken() -> None:
-            flags["scheduled"] = False
-            woken.set()
-
-        def wake() -> None:
-            if not flags["scheduled"]:
-                flags["scheduled"] = True
-                loop.call_soon_threadsafe(set_woken)
-
-        def end(abort: bool = False) -> None:
-            flags["stop"] = True
-            flags["abort"] = flags["abort"] or abort
-            wake()
-
-        self._stream_end = end
+        wake = Wakeup(loop)
+        self._stream_end = wake.end
         watcher = Watcher(info.rt.key, info.namespace, labels, fields, wake)
         rv = self.get_query_argument("resourceVersion", "") or ""
         initial = truthy(self.get_query_argument("sendInitialEvents", None))
@@ -71,7 +95,7 @@ class StreamingHandler(Base):
             self.set_status(200)
             self.finish(dumps({"type": "ERROR", "object": error.status()}) + b"\n")
             return
-        emu.watch_streams.add(end)
+        emu.watch_streams.add(wake.end)
         deadline = loop.time() + timeout if timeout else None
         interval = emu.bookmark_interval
         next_bookmark = loop.time() + min(0.1, interval) if bookmarks else None
@@ -80,8 +104,8 @@ class StreamingHandler(Base):
         try:
             self.set_status(200)
             await self.flush()
-            while not flags["stop"]:
-                woken.clear()
+            while not wake.stopped:
+                wake.clear()
                 batch: list[bytes] = []
                 while watcher.pending:
                     seen, event = watcher.pending.popleft()
@@ -94,9 +118,9 @@ class StreamingHandler(Base):
                         batch.append(event.encoded(seen, override))
                 if initial_end_due:
                     initial_end_due = False
-                    batch.append(self._bookmark(watcher, api_version, initial_end=True))
+                    batch.append(self._bookmark(watcher, info.rt.kind, api_version, True))
                 if next_bookmark is not None and loop.time() >= next_bookmark:
-                    bookmark = self._bookmark(watcher, api_version)
+                    bookmark = self._bookmark(watcher, info.rt.kind, api_version)
                     if bookmark:
                         batch.append(bookmark)
                     next_bookmark = loop.time() + interval
@@ -106,27 +130,22 @@ class StreamingHandler(Base):
                 waits = [t for t in (deadline, next_bookmark) if t is not None]
                 if deadline is not None and loop.time() >= deadline:
                     break
-                if watcher.pending:
-                    continue
-                try:
-                    if waits:
-                        await asyncio.wait_for(woken.wait(), max(0.0, min(waits) - loop.time()))
-                    else:
-                        await woken.wait()
-                except asyncio.TimeoutError:
-                    continue
+                if not watcher.pending:
+                    await wake.wait(min(waits) - loop.time() if waits else None)
         except tornado.iostream.StreamClosedError:
             return
         finally:
             emu.store.unwatch(watcher)
-            emu.watch_streams.discard(end)
-        if flags["abort"]:
+            emu.watch_streams.discard(wake.end)
+        if wake.aborted:
             self.request.connection.close()  # type: ignore[union-attr]
             return
         if not self._finished:
             self.finish()
 
-    def _bookmark(self, watcher: Watcher, api_version: str, initial_end: bool = False) -> bytes:
+    def _bookmark(
+        self, watcher: Watcher, kind: str, api_version: str, initial_end: bool = False
+    ) -> bytes:
         store = self.emu.store
         with store.lock:
             if watcher.pending and not initial_end:
@@ -135,7 +154,6 @@ class StreamingHandler(Base):
         meta: Obj = {"resourceVersion": str(rv), "creationTimestamp": None}
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-        kind = next((rt.kind for rt in self.emu.registry.all_types() if rt.key == watcher.key), "")
         return (
             dumps(
                 {
@@ -241,27 +259,11 @@ class StreamingHandler(Base):
         limit_bytes: int | None,
     ) -> None:
         emu = self.emu
-        loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-        flags = {"scheduled": False, "stop": False}
-
-        def set_woken() -> None:
-            flags["scheduled"] = False
-            woken.set()
-
-        def wake() -> None:
-            if not flags["scheduled"]:
-                flags["scheduled"] = True
-                loop.call_soon_threadsafe(set_woken)
-
-        def end(abort: bool = False) -> None:
-            flags["stop"] = True
-            wake()
-
-        self._stream_end = end
+        wake = Wakeup(asyncio.get_running_loop())
+        self._stream_end = wake.end
         if follow:
             emu.logs.follow(info.namespace, info.name, wake)
-            emu.log_streams.add(end)
+            emu.log_streams.add(wake.end)
         self.set_header("Content-Type", "text/plain")
         self.set_status(200)
         sent = 0
@@ -273,8 +275,8 @@ class StreamingHandler(Base):
             chunks = tail_chunks(chunks, tail)
         try:
             sent = await self._write_chunks(chunks, timestamps, sent, limit_bytes)
-            while follow and not flags["stop"] and (limit_bytes is None or sent < limit_bytes):
-                woken.clear()
+            while follow and not wake.stopped and (limit_bytes is None or sent < limit_bytes):
+                wake.clear()
                 if len(buffer.chunks) > position:
                     fresh = buffer.chunks[position:]
                     position += len(fresh)
@@ -282,15 +284,19 @@ class StreamingHandler(Base):
                         fresh = [c for c in fresh if c[0] >= cutoff]
                     sent = await self._write_chunks(fresh, timestamps, sent, limit_bytes)
                     continue
-                if self._log_source_ended(info, container, buffer):
+                # Checked before looking for lines: lines written before the end still go out.
+                ended = self._log_source_ended(info, container, buffer)
+                if len(buffer.chunks) > position:
+                    continue
+                if ended:
                     break
-                await woken.wait()
+                await wake.wait()
         except tornado.iostream.StreamClosedError:
             return
         finally:
             if follow:
                 emu.logs.unfollow(info.namespace, info.name, wake)
-                emu.log_streams.discard(end)
+                emu.log_streams.discard(wake.end)
         if not self._finished:
             self.finish()
 
