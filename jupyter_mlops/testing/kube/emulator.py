@@ -554,6 +554,26 @@ class KubeEmulator:
         target.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         return target
 
+    def write_service_account(
+        self,
+        directory: str | os.PathLike[str],
+        token: str | None = None,
+        namespace: str = "default",
+    ) -> dict[str, str]:
+        """Write what a pod finds in /var/run/secrets/kubernetes.io/serviceaccount (token,
+        namespace, and ca.crt with `tls=True`); returns the pod's KUBERNETES_SERVICE_* env."""
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "token").write_text(token or self.admin_token, encoding="utf-8")
+        (folder / "namespace").write_text(namespace, encoding="utf-8")
+        if self.tls:
+            (folder / "ca.crt").write_bytes(self.certificate)
+        return {
+            "KUBERNETES_SERVICE_HOST": self.host,
+            "KUBERNETES_SERVICE_PORT": str(self._port),
+            "KUBERNETES_SERVICE_PORT_HTTPS": str(self._port),
+        }
+
     # State files.
 
     def save_state(self, path: str | os.PathLike[str] | None = None) -> Path:
