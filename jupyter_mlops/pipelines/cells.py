@@ -88,6 +88,11 @@ def prelude_names() -> dict[str, Any]:
     return names
 
 
+@functools.cache
+def _prelude_set() -> frozenset[str]:
+    return frozenset(prelude_names())
+
+
 def _evaluate_type(type_text: str, option: str, namespace: dict[str, Any]) -> Any:
     try:
         expression = ast.parse(type_text, mode="eval")
@@ -313,8 +318,10 @@ def component_from_cell(
         func_node = functions[0]
         label = f"kfp_component {func_node.name}"
         source, line_offset = cell, 0
-        parameters, _ = _bound_names([func_node.args])
-        known = {func_node.name, *prelude, *parameters}
+        args = func_node.args
+        parameters = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        parameters += [a for a in (args.vararg, args.kwarg) if a is not None]
+        known = {func_node.name, *(a.arg for a in parameters)} | _prelude_set()
         # Only the body is checked: annotations and defaults are evaluated in the notebook.
         _report_undefined(undefined_names(func_node.body, known), func_node.name, -shift)
     else:
@@ -329,7 +336,7 @@ def component_from_cell(
         func_node = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
         in_fields = parse_fields(inputs, "--inputs")
         out_fields = parse_fields(outputs, "--outputs")
-        known = {f.name for f in in_fields + out_fields} | set(prelude) | {name}
+        known = {name, *(f.name for f in in_fields + out_fields)} | _prelude_set()
         body = func_node.body[: len(func_node.body) - (1 if _returns(out_fields, prelude) else 0)]
         unknown = undefined_names(body, known - _returned(out_fields, prelude))
         _report_undefined(unknown, name, line_offset - shift)
