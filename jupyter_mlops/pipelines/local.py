@@ -158,7 +158,8 @@ class LocalPipelines(PipelineBackend):
         run_dir = self.root / run.id
         run_dir.mkdir(parents=True)
         # The binary spec costs microseconds to write; YAML is made when someone asks for it.
-        (run_dir / SPEC).write_bytes(spec.SerializeToString())
+        spec_bytes = spec.SerializeToString()
+        (run_dir / SPEC).write_bytes(spec_bytes)
         write_run(run_dir, run)
         if self._context is None:
             self._context = _worker_context()
@@ -166,7 +167,7 @@ class LocalPipelines(PipelineBackend):
 
         process = self._context.Process(
             target=execute,
-            args=(str(run_dir), spec.SerializeToString(), arguments),
+            args=(str(run_dir), spec_bytes, arguments),
             name=f"kfp-local-{run.id}",
             daemon=True,
         )
