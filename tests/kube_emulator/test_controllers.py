@@ -421,3 +421,30 @@ def test_finish_and_restart_helpers(core: client.CoreV1Api, emulator: KubeEmulat
     finished = core.read_namespaced_pod("worker", PROFILE)
     assert finished.status.phase == "Failed"
     assert finished.status.container_statuses[0].state.terminated.reason == "Error"
+
+
+def test_deleted_pods_terminate_gracefully_when_asked(tmp_path: Any) -> None:
+    from .conftest import client_for
+
+    with KubeEmulator(pod_start_delay=0.01, pod_termination_delay=0.05) as emu:
+        emu.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROFILE}})
+        core = client.CoreV1Api(client_for(emu, tmp_path))
+        core.create_namespaced_pod(PROFILE, pod("slow-stop"))
+        running = wait_for(
+            core.list_namespaced_pod, PROFILE, until=lambda e: e["object"].status.phase == "Running"
+        )
+        version = running["object"].metadata.resource_version
+        answer = core.delete_namespaced_pod("slow-stop", PROFILE)
+        assert answer.metadata.deletion_timestamp is not None
+        assert answer.metadata.deletion_grace_period_seconds == 30
+        seen: list[str] = []
+        wait_for(
+            core.list_namespaced_pod,
+            PROFILE,
+            resource_version=version,
+            until=lambda e: seen.append(e["type"]) or e["type"] == "DELETED",
+        )
+        assert seen == ["MODIFIED", "DELETED"]
+        core.create_namespaced_pod(PROFILE, pod("quick-stop"))
+        core.delete_namespaced_pod("quick-stop", PROFILE, grace_period_seconds=0)
+        assert [p.metadata.name for p in core.list_namespaced_pod(PROFILE).items] == []

@@ -34,6 +34,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--pod-start-delay", type=float, default=1.0, help="seconds from scheduled to running"
     )
+    parser.add_argument(
+        "--pod-termination-delay",
+        type=float,
+        default=0.5,
+        help="seconds a deleted pod stays Terminating (0: removed at once)",
+    )
     parser.add_argument("--history", type=int, default=1000, help="watch events kept for resuming")
     parser.add_argument("--admin-token", default="admin", help="the token with every right")
     parser.add_argument(
@@ -76,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         anonymous=args.anonymous,
         admin_token=args.admin_token,
         pod_start_delay=args.pod_start_delay,
+        pod_termination_delay=args.pod_termination_delay,
         tls=args.tls,
     )
     profiles = [entry.partition(":") for entry in args.profile]

@@ -215,10 +215,17 @@ def _set_condition(
 class Controllers:
     """Reconcilers run on the emulator's event loop, fed by store events."""
 
-    def __init__(self, store: Store, registry: Registry, pod_start_delay: float = 0.05) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        pod_start_delay: float = 0.05,
+        pod_termination_delay: float = 0.0,
+    ) -> None:
         self.store = store
         self.registry = registry
         self.pod_start_delay = pod_start_delay
+        self.pod_termination_delay = pod_termination_delay
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: dict[tuple[str, str, str], None] = {}
         self._scheduled = False
@@ -247,6 +254,8 @@ class Controllers:
             for obj in self.store.objects(("", "pods")):
                 self._index_pod(obj, deleted=False)
             self.store.add_listener(self._on_event)
+            if self.pod_termination_delay > 0:
+                self.store.pod_termination = self._terminate_later
         for kind, key in (
             ("namespace", ("", "namespaces")),
             ("pvc", ("", "persistentvolumeclaims")),
@@ -262,7 +271,24 @@ class Controllers:
     def detach(self) -> None:
         """Stop reconciling."""
         self.store.remove_listener(self._on_event)
+        self.store.pod_termination = None
         self._loop = None
+
+    def _terminate_later(self, namespace: str, name: str, uid: str) -> None:
+        # Called under the store lock from any thread: the removal runs on the loop.
+        loop = self._loop
+        pods = self._type("", "pods")
+        if loop is None:
+            return
+        loop.call_soon_threadsafe(
+            loop.call_later,
+            self.pod_termination_delay,
+            self.store.remove_terminated,
+            pods,
+            namespace,
+            name,
+            uid,
+        )
 
     def _enqueue(self, kind: str, namespace: str, name: str) -> None:
         self._queue[(kind, namespace, name)] = None

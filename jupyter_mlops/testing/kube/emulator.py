@@ -90,6 +90,7 @@ class KubeEmulator:
         admin_token: str = "admin",
         bookmark_interval: float = 5.0,
         pod_start_delay: float = 0.05,
+        pod_termination_delay: float = 0.0,
         node_capacity: dict[str, str] | None = None,
         nodes: int = 1,
         tls: bool = False,
@@ -112,7 +113,9 @@ class KubeEmulator:
         self._requests: collections.Counter[tuple[str, str, str]] = collections.Counter()
         self._requests_lock = threading.Lock()
         self._fail: list[int] = []
-        self._controllers = Controllers(self.store, self.registry, pod_start_delay)
+        self._controllers = Controllers(
+            self.store, self.registry, pod_start_delay, pod_termination_delay
+        )
         self._controllers_on = controllers
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

@@ -181,6 +181,7 @@ class ApiHandler(StreamingHandler):
                 propagation=str(options.get("propagationPolicy") or "Background"),
                 preconditions=options.get("preconditions"),
                 dry_run=self._dry_run() or bool(options.get("dryRun")),
+                grace_seconds=options.get("gracePeriodSeconds"),
             )
             still_there = self.emu.store.find(rt.key, stored.namespace, stored.name) is not None
             if still_there or rt.custom or rt.key in RETURNS_DELETED_OBJECT:
@@ -351,6 +352,9 @@ class ApiHandler(StreamingHandler):
                 raise bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
             if isinstance(parsed, dict):
                 options = parsed
+        grace = self._int_arg("gracePeriodSeconds")
+        if grace is not None:
+            options["gracePeriodSeconds"] = grace
         policy = self.get_query_argument("propagationPolicy", None)
         if policy:
             options["propagationPolicy"] = policy

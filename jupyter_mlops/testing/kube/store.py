@@ -32,6 +32,7 @@ ObjKey = tuple[str, str]  # (namespace, name)
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 NAMESPACES: Key = ("", "namespaces")
+PODS: Key = ("", "pods")
 CRDS: Key = ("apiextensions.k8s.io", "customresourcedefinitions")
 NAMESPACE_MISMATCH = (
     "the namespace of the provided object does not match the namespace sent on the request"
@@ -166,6 +167,8 @@ class Store:
         self._history: deque[Event] = deque(maxlen=max(1, history))
         self._watchers: set[Watcher] = set()
         self._listeners: list[Callable[[Event], None]] = []
+        # Set while a kubelet runs: called with (namespace, name, uid) of a pod to terminate.
+        self.pod_termination: Callable[[str, str, str], None] | None = None
 
     # Listening.
 
@@ -578,8 +581,13 @@ class Store:
         propagation: str = "Background",
         preconditions: Obj | None = None,
         dry_run: bool = False,
+        grace_seconds: int | None = None,
     ) -> Stored:
-        """Delete, or only mark while finalizers remain; dependents are collected as real."""
+        """Delete, or only mark while finalizers remain; dependents are collected as real.
+
+        Pods are marked Terminating first when a termination hook is set (the kubelet then
+        removes them), unless `grace_seconds` is 0.
+        """
         namespace = namespace if rt.namespaced else ""
         with self.lock:
             old = self.get(rt, namespace, name)
@@ -612,6 +620,21 @@ class Store:
                         {"name": name, "kind": "namespaces"},
                     )
                 return self._delete_namespace(rt, old)
+            terminate = self.pod_termination
+            if rt.key == PODS and terminate is not None and grace_seconds != 0:
+                if meta.get("deletionTimestamp"):
+                    return old
+                grace = grace_seconds
+                if grace is None:
+                    grace = int(
+                        (old.obj.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+                    )
+                marked = copy.deepcopy(old.obj)
+                marked["metadata"]["deletionTimestamp"] = now_rfc3339()
+                marked["metadata"]["deletionGracePeriodSeconds"] = grace
+                stored = self._commit(rt, MODIFIED, marked, old)
+                terminate(namespace, name, str(meta.get("uid", "")))
+                return stored
             if meta.get("finalizers"):
                 if meta.get("deletionTimestamp"):
                     return old
@@ -621,6 +644,15 @@ class Store:
                 return self._commit(rt, MODIFIED, marked, old)
             gone = self._remove(rt, old, copy.deepcopy(old.obj), orphan=propagation == "Orphan")
             return gone
+
+    def remove_terminated(self, rt: ResourceType, namespace: str, name: str, uid: str) -> None:
+        """The kubelet is done with a Terminating pod: remove it (finalizers permitting)."""
+        with self.lock:
+            old = self._objects.get(rt.key, {}).get((namespace, name))
+            if old is None or old.obj["metadata"].get("uid") != uid:
+                return
+            if not old.obj["metadata"].get("finalizers"):
+                self._remove(rt, old, copy.deepcopy(old.obj))
 
     def _remove(self, rt: ResourceType, old: Stored, last: Obj, orphan: bool = False) -> Stored:
         stored = self._commit(rt, DELETED, last, old)
