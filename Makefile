@@ -5,6 +5,9 @@ PY := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed
+# The built labextension; rebuilt when its sources change.
+LAB_BUILD := jupyter_mlops/labextension/package.json
+LAB_SOURCES := $(shell find labextension -type f) package.json tsconfig.json api/schemas.json
 
 .PHONY: demo test setup build lint typecheck pytest browser-deps benchmarks clean
 
@@ -13,16 +16,21 @@ demo: setup
 
 test: setup browser-deps lint typecheck pytest
 
-setup: $(STAMP)
+setup: $(STAMP) $(LAB_BUILD)
 
 # One stamp for the whole environment: redone when a dependency list changes.
 $(STAMP): pyproject.toml package.json package-lock.json
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	HATCH_JUPYTER_BUILDER_SKIP_NPM=1 $(PY) -m pip install --quiet -e ".[test]"
-	npm ci --no-audit --no-fund
-	$(MAKE) build
+	# npm ci refuses this lockfile: the registry serves no optional binaries of other platforms.
+	npm install --no-audit --no-fund
+	npm run build:prod
 	$(BIN)/jupyter labextension develop --overwrite .
+	touch $@
+
+$(LAB_BUILD): $(LAB_SOURCES)
+	npm run build:prod
 	touch $@
 
 build:
@@ -36,6 +44,7 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	npm run lint
+	npm run check:types
 
 typecheck:
 	$(BIN)/mypy

@@ -32,14 +32,10 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyter-mlops"}]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "jupyter_mlops"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .server import MLOpsExtension
 
-
-def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from .server import load
-
-    load(serverapp)
+    return [{"module": "jupyter_mlops", "app": MLOpsExtension}]
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -80,7 +80,7 @@ class Unavailable(MLOpsError):
 class BadConfig(MLOpsError):
     """A configuration value cannot be used; raised at start, naming the setting."""
 
-    status = 500
+    status = 503
     reason = "Bad configuration"
 
 

@@ -11,6 +11,7 @@ import builtins
 import contextlib
 import json
 import re
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -404,6 +405,18 @@ class Stream:
 
     def close(self) -> None:
         self._closed = True
+        # Shut the socket down first: closing a response another thread is reading from
+        # waits for that read, which may wait forever on a quiet follow or watch.
+        shutdown = getattr(self._response, "shutdown", None)
+        try:
+            if shutdown is not None:
+                shutdown()
+            else:
+                sock = getattr(self._response.connection, "sock", None)
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RD)
+        except (ValueError, RuntimeError, OSError):
+            pass  # already closed, or the answer was read to its end
         self._response.close()
         self._response.release_conn()
 

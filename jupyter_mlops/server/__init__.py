@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 
 from ..config import configure, resolve
 from ..errors import BadConfig
-from .handlers import ROUTES
+from .handlers import ROUTES, RefusedHandler
 from .state import ServerState
 
 
-def load(serverapp: Any) -> None:
-    """Resolve the settings once, then register every route under `<base_url>/mlops/api/`."""
-    try:
-        config = configure(parent=serverapp)
-        if config.workspace is None:
-            config.workspace = serverapp.root_dir
-        settings = resolve(config)
-    except BadConfig as exc:
-        serverapp.log.error("jupyter_mlops: bad configuration: %s", exc.message)
-        raise
-    state = ServerState(settings=settings, log=serverapp.log)
-    web_app = serverapp.web_app
-    base_url = web_app.settings["base_url"]
-    web_app.settings["mlops"] = state
-    web_app.add_handlers(
-        ".*$",
-        [(url_path_join(base_url, "mlops/api", path), handler) for path, handler in ROUTES],
-    )
-    serverapp.log.info(
-        "jupyter_mlops: namespace %s (%s), cluster %s, pipelines %s, tracking %s",
-        settings.namespace or "none",
-        settings.namespace_source,
-        settings.cluster,
-        settings.pipelines,
-        settings.tracking,
-    )
+class MLOpsExtension(ExtensionApp):
+    """Resolves the settings once, registers every route under `<base_url>/mlops/api/`, and
+    stops the cluster watches and log streams when the server stops."""
+
+    name = "jupyter_mlops"
+    load_other_extensions = True
+    state: ServerState | None = None
+    refused: BadConfig | None = None  # the configuration error, when there is one
+
+    def initialize_settings(self) -> None:
+        assert self.serverapp is not None
+        try:
+            config = configure(parent=self.serverapp)
+            if config.workspace is None:
+                config.workspace = self.serverapp.root_dir
+            settings = resolve(config)
+        except BadConfig as exc:
+            # Keep serving, so that the sidebar can show the reason instead of a bare 404.
+            self.log.error("jupyter_mlops: bad configuration: %s", exc.message)
+            self.refused = exc
+            self.settings["mlops_refused"] = exc
+            return
+        self.state = ServerState(settings=settings, log=self.log)
+        self.settings["mlops"] = self.state
+        self.log.info(
+            "jupyter_mlops: namespace %s (%s), cluster %s, pipelines %s, tracking %s",
+            settings.namespace or "none",
+            settings.namespace_source,
+            settings.cluster,
+            settings.pipelines,
+            settings.tracking,
+        )
+
+    def initialize_handlers(self) -> None:
+        routes = [("(?P<path>.*)", RefusedHandler)] if self.refused else ROUTES
+        self.handlers.extend((url_path_join("mlops/api", path), h) for path, h in routes)
+
+    async def stop_extension(self) -> None:
+        if self.state is not None:
+            self.state.close()

@@ -7,6 +7,7 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..errors import BadConfig
 from .base import MLOpsHandler
 from .kube_routes import KUBE_ROUTES
 from .socket import LiveSocket
@@ -23,6 +24,14 @@ class StatusHandler(MLOpsHandler):
         fresh = self.get_query_argument("fresh", "0") in ("1", "true")
         report = await self.state.status.get(fresh=fresh)
         self.finish(report.model_dump_json())
+
+
+class RefusedHandler(MLOpsHandler):
+    """Every route while the configuration is refused: 503 naming the bad setting."""
+
+    def prepare(self) -> None:
+        error: BadConfig = self.settings["mlops_refused"]
+        raise error
 
 
 ROUTES: list[tuple[str, Any]] = [

@@ -64,6 +64,7 @@ class ServerState:
     _cluster: Cluster | None = field(default=None, init=False)
     _watch_cache: WatchCache | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    sockets: set[Any] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self.status = CachedCall(lambda: status(settings=self.settings), STATUS_TTL, self.pool)
@@ -99,6 +100,9 @@ class ServerState:
             return self._watch_cache
 
     def close(self) -> None:
+        """Stop every watch and stream: the server is stopping."""
+        for socket in list(self.sockets):
+            socket.close()
         if self._watch_cache is not None:
             self._watch_cache.close()
         if self._cluster is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ def mlops_config() -> dict[str, Any]:
     return {"cluster": "sometimes"}
 
 
-async def test_the_log_names_the_setting_and_the_routes_stay_away(
+async def test_the_log_and_every_route_name_the_setting(
     capfd: pytest.CaptureFixture[str], jp_fetch: Any
 ) -> None:
     # capfd comes first so that it captures the server's log while the server starts.
@@ -23,6 +24,11 @@ async def test_the_log_names_the_setting_and_the_routes_stay_away(
         "instance expected any of ['auto', 'in-cluster', 'kubeconfig', 'none'], not the str "
         "'sometimes'." in log
     ), log
-    with pytest.raises(HTTPClientError) as refused:
-        await jp_fetch("mlops", "api", "status")
-    assert refused.value.code == 404
+    for path in (("status",), ("kube", "pods")):
+        with pytest.raises(HTTPClientError) as refused:
+            await jp_fetch("mlops", "api", *path)
+        assert refused.value.code == 503
+        assert refused.value.response is not None
+        body = json.loads(refused.value.response.body)
+        assert body["reason"] == "Bad configuration"
+        assert "'cluster' trait" in body["message"]

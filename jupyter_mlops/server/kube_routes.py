@@ -1,0 +1,236 @@
+"""Cluster routes under `mlops/api/kube/`: tables from the shared watch cache, describe, logs."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..errors import BadInput, ReadOnly
+from .base import MLOpsHandler
+
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+KIND = r"(?P<kind>[a-zA-Z0-9.]+)"
+NAME = r"(?P<name>[^/]+)"
+MAX_PAGE = 1000
+LOG_TAIL = 5000
+
+
+class KubeHandler(MLOpsHandler):
+    """Shared parsing of the cluster routes' arguments."""
+
+    def namespace(self) -> str | None:
+        value = self.get_query_argument("namespace", None)
+        if value is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value):
+            raise BadInput(f"{value!r} is not a namespace name")
+        return value
+
+    def integer(self, name: str, default: int | None, low: int, high: int) -> int | None:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadInput(f"{name} must be a whole number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise BadInput(f"{name} must be between {low} and {high}")
+        return value
+
+    def object_name(self, name: str) -> str:
+        if not _NAME.fullmatch(name):
+            raise BadInput(f"{name!r} is not an object name")
+        return name
+
+    def refuse_if_read_only(self, action: str) -> None:
+        if self.state.settings.read_only:
+            raise ReadOnly(f"read-only mode: {action} is turned off (c.MLOpsConfig.read_only)")
+
+
+class KindsHandler(KubeHandler):
+    """`GET kube`: the namespace, and every kind this cluster serves (custom ones included)."""
+
+    example = "kube"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        def kinds() -> dict[str, Any]:
+            cluster = self.state.cluster()
+            return {
+                "namespace": cluster.namespace,
+                "kinds": [
+                    {
+                        "plural": k.plural,
+                        "kind": k.kind,
+                        "group": k.group,
+                        "version": k.version,
+                        "namespaced": k.namespaced,
+                        "custom": k.custom,
+                    }
+                    for k in cluster.kinds()
+                ],
+            }
+
+        self.finish(await self.state.run(kinds))
+
+
+class ListHandler(KubeHandler):
+    """`GET kube/KIND?namespace=&filter=&offset=&limit=`: one page of rows, from the cache."""
+
+    example = "kube/pods"
+
+    @web.authenticated
+    @authorized
+    async def get(self, kind: str) -> None:
+        namespace = self.namespace()
+        offset = self.integer("offset", 0, 0, 10**9) or 0
+        limit = self.integer("limit", 100, 1, MAX_PAGE) or 100
+        text = (self.get_query_argument("filter", "") or "").lower()
+
+        def page() -> dict[str, Any]:
+            from ..kube.rows import columns, row
+
+            cache = self.state.watch_cache()
+            k = cache.cluster.kind(kind)
+            informer = cache.informer(k, namespace or cache.cluster.namespace)
+            objects = informer.wait_synced(timeout=5)
+            rows = sorted((row(k.plural, o) for o in objects), key=lambda r: str(r["name"]))
+            if text:
+                rows = [r for r in rows if text in f"{r['name']} {r.get('status', '')}".lower()]
+            return {
+                "kind": k.plural,
+                "namespace": informer.namespace,
+                "columns": list(columns(k.plural)),
+                "rows": rows[offset : offset + limit],
+                "total": len(rows),
+                "offset": offset,
+                "limit": limit,
+                "resource_version": informer.resource_version,
+                "error": informer.error.message if informer.error else None,
+            }
+
+        self.finish(await self.state.run(page))
+
+
+class ObjectHandler(KubeHandler):
+    """`GET kube/KIND/NAME` (the object, secrets without values); `DELETE kube/pods/NAME`."""
+
+    example = "kube/pods/x"
+
+    @web.authenticated
+    @authorized
+    async def get(self, kind: str, name: str) -> None:
+        namespace, name = self.namespace(), self.object_name(name)
+        obj = await self.state.run(lambda: self.state.cluster().get(kind, name, namespace))
+        self.finish(obj)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, kind: str, name: str) -> None:
+        namespace, name = self.namespace(), self.object_name(name)
+        self.refuse_if_read_only("deleting pods")
+
+        def delete() -> dict[str, Any]:
+            cluster = self.state.cluster()
+            if cluster.kind(kind).plural != "pods":
+                raise BadInput("only pods can be deleted here")
+            cluster.delete_pod(name, namespace)
+            return {"deleted": name}
+
+        self.finish(await self.state.run(delete))
+
+
+class DescribeHandler(KubeHandler):
+    """`GET kube/KIND/NAME/describe`: conditions, containers, events and a diagnosis."""
+
+    example = "kube/pods/x/describe"
+
+    @web.authenticated
+    @authorized
+    async def get(self, kind: str, name: str) -> None:
+        from ..kube.describe import describe
+
+        namespace, name = self.namespace(), self.object_name(name)
+        answer = await self.state.run(lambda: describe(self.state.cluster(), kind, name, namespace))
+        self.finish(answer)
+
+
+class YamlHandler(KubeHandler):
+    """`GET kube/KIND/NAME/yaml`: `{"yaml": text}` of the object, managed fields left out."""
+
+    example = "kube/pods/x/yaml"
+
+    @web.authenticated
+    @authorized
+    async def get(self, kind: str, name: str) -> None:
+        namespace, name = self.namespace(), self.object_name(name)
+
+        def text() -> str:
+            import yaml
+
+            obj = self.state.cluster().get(kind, name, namespace)
+            obj.get("metadata", {}).pop("managedFields", None)
+            return str(yaml.safe_dump(obj, sort_keys=False))
+
+        self.finish({"yaml": await self.state.run(text)})
+
+
+class LogHandler(KubeHandler):
+    """`GET kube/pods/NAME/log?container=&tail=&since=&previous=`: a snapshot of the log."""
+
+    example = "kube/pods/x/log"
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        namespace, name = self.namespace(), self.object_name(name)
+        tail = self.integer("tail", LOG_TAIL, 0, 100_000)
+        container = self.get_query_argument("container", None) or None
+        since = self.get_query_argument("since", None) or None
+        previous = self.get_query_argument("previous", "0") in ("1", "true")
+
+        def lines() -> list[str]:
+            return list(
+                self.state.cluster().logs(
+                    name, container, namespace=namespace, tail=tail, since=since, previous=previous
+                )
+            )
+
+        self.finish({"pod": name, "container": container, "lines": await self.state.run(lines)})
+
+
+class ScaleHandler(KubeHandler):
+    """`PATCH kube/deployments/NAME/scale` with `{"replicas": N}`."""
+
+    example = "kube/deployments/x/scale"
+
+    @web.authenticated
+    @authorized
+    async def patch(self, name: str) -> None:
+        name = self.object_name(name)
+        namespace = self.namespace()
+        self.refuse_if_read_only("scaling deployments")
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise BadInput('the body must be JSON like {"replicas": 3}') from None
+        replicas = body.get("replicas") if isinstance(body, dict) else None
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            raise BadInput("replicas must be a whole number, zero or more")
+        answer = await self.state.run(lambda: self.state.cluster().scale(name, replicas, namespace))
+        self.finish({"name": name, "replicas": (answer.get("spec") or {}).get("replicas")})
+
+
+KUBE_ROUTES: list[tuple[str, Any]] = [
+    ("kube", KindsHandler),
+    (f"kube/pods/{NAME}/log", LogHandler),
+    (f"kube/deployments/{NAME}/scale", ScaleHandler),
+    (f"kube/{KIND}/{NAME}/describe", DescribeHandler),
+    (f"kube/{KIND}/{NAME}/yaml", YamlHandler),
+    (f"kube/{KIND}/{NAME}", ObjectHandler),
+    (f"kube/{KIND}", ListHandler),
+]
