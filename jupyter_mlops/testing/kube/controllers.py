@@ -828,7 +828,7 @@ class Controllers:
             obj["spec"]["nodeName"] = node_name
             _set_condition(obj.setdefault("status", {}), "PodScheduled", "True")
 
-        self.store.mutate(pod_type, namespace, name, bind, uid)
+        self.store.mutate(pod_type, namespace, name, bind, uid, bump_generation=False)
         self.record_event(
             pod,
             "Scheduled",

@@ -691,6 +691,22 @@ class KubeEmulator:
                     },
                 }
             )
+        # The API's own Service, present in every real cluster's default namespace.
+        self.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {
+                    "name": "kubernetes",
+                    "namespace": "default",
+                    "labels": {"component": "apiserver", "provider": "kubernetes"},
+                },
+                "spec": {
+                    "clusterIP": "10.96.0.1",
+                    "ports": [{"name": "https", "port": 443, "targetPort": 6443}],
+                },
+            }
+        )
         self.create(
             {
                 "apiVersion": "storage.k8s.io/v1",

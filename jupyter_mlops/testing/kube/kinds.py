@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import random
 import re
 from typing import Any
@@ -247,11 +248,12 @@ def _default_workload(rt: ResourceType, obj: Obj) -> None:
         default_pod_spec(pod_spec)
 
 
-_CLUSTER_IP = iter(range(1, 1 << 20))
+# Addresses only need to look real and differ; .1 is the API's own Service, .10 is DNS.
+_CLUSTER_IP = itertools.count()
 
 
 def _next_cluster_ip() -> str:
-    n = next(_CLUSTER_IP)
+    n = 11 + next(_CLUSTER_IP) % 65000
     return f"10.96.{(n >> 8) & 255}.{n & 255}"
 
 

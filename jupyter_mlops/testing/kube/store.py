@@ -533,12 +533,18 @@ class Store:
             return self._write_update(rt, old, new, dry_run=dry_run)
 
     def _write_update(
-        self, rt: ResourceType, old: Stored, new: Obj, *, dry_run: bool = False
+        self,
+        rt: ResourceType,
+        old: Stored,
+        new: Obj,
+        *,
+        dry_run: bool = False,
+        bump_generation: bool = True,
     ) -> Stored:
         meta = new["metadata"]
         old_meta = old.obj["metadata"]
         meta["generation"] = old_meta.get("generation", 1)
-        if _spec_part(new, rt) != _spec_part(old.obj, rt):
+        if bump_generation and _spec_part(new, rt) != _spec_part(old.obj, rt):
             meta["generation"] = int(meta["generation"]) + 1
         meta["resourceVersion"] = old_meta["resourceVersion"]
         if rt.key == CRDS:
@@ -562,15 +568,19 @@ class Store:
         name: str,
         change: Callable[[Obj], None],
         uid: str = "",
+        bump_generation: bool = True,
     ) -> Stored | None:
-        """A controller's read-modify-write of its own fields, atomic, without user validation."""
+        """A controller's read-modify-write of its own fields, atomic, without user validation.
+
+        bump_generation=False for writes that stand for a subresource (a pod's binding).
+        """
         with self.lock:
             old = self._objects.get(rt.key, {}).get((namespace if rt.namespaced else "", name))
             if old is None or (uid and old.obj["metadata"].get("uid") != uid):
                 return None
             new = copy.deepcopy(old.obj)
             change(new)
-            return self._write_update(rt, old, new)
+            return self._write_update(rt, old, new, bump_generation=bump_generation)
 
     def delete(
         self,
