@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+import logging
 import re
 import uuid
 from typing import Any
@@ -16,6 +17,7 @@ from .status import ApiError
 from .store import ADDED, DELETED, Event, Store, now_rfc3339
 
 Obj = dict[str, Any]
+log = logging.getLogger(__name__)
 
 _QUANTITY = re.compile(r"^([0-9.]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)$")
 _SUFFIXES = {
@@ -376,15 +378,22 @@ class Controllers:
 
     def _drain(self) -> None:
         self._scheduled = False
-        rounds = 0
-        while self._queue and rounds < 10_000:
-            rounds += 1
+        # A bounded batch per loop turn keeps HTTP requests served during large bursts.
+        for _ in range(1000):
+            if not self._queue:
+                return
             (kind, namespace, name), _ = self._queue.popitem()
             try:
                 getattr(self, f"_reconcile_{kind}")(namespace, name)
             except ApiError:
                 # A conflicting write by a client: the next event brings us back.
                 continue
+            except Exception:
+                log.exception("emulated %s controller failed on %s/%s", kind, namespace, name)
+        loop = self._loop
+        if self._queue and loop is not None and not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._drain)
 
     # Namespaces get their default service account, as the service account controller does.
 
