@@ -356,3 +356,27 @@ def test_helpers_share_the_write_path(emulator: KubeEmulator, core: client.CoreV
     assert int(applied["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
     assert applied["metadata"]["uid"] == created["metadata"]["uid"]
     assert core.read_namespaced_pod("seeded", PROFILE).status.phase == "Succeeded"
+
+
+def test_reapplying_a_manifest_keeps_what_the_server_filled(
+    emulator: KubeEmulator, core: client.CoreV1Api
+) -> None:
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "seeded"}}
+    emulator.apply(namespace)
+    before = core.read_namespace("seeded")
+    emulator.apply(namespace)
+    after = core.read_namespace("seeded")
+    assert after.metadata.resource_version == before.metadata.resource_version
+    assert after.status.phase == "Active"
+    assert after.metadata.labels == {"kubernetes.io/metadata.name": "seeded"}
+    emulator.controllers = False
+    emulator.apply(
+        {
+            **pod("placed", spec_node="n"),
+            "spec": {**pod("placed")["spec"], "nodeName": "emulated-node"},
+        }
+    )
+    emulator.apply(pod("placed", labels={"v": "2"}))
+    placed = core.read_namespaced_pod("placed", PROFILE)
+    assert placed.spec.node_name == "emulated-node"
+    assert placed.metadata.labels == {"v": "2"}

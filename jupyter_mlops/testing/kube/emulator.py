@@ -20,6 +20,7 @@ import yaml
 
 from .controllers import Controllers, finish_pod, restart_container
 from .logs import LogStore
+from .patch import merge_patch, strategic_merge_patch
 from .rbac import Attributes, Identity, Rule, admin_rules, effective_rules
 from .resources import Registry, ResourceType
 from .server import make_app
@@ -447,17 +448,25 @@ class KubeEmulator:
         return self.store.create(rt, self._namespace_of(rt, obj), obj, keep_status=True).obj
 
     def apply(self, obj: Obj) -> Obj:
-        """Create or replace an object as given, status included; watches fire as for a PUT."""
+        """Create, or merge into the existing object, as given, status included.
+
+        Like `kubectl apply`, fields the server filled (nodeName, clusterIP, status when the
+        body has none) stay; named lists merge by key. Watches fire as for a PATCH.
+        """
         rt = self._type_for(obj)
         namespace = self._namespace_of(rt, obj)
         name = str((obj.get("metadata") or {}).get("name", ""))
         with self.store.lock:
-            if not name or self.store.find(rt.key, namespace, name) is None:
+            existing = self.store.find(rt.key, namespace, name) if name else None
+            if existing is None:
                 return self.store.create(rt, namespace, obj, keep_status=True).obj
             body = json.loads(json.dumps(obj))
-            body["metadata"].pop("resourceVersion", None)
-            body["metadata"].pop("uid", None)
-            return self.store.update(rt, namespace, name, body, keep_status=True).obj
+            for field in ("resourceVersion", "uid", "creationTimestamp", "generation"):
+                body["metadata"].pop(field, None)
+            body["apiVersion"] = existing["apiVersion"]
+            merge = merge_patch if rt.custom else strategic_merge_patch
+            merged = merge(existing, body)
+            return self.store.update(rt, namespace, name, merged, keep_status=True).obj
 
     def get(self, api_version: str, kind: str, name: str, namespace: str = "") -> Obj | None:
         """One object as stored, or None."""

@@ -266,6 +266,11 @@ def apply_defaults(rt: ResourceType, obj: Obj) -> None:
             default_pod_spec(spec)
     elif key in _WORKLOADS:
         _default_workload(rt, obj)
+    elif key == ("", "namespaces"):
+        # The server labels every namespace with its name, on every write.
+        meta = obj.setdefault("metadata", {})
+        meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta.get("name", "")
+        obj.setdefault("spec", {"finalizers": ["kubernetes"]})
     elif key == ("", "secrets"):
         obj.setdefault("type", "Opaque")
         string_data = obj.pop("stringData", None) or {}
@@ -312,8 +317,7 @@ def prepare_create(rt: ResourceType, obj: Obj, keep_status: bool) -> None:
         }.get(key, {})
         obj.setdefault("status", initial)
     elif key == ("", "namespaces"):
-        meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = name
-        obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+        apply_defaults(rt, obj)
         obj["status"] = {"phase": "Active"}
     elif key == ("", "services"):
         spec = obj.setdefault("spec", {})

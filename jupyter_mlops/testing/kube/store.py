@@ -493,7 +493,7 @@ class Store:
                 new = obj
                 new["apiVersion"] = old.obj["apiVersion"]
                 new["kind"] = rt.kind
-                if rt.has_status and not keep_status:
+                if rt.has_status and (not keep_status or "status" not in new):
                     if "status" in old.obj:
                         new["status"] = copy.deepcopy(old.obj["status"])
                     else:
