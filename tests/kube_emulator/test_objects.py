@@ -370,12 +370,7 @@ def test_reapplying_a_manifest_keeps_what_the_server_filled(
     assert after.status.phase == "Active"
     assert after.metadata.labels == {"kubernetes.io/metadata.name": "seeded"}
     emulator.controllers = False
-    emulator.apply(
-        {
-            **pod("placed", spec_node="n"),
-            "spec": {**pod("placed")["spec"], "nodeName": "emulated-node"},
-        }
-    )
+    emulator.apply(pod("placed", nodeName="emulated-node"))
     emulator.apply(pod("placed", labels={"v": "2"}))
     placed = core.read_namespaced_pod("placed", PROFILE)
     assert placed.spec.node_name == "emulated-node"
