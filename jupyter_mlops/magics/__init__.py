@@ -7,6 +7,8 @@ from typing import Any
 
 def register(ipython: Any) -> None:
     """Register every magics class on the shell; no backend library is imported here."""
+    from .kfp import KfpMagics
     from .mlops import MLOpsMagics
 
     ipython.register_magics(MLOpsMagics)
+    ipython.register_magics(KfpMagics)

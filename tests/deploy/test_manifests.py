@@ -1,4 +1,4 @@
-"""The manifests apply with kubectl's kustomize into a profile namespace that has Kubeflow's CRDs."""
+"""The manifests apply with kubectl's kustomize into a profile namespace with Kubeflow's CRDs."""
 
 from __future__ import annotations
 
