@@ -9,7 +9,6 @@ import threading
 from collections.abc import Sequence
 
 from .emulator import KubeEmulator
-from .kubeflow import DEFAULT_PROFILE, install
 from .rbac import kubeflow_edit_rules
 
 
@@ -58,11 +57,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--tls", action="store_true", help="serve HTTPS with a self-signed certificate"
     )
     parser.add_argument(
-        "--kubeflow",
-        action="store_true",
-        help="install Kubeflow's CRDs and roles; profiles get a running notebook",
-    )
-    parser.add_argument(
         "--kubeconfig", metavar="FILE", help="write a kubeconfig (admin token) here"
     )
     return parser.parse_args(argv)
@@ -85,26 +79,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         pod_termination_delay=args.pod_termination_delay,
         tls=args.tls,
     )
-    profiles = [entry.partition(":") for entry in args.profile]
-    if args.kubeflow:
-        namespaces = tuple(ns for ns, _, _ in profiles) or (DEFAULT_PROFILE,)
-        made = install(emulator, namespaces, with_notebook=True)
-        for namespace, _, token in profiles:
-            # Rights come from the stored RoleBinding, as for the generated token.
-            emulator.add_token(
-                token or made[namespace], f"system:serviceaccount:{namespace}:default-editor"
+    for entry in args.profile:
+        namespace, _, token = entry.partition(":")
+        if emulator.get("v1", "Namespace", namespace) is None:
+            emulator.create(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
             )
-    else:
-        for namespace, _, token in profiles:
-            if emulator.get("v1", "Namespace", namespace) is None:
-                emulator.create(
-                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-                )
-            emulator.add_token(
-                token or f"{namespace}-editor-token",
-                f"system:serviceaccount:{namespace}:default-editor",
-                kubeflow_edit_rules(namespace),
-            )
+        emulator.add_token(
+            token or f"{namespace}-editor-token",
+            f"system:serviceaccount:{namespace}:default-editor",
+            kubeflow_edit_rules(namespace),
+        )
     emulator.start()
     if args.kubeconfig:
         emulator.write_kubeconfig(args.kubeconfig)

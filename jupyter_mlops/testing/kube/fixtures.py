@@ -8,32 +8,29 @@ from pathlib import Path
 import pytest
 
 from .emulator import KubeEmulator
-from .kubeflow import DEFAULT_PROFILE, install
+from .rbac import kubeflow_edit_rules
+
+PROFILE = "kubeflow-user-example-com"
+EDITOR_TOKEN = f"{PROFILE}-editor-token"
+EDITOR_USER = f"system:serviceaccount:{PROFILE}:default-editor"
 
 
 @pytest.fixture
 def kube_emulator() -> Iterator[KubeEmulator]:
-    """A running emulator with Kubeflow installed: profile `kubeflow-user-example-com`, its
-    default-editor token (`kube_editor_token`) and a running notebook pod `my-notebook-0`."""
+    """A running emulator with the profile namespace `kubeflow-user-example-com` and the
+    token `EDITOR_TOKEN` of its default-editor (kubeflow-edit rights there only)."""
     with KubeEmulator(pod_start_delay=0.02, bookmark_interval=0.5) as emulator:
-        install(emulator, (DEFAULT_PROFILE,), with_notebook=True)
+        emulator.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROFILE}})
+        emulator.add_token(EDITOR_TOKEN, EDITOR_USER, kubeflow_edit_rules(PROFILE))
         yield emulator
 
 
 @pytest.fixture
-def kube_editor_token(kube_emulator: KubeEmulator) -> str:
-    """The token of the profile's default-editor service account (kubeflow-edit, own namespace)."""
-    return f"{DEFAULT_PROFILE}-editor-token"
-
-
-@pytest.fixture
-def kube_editor_kubeconfig(
-    kube_emulator: KubeEmulator, kube_editor_token: str, tmp_path: Path
-) -> Path:
+def kube_editor_kubeconfig(kube_emulator: KubeEmulator, tmp_path: Path) -> Path:
     """A kubeconfig for the profile's default-editor, namespace set to the profile."""
     return kube_emulator.write_kubeconfig(
-        tmp_path / "kubeconfig-editor", token=kube_editor_token, namespace=DEFAULT_PROFILE
+        tmp_path / "kubeconfig-editor", token=EDITOR_TOKEN, namespace=PROFILE
     )
 
 
-__all__ = ["DEFAULT_PROFILE", "kube_editor_kubeconfig", "kube_editor_token", "kube_emulator"]
+__all__ = ["EDITOR_TOKEN", "EDITOR_USER", "PROFILE", "kube_editor_kubeconfig", "kube_emulator"]
