@@ -55,6 +55,12 @@ class Base(tornado.web.RequestHandler):
         self.set_status(code)
         self.finish(body if isinstance(body, bytes) else dumps(body))
 
+    def send_page_not_found(self) -> None:
+        """The plain-text 404 the real server gives for paths outside the resource API."""
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_status(404)
+        self.finish("404 page not found\n")
+
     def send_error_status(self, error: ApiError) -> None:
         if self._finished:
             return

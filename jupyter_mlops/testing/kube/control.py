@@ -45,9 +45,7 @@ class OpenApiHandler(Base):
             elif rest[0] == "apis" and len(rest) == 3:
                 doc = self.emu.registry.openapi_document(rest[1], rest[2])
         if doc is None:
-            self.set_header("Content-Type", "text/plain; charset=utf-8")
-            self.set_status(404)
-            self.finish("404 page not found\n")
+            self.send_page_not_found()
             return
         self.send_json(doc)
 
@@ -56,9 +54,7 @@ class NotFoundHandler(Base):
     """Paths outside the API."""
 
     def prepare(self) -> None:
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.set_status(404)
-        self.finish("404 page not found\n")
+        self.send_page_not_found()
 
 
 class ControlHandler(Base):

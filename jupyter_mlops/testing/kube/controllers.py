@@ -364,6 +364,31 @@ class Controllers:
             for name, value in wanted.items():
                 usage[name] += value
 
+    def _create_pod(
+        self,
+        owner: Obj,
+        template: Obj,
+        labels: dict[str, str] | None = None,
+        name: str = "",
+        **spec_defaults: Any,
+    ) -> None:
+        # A pod from an owner's template, named or generated from the owner's name.
+        metadata = copy.deepcopy(template.get("metadata") or {})
+        metadata.pop("name", None)
+        metadata.setdefault("labels", {}).update(labels or {})
+        namespace = owner["metadata"]["namespace"]
+        metadata.update(namespace=namespace, ownerReferences=[_owner_ref(owner)])
+        if name:
+            metadata["name"] = name
+        else:
+            metadata["generateName"] = f"{owner['metadata']['name']}-"
+        pod_spec = copy.deepcopy(template.get("spec") or {})
+        for key, value in spec_defaults.items():
+            pod_spec.setdefault(key, value)
+        self.store.create(
+            self._type("", "pods"), namespace, {"metadata": metadata, "spec": pod_spec}
+        )
+
     def _owned_pods(self, owner_uid: str) -> list[Obj]:
         pods = []
         for namespace, name in list(self._owned.get(owner_uid, ())):
@@ -546,16 +571,7 @@ class Controllers:
         pod_type = self._type("", "pods")
         template = spec.get("template") or {}
         for _ in range(replicas - len(pods)):
-            metadata = copy.deepcopy(template.get("metadata") or {})
-            metadata.update(
-                generateName=f"{name}-", namespace=namespace, ownerReferences=[_owner_ref(rs)]
-            )
-            metadata.pop("name", None)
-            self.store.create(
-                pod_type,
-                namespace,
-                {"metadata": metadata, "spec": copy.deepcopy(template.get("spec") or {})},
-            )
+            self._create_pod(rs, template)
         if len(pods) > replicas:
             # Pending and not-ready pods go first, then the youngest, as the real controller does.
             doomed = sorted(
@@ -599,17 +615,13 @@ class Controllers:
             pod_name = f"{name}-{index}"
             if pod_name in owned:
                 continue
-            metadata = copy.deepcopy(template.get("metadata") or {})
-            labels = metadata.setdefault("labels", {})
-            labels["statefulset.kubernetes.io/pod-name"] = pod_name
-            labels["controller-revision-hash"] = revision
-            labels["apps.kubernetes.io/pod-index"] = str(index)
-            metadata.update(name=pod_name, namespace=namespace, ownerReferences=[_owner_ref(sts)])
-            pod_spec = copy.deepcopy(template.get("spec") or {})
-            pod_spec.setdefault("hostname", pod_name)
-            if spec.get("serviceName"):
-                pod_spec.setdefault("subdomain", spec["serviceName"])
-            self.store.create(pod_type, namespace, {"metadata": metadata, "spec": pod_spec})
+            labels = {
+                "statefulset.kubernetes.io/pod-name": pod_name,
+                "controller-revision-hash": revision,
+                "apps.kubernetes.io/pod-index": str(index),
+            }
+            extra = {"subdomain": spec["serviceName"]} if spec.get("serviceName") else {}
+            self._create_pod(sts, template, labels, pod_name, hostname=pod_name, **extra)
         for pod_name in owned:
             index_text = pod_name.rsplit("-", 1)[-1]
             if index_text.isdigit() and int(index_text) >= replicas:
@@ -993,24 +1005,13 @@ class Controllers:
             template = spec.get("template") or {}
             wanted = min(parallelism, completions - succeeded) - len(active)
             for _ in range(max(0, wanted)):
-                metadata = copy.deepcopy(template.get("metadata") or {})
-                labels = metadata.setdefault("labels", {})
-                labels.update(
-                    {
-                        "batch.kubernetes.io/controller-uid": uid,
-                        "batch.kubernetes.io/job-name": name,
-                        "controller-uid": uid,
-                        "job-name": name,
-                    }
-                )
-                metadata.update(
-                    generateName=f"{name}-", namespace=namespace, ownerReferences=[_owner_ref(job)]
-                )
-                self.store.create(
-                    self._type("", "pods"),
-                    namespace,
-                    {"metadata": metadata, "spec": copy.deepcopy(template.get("spec") or {})},
-                )
+                labels = {
+                    "batch.kubernetes.io/controller-uid": uid,
+                    "batch.kubernetes.io/job-name": name,
+                    "controller-uid": uid,
+                    "job-name": name,
+                }
+                self._create_pod(job, template, labels)
             active = [p for p in self._owned_pods(uid) if _active(p)]
 
         def change(obj: Obj) -> None:

@@ -266,9 +266,7 @@ class ApiHandler(StreamingHandler):
             return
         doc = registry.api_resource_list(group, version) if version else registry.api_group(group)
         if doc is None:
-            self.set_header("Content-Type", "text/plain; charset=utf-8")
-            self.set_status(404)
-            self.finish("404 page not found\n")
+            self.send_page_not_found()
             return
         self.send_json(doc)
 
