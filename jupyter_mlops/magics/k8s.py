@@ -1,0 +1,277 @@
+"""`%k8s`: kubectl's everyday commands in a notebook, as thin adapters over `Cluster`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import re
+import shlex
+import sys
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..errors import MLOpsError, ReadOnly
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..kube.cluster import Cluster, Obj
+    from ..widgets.logs import LogText, LogView
+    from ..widgets.table import Description, Document, Table
+
+NO_CLUSTER = (
+    "No cluster is configured. Inside a Kubeflow notebook this is automatic; elsewhere point "
+    "$KUBECONFIG at a kubeconfig file, or run %config MLOpsConfig.kubeconfig = '/path/to/config'."
+)
+
+# Options each command accepts, by their argparse destination.
+OPTIONS: dict[str, set[str]] = {
+    "get": {"namespace", "all_namespaces", "selector", "output"},
+    "describe": {"namespace"},
+    "logs": {"namespace", "container", "follow", "tail", "since", "previous", "timestamps"},
+    "events": {"namespace", "warnings"},
+    "delete": {"namespace"},
+    "scale": {"namespace", "replicas"},
+}
+# How many words (KIND, NAME, POD) each command takes: (fewest, most).
+WORDS: dict[str, tuple[int, int, str]] = {
+    "get": (1, 2, "KIND [NAME]"),
+    "describe": (2, 2, "KIND NAME"),
+    "logs": (1, 1, "POD"),
+    "events": (0, 0, ""),
+    "delete": (2, 2, "pod NAME"),
+    "scale": (2, 2, "deploy NAME --replicas N"),
+}
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_NAME = re.compile(r"[^/?#%\s]{1,253}")
+# Row fields that are bookkeeping, not columns worth showing with -o wide.
+HIDDEN = {"uid", "resource_version", "created", "deleting", "health", "namespace", "time"}
+
+
+@magics_class
+class K8sMagics(Magics):
+    """`%k8s`: get, describe, logs, events, delete and scale in the notebook's namespace."""
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._connection: Cluster | None = None
+
+    def cluster(self) -> Cluster:
+        """The kernel's one connection, made again only when `%config MLOpsConfig` changes it."""
+        from ..config import configure, resolve
+        from ..kube.cluster import Cluster
+
+        settings: Settings = resolve(configure(parent=self.shell))
+        if settings.cluster == "none":
+            raise UsageError(NO_CLUSTER)
+        if self._connection is None or self._connection.settings != settings:
+            if self._connection is not None:
+                self._connection.close()
+            self._connection = Cluster(settings)
+        return self._connection
+
+    def close(self) -> None:
+        """Close the connection; the next command makes a new one."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def has_frontend(self) -> bool:
+        """Widgets show only where a kernel talks to a notebook frontend."""
+        return getattr(self.shell, "kernel", None) is not None
+
+    @magic_arguments()
+    @argument(
+        "command",
+        choices=sorted(OPTIONS),
+        help="get KIND [NAME]: a table of objects (or one object with -o yaml|json). "
+        "describe KIND NAME: why it is in its state, then its details. "
+        "logs POD: its log (-f follows it live). events: the namespace's events, oldest first. "
+        "delete pod NAME. scale deploy NAME --replicas N.",
+    )
+    @argument("words", nargs="*", metavar="KIND/NAME", help="What the command acts on.")
+    @argument("-n", "--namespace", help="Namespace (default: the notebook's own).")
+    @argument("-A", "--all-namespaces", action="store_true", help="get: every namespace.")
+    @argument("-l", "--selector", help="get: a label selector, e.g. app=train,tier!=db.")
+    @argument("-o", "--output", choices=["wide", "yaml", "json"], help="get: output format.")
+    @argument("-c", "--container", help="logs: the container, when the pod has several.")
+    @argument("-f", "--follow", action="store_true", help="logs: keep showing new lines.")
+    @argument("--tail", type=int, help="logs: only the last N lines.")
+    @argument("--since", help="logs: only lines newer than this, e.g. 30s, 5m, 1h.")
+    @argument("--previous", action="store_true", help="logs: the previous, crashed container.")
+    @argument("--timestamps", action="store_true", help="logs: start each line with its time.")
+    @argument("--warnings", action="store_true", help="events: only warnings.")
+    @argument("--replicas", type=int, help="scale: the number of pods wanted.")
+    @line_magic
+    def k8s(self, line: str) -> Any:
+        """Look at and act on the Kubernetes namespace of this notebook, as kubectl would.
+
+        %k8s get pods                    %k8s get pods -l app=train -o wide
+        %k8s get notebooks -A            %k8s get deploy web -o yaml
+        %k8s describe pod trainer-0      (the diagnosis comes first)
+        %k8s logs trainer-0 --tail 100   %k8s logs trainer-0 -f
+        %k8s events --warnings           %k8s delete pod trainer-0
+        %k8s scale deploy web --replicas 3
+
+        Settings come from `%config MLOpsConfig` (namespace, kubeconfig, read_only).
+        """
+        args = self._parse(line)
+        try:
+            return getattr(self, f"_{args.command}")(args, *args.words)
+        except MLOpsError as error:
+            raise UsageError(error.message) from None
+
+    # -- parsing ---------------------------------------------------------------------------
+
+    def _parse(self, line: str) -> argparse.Namespace:
+        parser = self.k8s.parser
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            raise UsageError(f"cannot read the arguments: {error}") from None
+        # Intermixed, so options may come before KIND and NAME as with kubectl.
+        args: argparse.Namespace = parser.parse_intermixed_args(words)
+        given = {k for k, v in vars(args).items() if v != parser.get_default(k)} - {"command", "words"}
+        wrong = sorted(given - OPTIONS[args.command])
+        if wrong:
+            flags = ", ".join("--" + w.replace("_", "-") for w in wrong)
+            raise UsageError(f"{flags} cannot be used with %k8s {args.command}")
+        low, high, usage = WORDS[args.command]
+        if not low <= len(args.words) <= high:
+            raise UsageError(f"usage: %k8s {args.command} {usage}".rstrip())
+        if args.namespace is not None and not _NAMESPACE.fullmatch(args.namespace):
+            raise UsageError(f"{args.namespace!r} is not a namespace name")
+        for word in args.words:
+            # A slash would reach another path of the API (a subresource), not another object.
+            if not _NAME.fullmatch(word) or word in (".", ".."):
+                raise UsageError(f"{word!r} is not a kind or object name")
+        return args
+
+    # -- commands --------------------------------------------------------------------------
+
+    def _get(self, args: argparse.Namespace, kind: str, name: str | None = None) -> Any:
+        from ..kube.rows import columns, row
+        from ..widgets.table import Table
+
+        cluster = self.cluster()
+        k = cluster.kind(kind)
+        if name is not None:
+            if args.all_namespaces or args.selector:
+                raise UsageError("-A and -l select many objects; leave them out with a NAME")
+            items = [cluster.get(k, name, args.namespace)]
+        else:
+            items = cluster.list_all(
+                k, args.namespace, selector=args.selector, all_namespaces=args.all_namespaces
+            ).items
+        if args.output in ("yaml", "json"):
+            return _document(items if name is None else items[0], args.output)
+        rows = [row(k.plural, obj) for obj in items]
+        shown = list(columns(k.plural))
+        if args.all_namespaces and k.namespaced:
+            shown.insert(0, "namespace")
+        if args.output == "wide":
+            for r, obj in zip(rows, items, strict=True):
+                r["labels"] = (obj.get("metadata") or {}).get("labels") or {}
+            extra = [c for c in (rows[0] if rows else {}) if c not in shown and c not in HIDDEN]
+            shown += extra
+        where = "any namespace" if args.all_namespaces else f"namespace {cluster_ns(args, cluster)}"
+        return Table(shown, rows, objects=items, empty=f"No {k.plural} found in {where}.")
+
+    def _describe(self, args: argparse.Namespace, kind: str, name: str) -> Description:
+        from ..kube.describe import describe
+        from ..widgets.table import Description
+
+        return Description(describe(self.cluster(), kind, name, args.namespace))
+
+    def _logs(self, args: argparse.Namespace, pod: str) -> LogText | LogView | None:
+        from ..widgets.logs import LogText, LogView
+
+        lines = self.cluster().logs(
+            pod,
+            args.container,
+            namespace=args.namespace,
+            follow=args.follow,
+            tail=args.tail,
+            since=args.since,
+            previous=args.previous,
+            timestamps=args.timestamps,
+        )
+        if not args.follow:
+            with contextlib.closing(lines):
+                return LogText(lines, pod=pod, container=args.container or "")
+        if self.has_frontend():
+            return LogView(lines, pod=pod, container=args.container or "").start()
+        write = sys.stdout.write
+        try:
+            for text in lines:
+                write(text + "\n")
+        except KeyboardInterrupt:
+            print(f"\nStopped following the log of {pod}.")
+        finally:
+            lines.close()
+        return None
+
+    def _events(self, args: argparse.Namespace) -> Table:
+        from ..kube.rows import columns, row
+        from ..widgets.table import Table
+
+        cluster = self.cluster()
+        items = cluster.events(args.namespace, warnings=args.warnings)
+        what = "warnings" if args.warnings else "events"
+        return Table(
+            columns("events"),
+            [row("events", e) for e in items],
+            objects=items,
+            empty=f"No {what} in namespace {cluster_ns(args, cluster)}.",
+        )
+
+    def _delete(self, args: argparse.Namespace, kind: str, name: str) -> None:
+        cluster = self.cluster()
+        if cluster.kind(kind).plural != "pods":
+            raise UsageError("only pods can be deleted here: %k8s delete pod NAME")
+        if cluster.settings.read_only:
+            raise ReadOnly("read-only mode: deleting pods is turned off (MLOpsConfig.read_only)")
+        cluster.delete_pod(name, args.namespace)
+        print(f'pod "{name}" deleted from namespace {cluster_ns(args, cluster)}')
+
+    def _scale(self, args: argparse.Namespace, kind: str, name: str) -> None:
+        cluster = self.cluster()
+        if cluster.kind(kind).plural != "deployments":
+            raise UsageError("only deployments can be scaled here: %k8s scale deploy NAME")
+        if args.replicas is None:
+            raise UsageError("say how many pods: %k8s scale deploy NAME --replicas N")
+        if cluster.settings.read_only:
+            raise ReadOnly("read-only mode: scaling is turned off (MLOpsConfig.read_only)")
+        answer = cluster.scale(name, args.replicas, args.namespace)
+        replicas = (answer.get("spec") or {}).get("replicas", args.replicas)
+        print(f'deployment "{name}" scaled to {replicas} replicas')
+
+
+def cluster_ns(args: argparse.Namespace, cluster: Cluster) -> str:
+    """The namespace a command acts in."""
+    return str(args.namespace or cluster.namespace)
+
+
+def _document(content: Obj | list[Obj], output: str) -> Document:
+    from ..widgets.table import Document
+
+    def clean(obj: Obj) -> Obj:
+        # Server bookkeeping nobody reads; kubectl leaves it out too.
+        (obj.get("metadata") or {}).pop("managedFields", None)
+        return obj
+
+    if isinstance(content, list):
+        doc: Obj = {"apiVersion": "v1", "kind": "List", "items": [clean(o) for o in content]}
+    else:
+        doc = clean(content)
+    if output == "json":
+        return Document(json.dumps(doc, indent=2), "json")
+    import yaml
+
+    return Document(yaml.safe_dump(doc, sort_keys=False), "yaml")
+
+
+__all__ = ["K8sMagics"]

@@ -1,0 +1,189 @@
+"""A pod's log in a notebook: `LogText` for a read log, `LogView` for one followed live."""
+
+from __future__ import annotations
+
+import collections
+import html
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+import ipywidgets as widgets
+from traitlets import Bool, Float, Int, Unicode, observe
+
+# Lines a view keeps and shows; older ones are dropped and counted, so a chatty pod cannot
+# fill the kernel's memory or the browser.
+MAX_LINES = 5000
+# A followed log redraws at most this often, however fast lines come.
+REFRESH_SECONDS = 0.2
+
+# Newest lines at the bottom, and the box starts scrolled there (no JavaScript needed).
+_BOX = (
+    "max-height:32em;overflow:auto;display:flex;flex-direction:column-reverse;"
+    "border:1px solid var(--jp-border-color2)"
+)
+_PRE = (
+    "margin:0;padding:4px;font-family:var(--jp-code-font-family);font-size:var(--jp-code-font-size)"
+)
+
+
+class Closable(Protocol):
+    """A source of lines that another thread can end (as `Cluster.logs(...)` returns)."""
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
+
+
+def log_html(lines: Iterable[str]) -> str:
+    """Lines as a scrolled, escaped `<pre>` block."""
+    text = html.escape("\n".join(lines))
+    return f'<div style="{_BOX}"><pre style="{_PRE}">{text}</pre></div>'
+
+
+class LogText:
+    """A log read once (`%k8s logs POD`): all its lines, the last `MAX_LINES` shown in HTML."""
+
+    def __init__(self, lines: Iterable[str], *, pod: str = "", container: str = "") -> None:
+        self.lines = list(lines)
+        self.pod = pod
+        self.container = container
+
+    def _repr_html_(self) -> str:
+        if not self.lines:
+            return "<p>The log is empty.</p>"
+        hidden = len(self.lines) - MAX_LINES
+        note = (
+            f"<p>{hidden} earlier lines not shown here; all {len(self.lines)} are in this "
+            "result's <code>.lines</code> (or use <code>--tail</code>).</p>"
+            if hidden > 0
+            else ""
+        )
+        return note + log_html(self.lines[-MAX_LINES:])
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines)
+
+
+class LogView(widgets.VBox):  # type: ignore[misc]
+    """A followed log: lines arrive from a background thread until the pod ends or Stop.
+
+    >>> view = LogView(cluster.logs("trainer-0", follow=True), pod="trainer-0").start()
+    """
+
+    pod = Unicode("", help="The pod whose log is shown.")
+    container = Unicode("", help="The container, when the pod has several.")
+    max_lines = Int(MAX_LINES, help="Lines kept and shown; older ones are dropped and counted.")
+    refresh_seconds = Float(REFRESH_SECONDS, help="Least time between two redraws.")
+    received = Int(0, help="Lines received since the follow started.")
+    dropped = Int(0, help="Received lines no longer shown, because only max_lines are kept.")
+    following = Bool(False, help="True while more lines may come.")
+    error = Unicode("", help="Why the follow broke, if it did.")
+
+    def __init__(self, source: Closable, **kwargs: Any) -> None:
+        self._header = widgets.HTML()
+        self._stop_button = widgets.Button(
+            description="Stop", icon="stop", tooltip="Stop following this log", disabled=True
+        )
+        self._log = widgets.HTML(value=log_html([]))
+        super().__init__(
+            children=[widgets.HBox([self._stop_button, self._header]), self._log], **kwargs
+        )
+        self._source = source
+        self._buffer: collections.deque[str] = collections.deque(maxlen=self.max_lines)
+        self._count = 0
+        self._lock = threading.Lock()
+        self._ended = threading.Event()
+        self._reader: threading.Thread | None = None
+        self._painter: threading.Thread | None = None
+        self._stop_button.on_click(lambda _button: self.stop())
+        self._show_header()
+
+    # -- public ----------------------------------------------------------------------------
+
+    def start(self) -> LogView:
+        """Start following in the background; returns the view, to display it."""
+        if self._reader is not None:
+            return self
+        self.following = True
+        name = f"log-{self.pod}"
+        self._reader = threading.Thread(target=self._read, name=name, daemon=True)
+        self._painter = threading.Thread(target=self._paint, name=f"{name}-view", daemon=True)
+        self._reader.start()
+        self._painter.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop following (the Stop button does this); the lines shown stay."""
+        self._source.close()
+        self.wait()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the follow has ended and the last lines are shown; False on timeout."""
+        if self._reader is None or self._painter is None:
+            return True
+        self._reader.join(timeout)
+        self._painter.join(timeout)
+        return not self._painter.is_alive()
+
+    @property
+    def lines(self) -> list[str]:
+        """The lines kept now (at most `max_lines`, newest last)."""
+        with self._lock:
+            return list(self._buffer)
+
+    # -- background ------------------------------------------------------------------------
+
+    def _read(self) -> None:
+        lock = self._lock
+        try:
+            for line in self._source:
+                with lock:
+                    self._buffer.append(line)
+                    self._count += 1
+        except Exception as exc:
+            self.error = str(getattr(exc, "message", exc))
+        finally:
+            self._ended.set()
+
+    def _paint(self) -> None:
+        shown = -1
+        ended = False
+        while not ended:
+            # Waiting on the end rather than sleeping: the last lines show at once.
+            ended = self._ended.wait(self.refresh_seconds)
+            with self._lock:
+                count = self._count
+                if count == shown:
+                    continue
+                lines = list(self._buffer)
+            shown = count
+            self._log.value = log_html(lines)
+            self.dropped = count - len(lines)
+            self.received = count
+        self.following = False
+
+    # -- view ------------------------------------------------------------------------------
+
+    @observe("max_lines")
+    def _resize(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            self._buffer = collections.deque(self._buffer, maxlen=max(1, change["new"]))
+
+    @observe("pod", "container", "received", "dropped", "following", "error")
+    def _show_header(self, _: Any = None) -> None:
+        name = html.escape(self.pod + (f"/{self.container}" if self.container else ""))
+        state = "following…" if self.following else "ended"
+        dropped = f" ({self.dropped} older lines dropped)" if self.dropped else ""
+        error = (
+            f' <span style="color:var(--jp-error-color1)">{html.escape(self.error)}</span>'
+            if self.error
+            else ""
+        )
+        self._header.value = (
+            f"<code>{name}</code> · {state} · {self.received} lines{dropped}{error}"
+        )
+        self._stop_button.disabled = not self.following
+
+
+__all__ = ["MAX_LINES", "Closable", "LogText", "LogView", "log_html"]
