@@ -53,6 +53,7 @@ class Task(_Model):
     finished_at: dt.datetime | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
+    pod: str | None = Field(default=None, description="The pod executing it, on a cluster.")
 
 
 class RunSummary(_Model):
@@ -69,6 +70,9 @@ class RunSummary(_Model):
     finished_at: dt.datetime | None = None
     tasks_done: int = 0
     tasks_total: int = 0
+    url: str | None = Field(
+        default=None, description="The run's page in the Kubeflow dashboard (cluster runs)."
+    )
 
     @property
     def duration(self) -> dt.timedelta | None:
@@ -139,5 +143,36 @@ class RunPage(_Model):
     """One page of runs and the token of the next page ('' after the last)."""
 
     runs: list[RunSummary]
+    next_page_token: str = ""
+    total_size: int = 0
+
+
+class Pipeline(_Model):
+    """A pipeline uploaded to Kubeflow Pipelines, runnable by any of its versions."""
+
+    id: str
+    name: str
+    display_name: str = ""
+    description: str = ""
+    created_at: dt.datetime
+    namespace: str = Field(default="", description="Its profile namespace; '' when shared.")
+
+
+class PipelineVersion(_Model):
+    """One uploaded version of a pipeline."""
+
+    id: str
+    pipeline_id: str
+    name: str
+    display_name: str = ""
+    description: str = ""
+    created_at: dt.datetime
+
+
+class PipelinePage(_Model):
+    """One page of uploaded pipelines, or of one pipeline's versions."""
+
+    pipelines: list[Pipeline] = Field(default_factory=list)
+    versions: list[PipelineVersion] = Field(default_factory=list)
     next_page_token: str = ""
     total_size: int = 0
