@@ -169,27 +169,26 @@ def diagnose_claim(cluster: Cluster, pvc: Obj, events: list[Obj]) -> list[str]:
     if storage_class:
         return [
             f"Claim {name} waits for a volume of StorageClass {storage_class!r}: check that the "
-            "class exists and its provisioner runs."
+            "class exists and that its provisioner runs."
         ]
+    # Had the cluster a default StorageClass when the claim was made, the API server would
+    # have written its name into the claim; an empty one means there was none.
+    found = (
+        f"Claim {name} names no StorageClass and none was filled in when it was created, so "
+        "the cluster had no default StorageClass: no volume will ever be provisioned for it. "
+        "Ask an administrator to mark a StorageClass as default (kubectl patch storageclass "
+        'NAME -p \'{"metadata": {"annotations": {"storageclass.kubernetes.io/'
+        'is-default-class": "true"}}}\') and create the claim again, or set '
+        "storageClassName on the claim."
+    )
     try:
         classes = cluster.list_all("storageclasses").items
     except Forbidden:
-        return [
-            f"Claim {name} names no StorageClass, so it needs the cluster's default one; this "
-            "identity may not list StorageClasses to check whether there is one. Ask an "
-            "administrator, or set storageClassName on the claim."
-        ]
-    defaults = [c["metadata"]["name"] for c in classes if row("storageclasses", c).get("default")]
-    if not defaults:
-        names = ", ".join(c["metadata"]["name"] for c in classes) or "none"
-        return [
-            f"Claim {name} names no StorageClass and the cluster has no default StorageClass "
-            f"(classes: {names}), so no volume is ever provisioned. Mark one as default: "
-            'kubectl patch storageclass NAME -p \'{"metadata": {"annotations": '
-            '{"storageclass.kubernetes.io/is-default-class": "true"}}}\', '
-            "or set storageClassName on the claim."
-        ]
-    return [f"Claim {name} waits for the default StorageClass {defaults[0]!r} to provision it."]
+        return [found]  # a namespace editor may not list classes; the inference stands
+    defaults = [c["metadata"]["name"] for c in classes if row("storageclasses", c)["default"]]
+    names = ", ".join(c["metadata"]["name"] for c in classes) or "none"
+    now = f"default now: {defaults[0]}" if defaults else "still no default"
+    return [f"{found} (StorageClasses: {names}; {now}.)"]
 
 
 def _requests(spec: Obj) -> dict[str, Any]:

@@ -1,0 +1,52 @@
+"""The demo notebook runs from top to bottom against the demo environment, as `make demo` serves it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from jupyter_mlops.demo.__main__ import prepare, start_cluster
+
+
+@pytest.fixture
+def demo_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    workspace = tmp_path / "demo-workspace"
+    notebook = prepare(workspace)
+    cluster, kubeconfig = start_cluster(workspace)
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    yield notebook
+    cluster.terminate()
+    cluster.wait(timeout=10)
+
+
+def text_of(cell: nbformat.NotebookNode) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        parts.append(str(data.get("text/html") or data.get("text/plain") or output.get("text", "")))
+    return "\n".join(parts)
+
+
+def test_every_cell_runs_and_shows_what_the_text_promises(demo_workspace: Path) -> None:
+    notebook = nbformat.read(demo_workspace, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(demo_workspace.parent)}},
+    ).execute()
+    by_source = {cell.source.splitlines()[0]: cell for cell in notebook.cells if cell.source}
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors == []
+
+    assert "kubeflow-user-example-com" in text_of(by_source["%mlops status"])
+    assert "my-notebook-0" in text_of(by_source["%k8s get pods"])
+    assert "no default StorageClass" in text_of(
+        by_source["%k8s describe pvc new-notebook-workspace"]
+    )
+    assert "SUCCEEDED" in text_of(by_source["run = %kfp run regression --local --wait"])
+    assert "my-notebook-0" in text_of(by_source["from jupyter_mlops.kube.cluster import Cluster"])
