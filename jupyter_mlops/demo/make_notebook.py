@@ -1,4 +1,4 @@
-"""Writes demo.ipynb: `python -m jupyter_mlops.demo.make_notebook` (kept as code so it reviews well)."""
+"""Writes demo.ipynb: `python -m jupyter_mlops.demo.make_notebook` (code reviews better)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The demo notebook runs from top to bottom against the demo environment, as `make demo` serves it."""
+"""The demo notebook runs from top to bottom against the demo environment of `make demo`."""
 
 from __future__ import annotations
 
