@@ -9,8 +9,10 @@ def register(ipython: Any) -> None:
     """Register every magics class on the shell; no backend library is imported here."""
     from .k8s import K8sMagics
     from .kfp import KfpMagics
+    from .mlflow import MlflowMagics
     from .mlops import MLOpsMagics
 
     ipython.register_magics(MLOpsMagics)
+    ipython.register_magics(MlflowMagics)
     ipython.register_magics(KfpMagics)
     ipython.register_magics(K8sMagics)

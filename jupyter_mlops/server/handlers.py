@@ -11,6 +11,7 @@ from ..errors import BadConfig
 from .base import MLOpsHandler
 from .kube_routes import KUBE_ROUTES
 from .socket import LiveSocket
+from .tracking_routes import TRACKING_ROUTES
 
 
 class StatusHandler(MLOpsHandler):
@@ -38,4 +39,5 @@ ROUTES: list[tuple[str, Any]] = [
     ("status", StatusHandler),
     ("ws", LiveSocket),
     *KUBE_ROUTES,
+    *TRACKING_ROUTES,
 ]

@@ -1,0 +1,499 @@
+"""`Tracking`: MLflow experiments, runs, metrics, artifacts and registered models, read-only.
+
+Over the official MLflow client, imported only when a method is called. Every failure becomes
+one of the typed errors of `jupyter_mlops.errors`, worded for the user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from ..config import Settings
+from ..errors import BadInput, Forbidden, MLOpsError, NotFound, Unavailable, root_cause
+from .downsample import MIN_POINTS, downsample
+from .models import (
+    Artifact,
+    Experiment,
+    ExperimentPage,
+    MetricHistory,
+    MetricPoint,
+    ModelVersion,
+    ModelVersionPage,
+    RegisteredModel,
+    RegisteredModelPage,
+    Run,
+    RunPage,
+    RunSummary,
+)
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+MAX_RESULTS = 1000
+DEFAULT_PAGE = 100
+TIMEOUT = 5
+MAX_POINTS = 100_000
+
+# Read from the environment by the MLflow client at each request, so they are set around calls.
+CREDENTIALS = (
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_INSECURE_TLS",
+    "MLFLOW_TRACKING_SERVER_CERT_PATH",
+    "MLFLOW_TRACKING_CLIENT_CERT_PATH",
+)
+
+
+class _ScopedEnvironment:
+    """Sets variables in `os.environ` while calls run, and puts the old values back after.
+
+    The MLflow client reads its timeout, retries and credentials only from the environment.
+    Calls needing the same values share one setting; a call needing other values waits until
+    no call runs, so no request ever sees another's credentials.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._values: dict[str, str | None] | None = None
+        self._saved: dict[str, str | None] = {}
+        self._users = 0
+
+    @contextlib.contextmanager
+    def apply(self, values: dict[str, str | None]) -> Iterator[None]:
+        with self._lock:
+            self._lock.wait_for(lambda: self._users == 0 or self._values == values)
+            if self._users == 0:
+                self._values = values
+                self._saved = {name: os.environ.get(name) for name in values}
+                _set_environment(values)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    _set_environment(self._saved)
+                    self._values = None
+                    self._lock.notify_all()
+
+
+def _set_environment(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+_ENVIRONMENT = _ScopedEnvironment()
+
+
+class Tracking:
+    """MLflow as a data scientist browses it: experiments, runs, metric charts, models.
+
+    >>> tracking = Tracking.connect()        # $MLFLOW_TRACKING_URI, else the workspace's store
+    >>> [e.name for e in tracking.experiments().experiments]
+
+    Searches are paged (at most 1000 items a page); every call answers or fails within about
+    `timeout` seconds, because the client neither retries nor waits long for an answer.
+    """
+
+    def __init__(self, settings: Settings, *, timeout: int = TIMEOUT) -> None:
+        self.settings = settings
+        self.uri = settings.tracking_uri
+        self.local = settings.tracking == "local"
+        self.timeout = timeout
+        self._client: MlflowClient | None = None
+        self._lock = threading.Lock()
+        self._environment: dict[str, str | None] = {
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(timeout),
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+            **{name: settings.env.get(name) for name in CREDENTIALS},
+        }
+
+    @classmethod
+    def connect(cls, settings: Settings | None = None) -> Tracking:
+        """Tracking from the resolved configuration (a local store when nothing is set)."""
+        from ..config import resolve
+
+        return cls(settings if settings is not None else resolve())
+
+    @property
+    def where(self) -> str:
+        """The store in words, for messages."""
+        if self.local:
+            return f"the local MLflow store {self.uri}"
+        return f"the MLflow server at {self.uri}"
+
+    # -- transport -------------------------------------------------------------------------
+
+    def client(self) -> MlflowClient:
+        """The official client, made once."""
+        with self._lock:
+            if self._client is None:
+                from mlflow import MlflowClient
+
+                parsed = urlparse(self.uri)
+                if parsed.scheme == "sqlite" and parsed.path not in ("", "/:memory:"):
+                    # sqlite creates the database file, not the folders it lives in.
+                    Path(parsed.path).parent.mkdir(parents=True, exist_ok=True)
+                registry = self.settings.env.get("MLFLOW_REGISTRY_URI") or self.uri
+                self._client = MlflowClient(tracking_uri=self.uri, registry_uri=registry)
+            return self._client
+
+    @contextlib.contextmanager
+    def _calling(self, missing: str = "") -> Iterator[MlflowClient]:
+        """The client, with short timeouts and our credentials; MLflow's errors made typed."""
+        with _ENVIRONMENT.apply(self._environment):
+            try:
+                yield self.client()
+            except MLOpsError:
+                raise
+            except Exception as exc:
+                raise self._error(exc, missing) from None
+
+    def _error(self, exc: Exception, missing: str) -> MLOpsError:
+        from mlflow.exceptions import MlflowException
+
+        if isinstance(exc, MlflowException):
+            code = str(exc.error_code)
+            message = _plain(exc.message, code)
+            if code == "RESOURCE_DOES_NOT_EXIST":
+                return NotFound(f"{missing} in {self.where}" if missing else message)
+            if code in ("INVALID_PARAMETER_VALUE", "BAD_REQUEST", "INVALID_STATE"):
+                return BadInput(message)
+            if code in ("UNAUTHENTICATED", "PERMISSION_DENIED", "CUSTOMER_UNAUTHORIZED"):
+                return Forbidden(
+                    f"{self.where} refused the request ({message}); check "
+                    "$MLFLOW_TRACKING_TOKEN, or $MLFLOW_TRACKING_USERNAME and _PASSWORD"
+                )
+            cause = _network_cause(exc)
+            if cause is not None:
+                return Unavailable("tracking", f"cannot reach {self.where}: {cause}")
+            return Unavailable("tracking", f"{self.where} failed: {message}")
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if status == 404:
+            return NotFound(f"{missing} in {self.where}" if missing else str(exc))
+        if status == 400:
+            return BadInput(f"{self.where} refused the request: {_response_message(exc)}")
+        if status in (401, 403):
+            return Forbidden(f"{self.where} refused the request: {_response_message(exc)}")
+        cause = _network_cause(exc)
+        reason = cause if cause is not None else root_cause(exc)
+        return Unavailable("tracking", f"cannot reach {self.where}: {reason}")
+
+    # -- experiments -----------------------------------------------------------------------
+
+    def experiments(
+        self, name: str = "", *, max_results: int = DEFAULT_PAGE, page_token: str | None = None
+    ) -> ExperimentPage:
+        """Active experiments whose name contains `name` (any case), by name, one page."""
+        text = _quoted(f"%{name}%", "name") if name else None
+        with self._calling() as client:
+            page = client.search_experiments(
+                max_results=_page_size(max_results),
+                filter_string=f"name ILIKE {text}" if text else None,
+                order_by=["name ASC"],
+                page_token=page_token or None,
+            )
+        return ExperimentPage(
+            experiments=[_experiment(e) for e in page], next_page_token=page.token or None
+        )
+
+    def experiment(self, name_or_id: str) -> Experiment:
+        """The experiment of this name, else of this id; `NotFound` naming it otherwise."""
+        if not name_or_id:
+            raise BadInput("name the experiment")
+        with self._calling(f"no experiment named {name_or_id!r}") as client:
+            found = client.get_experiment_by_name(name_or_id)
+            if found is None and name_or_id.isdigit():
+                found = client.get_experiment(name_or_id)
+        if found is None:
+            raise NotFound(f"no experiment named {name_or_id!r} in {self.where}")
+        return _experiment(found)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def runs(
+        self,
+        experiment_id: str,
+        *,
+        filter: str = "",
+        order_by: Sequence[str] = (),
+        max_results: int = DEFAULT_PAGE,
+        page_token: str | None = None,
+        params: Sequence[str] | None = None,
+        metrics: Sequence[str] | None = None,
+    ) -> RunPage:
+        """One page of an experiment's active runs, filtered with MLflow's search syntax
+        (`metrics.loss < 0.2 and params.lr = '0.1'`) and ordered (`metrics.loss ASC`; newest
+        first by default). `params` and `metrics` choose the columns kept (all when None)."""
+        with self._calling(f"no experiment with id {experiment_id!r}") as client:
+            page = client.search_runs(
+                [experiment_id],
+                filter_string=filter,
+                max_results=_page_size(max_results),
+                order_by=list(order_by) or None,
+                page_token=page_token or None,
+            )
+            if not page and not page_token:
+                # A search in a missing experiment finds nothing rather than failing.
+                client.get_experiment(experiment_id)
+        return RunPage(
+            experiment_id=experiment_id,
+            runs=[_run_summary(r, params, metrics) for r in page],
+            next_page_token=page.token or None,
+        )
+
+    def run(self, run_id: str) -> Run:
+        """A run with all its params, latest metrics and tags."""
+        with self._calling(f"no run {run_id!r}") as client:
+            found = client.get_run(run_id)
+        summary = _run_summary(found, None, None)
+        return Run(
+            **summary.model_dump(),
+            lifecycle_stage=found.info.lifecycle_stage,
+            artifact_uri=found.info.artifact_uri or "",
+            tags=dict(found.data.tags),
+        )
+
+    def metric_history(self, run_id: str, key: str, *, points: int | None = None) -> MetricHistory:
+        """Every logged value of metric `key`, in step order; with `points`, at most that many,
+        keeping the first and last point and each stretch's lowest and highest value."""
+        if not key:
+            raise BadInput("name the metric (key)")
+        if points is not None and not MIN_POINTS <= points <= MAX_POINTS:
+            raise BadInput(f"points must be between {MIN_POINTS} and {MAX_POINTS}")
+        with self._calling(f"no run {run_id!r}") as client:
+            # The client pages through the server's get-history answers itself.
+            history = client.get_metric_history(run_id, key)
+            if not history:
+                found = client.get_run(run_id)
+                if key not in found.data.metrics:
+                    raise NotFound(f"run {run_id!r} has no metric {key!r}")
+        logged = sorted(
+            (MetricPoint(step=m.step, timestamp=m.timestamp, value=m.value) for m in history),
+            key=lambda p: (p.step, p.timestamp),
+        )
+        kept = logged if points is None else downsample(logged, points)
+        return MetricHistory(
+            run_id=run_id,
+            key=key,
+            total=len(logged),
+            downsampled=len(kept) < len(logged),
+            points=kept,
+        )
+
+    # -- artifacts -------------------------------------------------------------------------
+
+    def artifacts(self, run_id: str, path: str = "") -> list[Artifact]:
+        """The files and folders directly under `path` among a run's artifacts."""
+        relative = artifact_path(path, allow_root=True)
+        with self._calling(f"no run {run_id!r}") as client:
+            infos = client.list_artifacts(run_id, relative or None)
+        return [Artifact(path=i.path, is_dir=i.is_dir, size=i.file_size) for i in infos]
+
+    def download_artifact(self, run_id: str, path: str, folder: str | os.PathLike[str]) -> Path:
+        """Download one artifact file into `folder` (which must exist); its local path."""
+        relative = artifact_path(path)
+        with self._calling(f"run {run_id!r} has no artifact {relative!r}") as client:
+            parent = str(PurePosixPath(relative).parent)
+            listed = client.list_artifacts(run_id, None if parent == "." else parent)
+            entry = next((i for i in listed if i.path == relative), None)
+            if entry is None:
+                raise NotFound(f"run {run_id!r} has no artifact {relative!r}")
+            if entry.is_dir:
+                raise BadInput(f"{relative!r} is a folder: download its files one by one")
+            local = Path(client.download_artifacts(run_id, relative, str(folder)))
+        target = Path(folder).resolve()
+        if target not in local.resolve().parents:
+            # A local store answers with the file in place: copy it, so the caller owns it.
+            copy = target / PurePosixPath(relative).name
+            shutil.copyfile(local, copy)
+            return copy
+        return local
+
+    # -- registered models -----------------------------------------------------------------
+
+    def models(
+        self, name: str = "", *, max_results: int = DEFAULT_PAGE, page_token: str | None = None
+    ) -> RegisteredModelPage:
+        """Registered models whose name contains `name` (any case), by name, one page."""
+        text = _quoted(f"%{name}%", "name") if name else None
+        with self._calling() as client:
+            page = client.search_registered_models(
+                filter_string=f"name ILIKE {text}" if text else None,
+                max_results=_page_size(max_results),
+                order_by=["name ASC"],
+                page_token=page_token or None,
+            )
+        return RegisteredModelPage(
+            models=[_registered_model(m) for m in page], next_page_token=page.token or None
+        )
+
+    def model(self, name: str) -> RegisteredModel:
+        """A registered model with its aliases."""
+        with self._calling(f"no registered model named {name!r}") as client:
+            return _registered_model(client.get_registered_model(name))
+
+    def model_versions(
+        self, name: str, *, max_results: int = DEFAULT_PAGE, page_token: str | None = None
+    ) -> ModelVersionPage:
+        """One page of a registered model's versions, newest first, each with its aliases."""
+        quoted = _quoted(name, "name")
+        with self._calling(f"no registered model named {name!r}") as client:
+            # Searched versions may come without aliases: the model itself has them all.
+            model = client.get_registered_model(name)
+            page = client.search_model_versions(
+                filter_string=f"name = {quoted}",
+                max_results=_page_size(max_results),
+                order_by=["version_number DESC"],
+                page_token=page_token or None,
+            )
+        by_version: dict[str, list[str]] = {}
+        for alias, version in sorted((model.aliases or {}).items()):
+            by_version.setdefault(str(version), []).append(alias)
+        return ModelVersionPage(
+            name=name,
+            versions=[_model_version(v, by_version.get(str(v.version), [])) for v in page],
+            next_page_token=page.token or None,
+        )
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def artifact_path(path: str, *, allow_root: bool = False) -> str:
+    """`path` as a clean path relative to a run's artifact root; `BadInput` if it leaves it."""
+    text = (path or "").strip()
+    if "\\" in text or "\x00" in text:
+        raise BadInput(f"{path!r} is not an artifact path")
+    pure = PurePosixPath(text)
+    if pure.is_absolute() or ".." in pure.parts:
+        raise BadInput(f"{path!r} leaves the run's artifacts: give a path inside them")
+    clean = "" if str(pure) == "." else str(pure)
+    if not clean and not allow_root:
+        raise BadInput("name the artifact file (path)")
+    return clean
+
+
+def _page_size(max_results: int) -> int:
+    if max_results < 1:
+        raise BadInput("max_results must be 1 or more")
+    return min(max_results, MAX_RESULTS)
+
+
+def _quoted(value: str, what: str) -> str:
+    """A string literal of MLflow's filter syntax, which has no escapes: pick a free quote."""
+    for quote in ("'", '"'):
+        if quote not in value:
+            return f"{quote}{value}{quote}"
+    raise BadInput(f"a {what} cannot hold both ' and \" here")
+
+
+def _plain(message: str, code: str) -> str:
+    prefix = f"{code}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _network_cause(exc: BaseException) -> str | None:
+    """The words of the connection failure behind `exc`, if there is one."""
+    import requests
+
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, requests.Timeout):
+            return "no answer in time"
+        if isinstance(seen, requests.ConnectionError):
+            return root_cause(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _response_message(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        body = {}
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or getattr(response, "reason", None) or exc)
+
+
+def _time(ms: int | None) -> dt.datetime | None:
+    if ms is None or ms <= 0:
+        return None
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc)
+
+
+def _experiment(e: Any) -> Experiment:
+    return Experiment(
+        id=str(e.experiment_id),
+        name=e.name,
+        lifecycle_stage=e.lifecycle_stage,
+        artifact_location=e.artifact_location or "",
+        created_at=_time(e.creation_time),
+        updated_at=_time(e.last_update_time),
+        tags=dict(e.tags or {}),
+    )
+
+
+def _run_summary(r: Any, params: Sequence[str] | None, metrics: Sequence[str] | None) -> RunSummary:
+    info, data = r.info, r.data
+    all_params: dict[str, str] = dict(data.params)
+    all_metrics: dict[str, float | None] = dict(data.metrics)
+    return RunSummary(
+        id=info.run_id,
+        name=info.run_name or "",
+        experiment_id=str(info.experiment_id),
+        status=str(info.status),
+        user=info.user_id or "",
+        started_at=_time(info.start_time),
+        ended_at=_time(info.end_time),
+        params=all_params
+        if params is None
+        else {k: all_params[k] for k in params if k in all_params},
+        metrics=(
+            all_metrics
+            if metrics is None
+            else {k: all_metrics[k] for k in metrics if k in all_metrics}
+        ),
+    )
+
+
+def _registered_model(m: Any) -> RegisteredModel:
+    return RegisteredModel(
+        name=m.name,
+        description=m.description or "",
+        created_at=_time(m.creation_timestamp),
+        updated_at=_time(m.last_updated_timestamp),
+        aliases={alias: str(version) for alias, version in (m.aliases or {}).items()},
+        tags=dict(m.tags or {}),
+    )
+
+
+def _model_version(v: Any, aliases: list[str]) -> ModelVersion:
+    return ModelVersion(
+        name=v.name,
+        version=str(v.version),
+        run_id=v.run_id or None,
+        source=v.source or "",
+        status=str(v.status or ""),
+        description=v.description or "",
+        created_at=_time(v.creation_timestamp),
+        updated_at=_time(v.last_updated_timestamp),
+        aliases=aliases,
+        tags=dict(v.tags or {}),
+    )
