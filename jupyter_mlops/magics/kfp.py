@@ -232,9 +232,24 @@ class KfpMagics(Magics):
         except MLOpsError:
             return Path.cwd() / ".mlops" / "pipelines"
 
+    def _configured_cluster(self) -> PipelineBackend | None:
+        """The cluster backend: set explicitly, else the configured Pipelines endpoint."""
+        if self.cluster is None:
+            from ..config import configure, resolve
+
+            settings = resolve(configure(parent=self.shell))
+            if settings.pipelines == "remote":
+                from ..kube.cluster import Cluster
+                from ..pipelines.remote import RemotePipelines
+
+                logs = (lambda: Cluster(settings)) if settings.cluster != "none" else None
+                self.cluster = RemotePipelines(settings, cluster=logs)
+        backend: PipelineBackend | None = self.cluster
+        return backend
+
     def _cluster(self, pipeline: Any, name: str) -> PipelineBackend:
-        if self.cluster is not None:
-            backend: PipelineBackend = self.cluster
+        backend = self._configured_cluster()
+        if backend is not None:
             return backend
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         saved = self.local.root / "unsent" / f"{name}-{stamp}.yaml"
@@ -403,9 +418,10 @@ class KfpMagics(Magics):
         return self._show(backend, run, args.wait)
 
     def _kfp_runs(self, args: argparse.Namespace) -> RunTable:
-        backend = self.cluster if args.cluster and self.cluster is not None else self.local
-        if args.cluster and self.cluster is None:
+        cluster = self._configured_cluster() if args.cluster else None
+        if args.cluster and cluster is None:
             raise UsageError(CLUSTER_HOWTO)
+        backend = cluster or self.local
         if args.status is not None and args.status not in RunStatus.__members__:
             states = ", ".join(RunStatus.__members__)
             raise UsageError(f"--status {args.status}: use one of {states}.")

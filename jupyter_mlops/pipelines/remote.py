@@ -104,13 +104,14 @@ class _FreshCredentials:
         self.settings = settings
 
     def refresh_api_key_hook(self, config: Any) -> None:
-        headers, _ = auth_headers(self.settings)
+        headers, missing = auth_headers(self.settings)
         bearer = headers.get("Authorization", "")
-        if bearer.startswith("Bearer "):
-            config.api_key["authorization"] = bearer[len("Bearer ") :]
-            config.api_key_prefix["authorization"] = "Bearer"
-        else:
-            config.api_key.pop("authorization", None)
+        if not bearer.startswith("Bearer "):
+            # Refused here, before the request: the server would only say "no identity".
+            reason = "No credentials for Kubeflow Pipelines"
+            raise Forbidden(explain_refusal(self.settings, reason, missing or "no token"))
+        config.api_key["authorization"] = bearer[len("Bearer ") :]
+        config.api_key_prefix["authorization"] = "Bearer"
 
 
 class RemotePipelines(PipelineBackend):
@@ -152,11 +153,14 @@ class RemotePipelines(PipelineBackend):
                     warnings.simplefilter("ignore", FutureWarning)
                     # A namespace other than 'kubeflow' keeps the constructor from asking the
                     # server's healthz, which retries five times with sleeps when unreachable.
+                    # A session cookie is used only when no token is found at start.
+                    headers, _ = auth_headers(self.settings)
+                    cookie = headers.get("Cookie")
                     self._client = kfp.Client(
                         host=self.endpoint,
                         namespace=self.namespace or "default",
-                        cookies=self.settings.kfp_cookie or None,
-                        credentials=_FreshCredentials(self.settings),
+                        cookies=cookie,
+                        credentials=None if cookie else _FreshCredentials(self.settings),
                     )
             return self._client
 

@@ -6,6 +6,12 @@ Client → server: `{"op": "subscribe", "id", "kind", "namespace"}`, `{"op": "un
 "ADDED"|"MODIFIED"|"DELETED", "row"}`, `{"id", "type": "synced"}`, `{"id", "type": "lines",
 "lines", "skipped"}`, `{"id", "type": "end"}`, `{"id", "type": "error", "reason", "message"}`.
 Changes are batched for 50 ms, so a burst is one frame.
+
+Pipeline runs: `{"op": "watch-runs", "id"}` / `{"op": "unwatch-runs", "id"}`. The server's one
+run poller (every few seconds, while a tab watches) sends `{"id", "type": "runs", "runs",
+"gone", "errors"}`: first every row of the newest page of each source, then only the rows that
+changed (each with its `source`), ids that left the page, and errors by source (null once a
+source answers again).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jupyter_core.utils import ensure_async
@@ -61,6 +68,7 @@ class LiveSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.loop = asyncio.get_running_loop()
         self.subscriptions: dict[str, Subscription] = {}
         self.follows: dict[str, LogFollow] = {}
+        self.run_watches: dict[str, Callable[[], None]] = {}
         self.outbox: list[dict[str, Any]] = []
         self.outbox_lock = threading.Lock()
         self.flush_scheduled = False
@@ -95,8 +103,17 @@ class LiveSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
                 follow = self.follows.pop(sid, None)
                 if follow is not None:
                     follow.stop()
+            elif op == "watch-runs":
+                await self.watch_runs(sid)
+            elif op == "unwatch-runs":
+                stop = self.run_watches.pop(sid, None)
+                if stop is not None:
+                    stop()
             else:
-                raise BadInput(f"unknown op {op!r}: subscribe, unsubscribe, follow, unfollow")
+                raise BadInput(
+                    f"unknown op {op!r}: subscribe, unsubscribe, follow, unfollow, watch-runs, "
+                    "unwatch-runs"
+                )
         except MLOpsError as exc:
             self.send({"id": sid, "type": "error", **exc.to_json()})
 
@@ -145,6 +162,17 @@ class LiveSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.follows[sid] = follow
         follow.start()
 
+    async def watch_runs(self, sid: str) -> None:
+        old = self.run_watches.pop(sid, None)
+        if old is not None:
+            old()
+
+        def changed(rows: list[dict[str, Any]], gone: list[str], errors: dict[str, Any]) -> None:
+            self.send({"id": sid, "type": "runs", "runs": rows, "gone": gone, "errors": errors})
+
+        poller = await self.state.run(self.state.run_poller)
+        self.run_watches[sid] = await self.state.run(poller.listen, changed)
+
     def send(self, message: dict[str, Any]) -> None:
         """Queue a message from any thread; the loop sends the batch shortly."""
         with self.outbox_lock:
@@ -175,7 +203,9 @@ class LiveSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
             subscription.close()
         for follow in getattr(self, "follows", {}).values():
             follow.stop()
-        self.subscriptions, self.follows = {}, {}
+        for stop in getattr(self, "run_watches", {}).values():
+            stop()
+        self.subscriptions, self.follows, self.run_watches = {}, {}, {}
 
 
 class LogFollow:

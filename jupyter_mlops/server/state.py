@@ -18,10 +18,16 @@ from ..errors import Unavailable
 if TYPE_CHECKING:
     from ..kube.cluster import Cluster
     from ..kube.watch import WatchCache
+    from ..pipelines.backend import PipelineBackend
+    from ..pipelines.local import LocalPipelines
+    from ..pipelines.poll import RunPoller
+    from ..pipelines.remote import RemotePipelines
 
 T = TypeVar("T")
 
 STATUS_TTL = 5.0
+#: Seconds between two looks at the pipeline runs while a browser tab watches them.
+RUNS_POLL_SECONDS = 3.0
 
 
 class CachedCall(Generic[T]):
@@ -63,6 +69,9 @@ class ServerState:
     status: CachedCall[StatusReport] = field(init=False)
     _cluster: Cluster | None = field(default=None, init=False)
     _watch_cache: WatchCache | None = field(default=None, init=False)
+    _remote_pipelines: RemotePipelines | None = field(default=None, init=False)
+    _local_pipelines: LocalPipelines | None = field(default=None, init=False)
+    _run_poller: RunPoller | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     sockets: set[Any] = field(default_factory=set, init=False)
 
@@ -99,10 +108,55 @@ class ServerState:
                 self._watch_cache = WatchCache(cluster)
             return self._watch_cache
 
+    def remote_pipelines(self) -> RemotePipelines:
+        """The Kubeflow Pipelines API of this server; Unavailable, saying how, if none is set."""
+        with self._lock:
+            if self._remote_pipelines is None:
+                if self.settings.pipelines != "remote":
+                    raise Unavailable(
+                        "pipelines",
+                        "No Kubeflow Pipelines endpoint is configured, so runs are local only. "
+                        "In a Kubeflow notebook, tick 'Allow access to Kubeflow Pipelines' (the "
+                        "PodDefault access-ml-pipeline); elsewhere set $KF_PIPELINES_ENDPOINT "
+                        "(or c.MLOpsConfig.kfp_endpoint) and a token.",
+                    )
+                from ..pipelines.remote import RemotePipelines
+
+                cluster = self.cluster if self.settings.cluster != "none" else None
+                self._remote_pipelines = RemotePipelines(self.settings, cluster=cluster)
+            return self._remote_pipelines
+
+    def local_pipelines(self) -> LocalPipelines:
+        """The history of the runs made on this machine, in the workspace."""
+        with self._lock:
+            if self._local_pipelines is None:
+                from ..pipelines.local import LocalPipelines
+
+                self._local_pipelines = LocalPipelines(self.settings.state_dir / "pipelines")
+            return self._local_pipelines
+
+    def pipeline_backends(self) -> dict[str, PipelineBackend]:
+        """Every pipelines backend by source: 'local' always, 'remote' when configured."""
+        backends: dict[str, PipelineBackend] = {"local": self.local_pipelines()}
+        if self.settings.pipelines == "remote":
+            backends["remote"] = self.remote_pipelines()
+        return backends
+
+    def run_poller(self) -> RunPoller:
+        """The one poller of pipeline runs shared by every browser tab."""
+        with self._lock:
+            if self._run_poller is None:
+                from ..pipelines.poll import RunPoller
+
+                self._run_poller = RunPoller(self.pipeline_backends, interval=RUNS_POLL_SECONDS)
+            return self._run_poller
+
     def close(self) -> None:
         """Stop every watch and stream: the server is stopping."""
         for socket in list(self.sockets):
             socket.close()
+        if self._run_poller is not None:
+            self._run_poller.close()
         if self._watch_cache is not None:
             self._watch_cache.close()
         if self._cluster is not None:

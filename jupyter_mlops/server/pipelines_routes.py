@@ -1,0 +1,257 @@
+"""Pipelines routes under `mlops/api/pipelines/`: local and cluster runs side by side."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..errors import BadInput, MLOpsError, ReadOnly
+from ..pipelines.backend import PipelineBackend, parse_sort
+from ..pipelines.models import ListRunsQuery, Run, RunStatus
+from .base import MLOpsHandler
+
+RUN = r"(?P<run_id>[^/]+)"
+TASK = r"(?P<task>[^/]+)"
+PIPELINE = r"(?P<pipeline_id>[^/]+)"
+SOURCES = ("local", "remote")
+# A local run id is 32 hex digits (or a start of them); KFP's are UUIDs with dashes.
+_LOCAL_ID = re.compile(r"[0-9a-f]{4,32}")
+_ID = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]{0,127}")
+LOG_TAIL = 5000
+
+
+class PipelinesHandler(MLOpsHandler):
+    """Shared parsing of the pipelines routes' arguments."""
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadInput(f"{name} must be a whole number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise BadInput(f"{name} must be between {low} and {high}")
+        return value
+
+    def sources(self) -> tuple[str, ...]:
+        """The sources asked for: `source=local|remote|all` (all when not given)."""
+        value = self.get_query_argument("source", "all") or "all"
+        if value == "all":
+            return SOURCES if self.state.settings.pipelines == "remote" else ("local",)
+        if value not in SOURCES:
+            raise BadInput(f"source must be local, remote or all, not {value!r}")
+        return (value,)
+
+    def run_source(self, run_id: str) -> str:
+        """Which backend holds a run: `source=` if given, else told by the id's shape."""
+        if not _ID.fullmatch(run_id):
+            raise BadInput(f"{run_id!r} is not a run id")
+        value = self.get_query_argument("source", None)
+        if value is None:
+            return "local" if _LOCAL_ID.fullmatch(run_id) else "remote"
+        if value not in SOURCES:
+            raise BadInput(f"source must be local or remote, not {value!r}")
+        return value
+
+    def backend(self, source: str) -> PipelineBackend:
+        """The backend of a source (blocking: call it through `state.run`)."""
+        if source == "local":
+            return self.state.local_pipelines()
+        return self.state.remote_pipelines()
+
+    def refuse_if_read_only(self, action: str) -> None:
+        if self.state.settings.read_only:
+            raise ReadOnly(f"read-only mode: {action} is turned off (c.MLOpsConfig.read_only)")
+
+
+def _run_json(run: Run, source: str) -> dict[str, Any]:
+    answer = run.model_dump(mode="json")
+    answer["source"] = source
+    answer["links"] = {"dashboard": run.url} if run.url else {}
+    return answer
+
+
+class ExperimentsHandler(PipelinesHandler):
+    """`GET pipelines/experiments?source=`: experiments of each source, marked with it."""
+
+    example = "pipelines/experiments"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        sources = self.sources()
+
+        def experiments() -> dict[str, Any]:
+            rows: list[dict[str, Any]] = []
+            errors: dict[str, dict[str, str]] = {}
+            for source in sources:
+                try:
+                    found = self.backend(source).list_experiments()
+                except MLOpsError as exc:
+                    if len(sources) == 1:
+                        raise
+                    errors[source] = exc.to_json()
+                    continue
+                rows.extend({**e.model_dump(mode="json"), "source": source} for e in found)
+            return {"experiments": rows, "errors": errors}
+
+        self.finish(await self.state.run(experiments))
+
+
+class RunsHandler(PipelinesHandler):
+    """`GET pipelines/runs?source=&page_token=&page_size=&sort=&status=&experiment=`.
+
+    Rows of every source asked for, each marked with its `source`; `pages` holds each
+    source's next page token and total, `errors` what a source that failed said, so that
+    one unreachable backend leaves the other listed. `page_token` needs a single source.
+    """
+
+    example = "pipelines/runs"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        sources = self.sources()
+        token = self.get_query_argument("page_token", "") or ""
+        if token and len(sources) > 1:
+            raise BadInput("page_token belongs to one source: add source=local or source=remote")
+        status = self.get_query_argument("status", None) or None
+        if status is not None and status.upper() not in RunStatus.__members__:
+            raise BadInput(f"status must be one of {', '.join(RunStatus.__members__)}")
+        sort = self.get_query_argument("sort", "created_at desc") or "created_at desc"
+        parse_sort(sort)
+        query = ListRunsQuery(
+            page_size=self.integer("page_size", 20, 1, 200),
+            page_token=token,
+            sort=sort,
+            status=RunStatus(status.upper()) if status else None,
+            experiment=self.get_query_argument("experiment", None) or None,
+        )
+
+        def runs() -> dict[str, Any]:
+            rows: list[dict[str, Any]] = []
+            pages: dict[str, dict[str, Any]] = {}
+            errors: dict[str, dict[str, str]] = {}
+            for source in sources:
+                try:
+                    page = self.backend(source).list_runs(query)
+                except MLOpsError as exc:
+                    if len(sources) == 1:
+                        raise
+                    errors[source] = exc.to_json()
+                    continue
+                rows.extend({**r.model_dump(mode="json"), "source": source} for r in page.runs)
+                pages[source] = {
+                    "next_page_token": page.next_page_token,
+                    "total_size": page.total_size,
+                }
+            return {"runs": rows, "pages": pages, "errors": errors}
+
+        self.finish(await self.state.run(runs))
+
+
+class RunHandler(PipelinesHandler):
+    """`GET pipelines/runs/ID[?source=]`: tasks, states, parameters, outputs and links."""
+
+    example = "pipelines/runs/x"
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        source = self.run_source(run_id)
+        run = await self.state.run(lambda: self.backend(source).get_run(run_id))
+        self.finish(_run_json(run, source))
+
+
+class TaskLogHandler(PipelinesHandler):
+    """`GET pipelines/runs/ID/tasks/TASK/log?tail=`: what the task printed."""
+
+    example = "pipelines/runs/x/tasks/y/log"
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str, task: str) -> None:
+        source = self.run_source(run_id)
+        tail = self.integer("tail", LOG_TAIL, 0, 100_000)
+        text = await self.state.run(lambda: self.backend(source).task_logs(run_id, task, tail))
+        self.finish({"run": run_id, "task": task, "source": source, "text": text})
+
+
+class TerminateHandler(PipelinesHandler):
+    """`POST pipelines/runs/ID/terminate`: stop a run that goes on."""
+
+    example = "pipelines/runs/x/terminate"
+
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        source = self.run_source(run_id)
+        self.refuse_if_read_only("terminating runs")
+        run = await self.state.run(lambda: self.backend(source).terminate(run_id))
+        self.finish(_run_json(run, source))
+
+
+class RetryHandler(PipelinesHandler):
+    """`POST pipelines/runs/ID/retry`: run an ended run again."""
+
+    example = "pipelines/runs/x/retry"
+
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        source = self.run_source(run_id)
+        self.refuse_if_read_only("retrying runs")
+        run = await self.state.run(lambda: self.backend(source).retry(run_id))
+        self.finish(_run_json(run, source))
+
+
+class PipelineListHandler(PipelinesHandler):
+    """`GET pipelines/pipelines?page_token=&page_size=&shared=`: uploaded pipelines (cluster)."""
+
+    example = "pipelines/pipelines"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        token = self.get_query_argument("page_token", "") or ""
+        size = self.integer("page_size", 50, 1, 200)
+        shared = self.get_query_argument("shared", "0") in ("1", "true")
+        page = await self.state.run(
+            lambda: self.state.remote_pipelines().list_pipelines(token, size, shared=shared)
+        )
+        self.finish(page.model_dump_json(include={"pipelines", "next_page_token", "total_size"}))
+
+
+class PipelineVersionsHandler(PipelinesHandler):
+    """`GET pipelines/pipelines/ID/versions?page_token=&page_size=`: a pipeline's versions."""
+
+    example = "pipelines/pipelines/x/versions"
+
+    @web.authenticated
+    @authorized
+    async def get(self, pipeline_id: str) -> None:
+        if not _ID.fullmatch(pipeline_id):
+            raise BadInput(f"{pipeline_id!r} is not a pipeline id")
+        token = self.get_query_argument("page_token", "") or ""
+        size = self.integer("page_size", 50, 1, 200)
+        page = await self.state.run(
+            lambda: self.state.remote_pipelines().list_pipeline_versions(pipeline_id, token, size)
+        )
+        self.finish(page.model_dump_json(include={"versions", "next_page_token", "total_size"}))
+
+
+PIPELINES_ROUTES: list[tuple[str, Any]] = [
+    ("pipelines/experiments", ExperimentsHandler),
+    ("pipelines/runs", RunsHandler),
+    (f"pipelines/runs/{RUN}/tasks/{TASK}/log", TaskLogHandler),
+    (f"pipelines/runs/{RUN}/terminate", TerminateHandler),
+    (f"pipelines/runs/{RUN}/retry", RetryHandler),
+    (f"pipelines/runs/{RUN}", RunHandler),
+    ("pipelines/pipelines", PipelineListHandler),
+    (f"pipelines/pipelines/{PIPELINE}/versions", PipelineVersionsHandler),
+]
