@@ -10,6 +10,7 @@ from tornado import web
 from ..errors import BadConfig
 from .base import MLOpsHandler
 from .kube_routes import KUBE_ROUTES
+from .pipelines_routes import PIPELINES_ROUTES
 from .socket import LiveSocket
 from .tracking_routes import TRACKING_ROUTES
 
@@ -39,5 +40,6 @@ ROUTES: list[tuple[str, Any]] = [
     ("status", StatusHandler),
     ("ws", LiveSocket),
     *KUBE_ROUTES,
+    *PIPELINES_ROUTES,
     *TRACKING_ROUTES,
 ]
