@@ -75,6 +75,10 @@ function errorFromAnswer(status: number, text: string): ApiError {
     // Not every failure comes from our routes: proxies and the server's own pages send HTML.
   }
   const said = detail ? ` The server said: ${detail}` : '';
+  if (status === 403 && (reason === 'Forbidden' || reason === 'Read-only') && detail) {
+    // Our cluster routes refuse in words: read-only mode, or the RBAC rule that is missing.
+    return new ApiError(status, reason, `Not allowed: ${detail}`);
+  }
   if (status === 401 || status === 403) {
     return new ApiError(
       status,
@@ -92,6 +96,10 @@ function errorFromAnswer(status: number, text: string): ApiError {
         '"jupyter server extension enable jupyter_mlops" and restart the server.'
     );
   }
+  if (status === 503 && detail) {
+    // A backend that is not configured or does not answer: the message says how to fix it.
+    return new ApiError(status, reason || 'unavailable', detail);
+  }
   if (status >= 500) {
     return new ApiError(
       status,
@@ -105,4 +113,180 @@ function errorFromAnswer(status: number, text: string): ApiError {
 /** `GET /mlops/api/status`: what is configured and what answers; `fresh` skips the server's cache. */
 export function fetchStatus(fresh = false): Promise<StatusReport> {
   return request<StatusReport>(fresh ? 'status?fresh=1' : 'status');
+}
+
+/** How a row's status reads at a glance; the table colours it with the theme. */
+export type Health = 'ok' | 'progress' | 'warning' | 'error' | 'done';
+
+/** One resource type the cluster serves, as `GET kube` lists it. */
+export interface IKindInfo {
+  plural: string;
+  kind: string;
+  group: string;
+  version: string;
+  namespaced: boolean;
+  custom: boolean;
+}
+
+/** `GET kube`: the namespace the server acts in and every kind it can show. */
+export interface IKindsAnswer {
+  namespace: string | null;
+  kinds: IKindInfo[];
+}
+
+/**
+ * One table row. Every kind has the fields named here; the other columns depend on the kind
+ * (the snapshot's `columns` names them), e.g. `ready`, `restarts`, `node` for pods.
+ */
+export interface IRow {
+  uid: string;
+  name: string;
+  namespace: string | null;
+  age: string;
+  created?: string | null;
+  resource_version?: string | null;
+  deleting?: boolean;
+  status: string;
+  health: Health;
+  [column: string]: unknown;
+}
+
+/** A condition of an object, as `describe` answers it. */
+export interface ICondition {
+  type: string | null;
+  status: string | null;
+  reason: string | null;
+  message: string | null;
+  last_transition: string | null;
+}
+
+/** How a container last ended. */
+export interface ITermination {
+  reason: string | null;
+  exit_code: number | null;
+  finished: string | null;
+  message: string | null;
+}
+
+/** One container of a pod, with its state and resources. */
+export interface IContainerInfo {
+  name: string;
+  init: boolean;
+  image: string | null;
+  image_id: string | null;
+  state: string;
+  reason: string | null;
+  message: string | null;
+  started: string | null;
+  ready: boolean;
+  restarts: number;
+  last_termination: ITermination | null;
+  requests: Record<string, string>;
+  limits: Record<string, string>;
+}
+
+/** `GET kube/KIND/NAME/describe`: the object's state and, first of all, what is wrong with it. */
+export interface IDescription {
+  kind: string;
+  name: string;
+  namespace: string | null;
+  row: IRow;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  created: string | null;
+  owners: string[];
+  conditions: ICondition[];
+  containers: IContainerInfo[];
+  events: IRow[];
+  diagnosis: string[];
+}
+
+/** The object a main-area panel shows. */
+export interface IObjectRef {
+  /** The plural of the kind, e.g. `pods`. */
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
+/** The query string of a namespaced cluster route. */
+function inNamespace(namespace: string, more: Record<string, string> = {}): string {
+  return URLExt.objectToQueryString({ namespace, ...more });
+}
+
+/** Path of one object's route, with its parts escaped. */
+function objectPath(ref: IObjectRef, sub = ''): string {
+  const parts = ['kube', encodeURIComponent(ref.kind), encodeURIComponent(ref.name)];
+  if (sub) {
+    parts.push(sub);
+  }
+  return parts.join('/') + inNamespace(ref.namespace);
+}
+
+/** `GET /mlops/api/kube`: the namespace in use and the kinds the cluster serves. */
+export function fetchKinds(): Promise<IKindsAnswer> {
+  return request<IKindsAnswer>('kube');
+}
+
+/** `GET /mlops/api/kube/KIND/NAME/describe`. */
+export function fetchDescription(ref: IObjectRef): Promise<IDescription> {
+  return request<IDescription>(objectPath(ref, 'describe'));
+}
+
+/** `GET /mlops/api/kube/KIND/NAME/yaml`: the object as YAML text. */
+export async function fetchYaml(ref: IObjectRef): Promise<string> {
+  const answer = await request<{ yaml: string }>(objectPath(ref, 'yaml'));
+  return answer.yaml;
+}
+
+/** Which log of a pod to read. */
+export interface ILogQuery {
+  container: string | null;
+  tail: number;
+  previous: boolean;
+}
+
+/** `GET /mlops/api/kube/pods/NAME/log`: the last lines of a container's log, now. */
+export async function fetchLog(pod: IObjectRef, query: ILogQuery): Promise<string[]> {
+  const more: Record<string, string> = { tail: String(query.tail) };
+  if (query.container) {
+    more.container = query.container;
+  }
+  if (query.previous) {
+    more.previous = '1';
+  }
+  const answer = await request<{ lines: string[] }>(
+    `kube/pods/${encodeURIComponent(pod.name)}/log` + inNamespace(pod.namespace, more)
+  );
+  return answer.lines;
+}
+
+/** `DELETE /mlops/api/kube/pods/NAME`. */
+export async function deletePod(namespace: string, name: string): Promise<void> {
+  await request<{ deleted: string }>(objectPath({ kind: 'pods', name, namespace }), {
+    method: 'DELETE'
+  });
+}
+
+/** `PATCH /mlops/api/kube/deployments/NAME/scale`: returns the replicas the server set. */
+export async function scaleDeployment(
+  namespace: string,
+  name: string,
+  replicas: number
+): Promise<number> {
+  const answer = await request<{ name: string; replicas: number }>(
+    `kube/deployments/${encodeURIComponent(name)}/scale` + inNamespace(namespace),
+    { method: 'PATCH', body: JSON.stringify({ replicas }) }
+  );
+  return answer.replicas;
+}
+
+/** Where the tab's live WebSocket connects, with the token when the server wants it there. */
+export function liveSocketUrl(): string {
+  const settings = ServerConnection.makeSettings();
+  let url = URLExt.join(settings.wsUrl, API_ROOT, 'ws');
+  if (settings.appendToken && settings.token) {
+    url += `?token=${encodeURIComponent(settings.token)}`;
+  }
+  return url;
 }

@@ -1,10 +1,17 @@
-/** Entry point of the labextension: the MLOps sidebar, its command and its live settings. */
+/** Entry point of the labextension: the MLOps sidebar, object panels, commands and settings. */
 
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
+import type { IObjectRef, IRow } from './api';
+import { ClusterModel, NAMESPACE_PATTERN } from './cluster';
+import { asText } from './format';
 import { mlopsIcon } from './icon';
+import { LiveSocket } from './live';
+import { objectKey, ObjectModel, ObjectTab } from './object';
+import { createObjectPanel, ObjectView } from './objectView';
 import { MlopsSidebar } from './sidebar';
 import { DEFAULT_REFRESH_SECONDS, StatusModel } from './status';
 
@@ -14,6 +21,24 @@ const PLUGIN_ID = 'jupyter-mlops:plugin';
 /** Command ids, as keyboard shortcuts and other extensions name them. */
 export namespace CommandIDs {
   export const open = 'jupyter-mlops:open';
+  /** Open the panel about one object; args `kind` (plural), `name`, `namespace`, `tab`. */
+  export const openObject = 'jupyter-mlops:open-object';
+  export const showPodLogs = 'jupyter-mlops:show-pod-logs';
+}
+
+const OBJECT_TABS: readonly ObjectTab[] = ['describe', 'yaml', 'logs'];
+
+/** The object named by a command's arguments, or null when they do not name one. */
+function refFromArgs(args: ReadonlyPartialJSONObject, namespace: string): IObjectRef | null {
+  const { kind, name } = args;
+  const inNamespace = typeof args.namespace === 'string' ? args.namespace : namespace;
+  if (typeof kind !== 'string' || typeof name !== 'string' || !kind || !name) {
+    return null;
+  }
+  if (!NAMESPACE_PATTERN.test(inNamespace)) {
+    return null;
+  }
+  return { kind, name, namespace: inNamespace };
 }
 
 /** Read the settings into the model; called at start and on every change. */
@@ -35,7 +60,41 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null
   ): void => {
     const model = new StatusModel();
-    const sidebar = new MlopsSidebar(model);
+    const socket = new LiveSocket();
+    const cluster = new ClusterModel(socket, model);
+    const tracker = new WidgetTracker<MainAreaWidget<ObjectView>>({
+      namespace: 'jupyter-mlops-object'
+    });
+
+    /** Show an object's panel, reusing it when it is open already. */
+    const openObject = (ref: IObjectRef, tab?: ObjectTab): void => {
+      const key = objectKey(ref);
+      let panel = tracker.find(widget => objectKey(widget.content.model.ref) === key);
+      if (!panel) {
+        panel = createObjectPanel(new ObjectModel(ref, cluster));
+        void tracker.add(panel);
+        app.shell.add(panel, 'main');
+      }
+      if (tab) {
+        panel.content.model.setTab(tab);
+      }
+      app.shell.activateById(panel.id);
+    };
+
+    /** A table row opens its object; an event's row opens the object it is about. */
+    const openRow = (kind: string, row: IRow): void => {
+      const namespace = row.namespace ?? cluster.namespace;
+      if (kind === 'events') {
+        const about = cluster.kindInfo(asText(row.involved_kind));
+        if (about && typeof row.involved_name === 'string') {
+          openObject({ kind: about.plural, name: row.involved_name, namespace });
+        }
+        return;
+      }
+      openObject({ kind, name: row.name, namespace });
+    };
+
+    const sidebar = new MlopsSidebar(model, cluster, openRow);
     app.shell.add(sidebar, 'left', { rank: 900, type: 'MLOps' });
     restorer?.add(sidebar, sidebar.id);
 
@@ -46,6 +105,46 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => app.shell.activateById(sidebar.id)
     });
     palette?.addItem({ command: CommandIDs.open, category: 'MLOps' });
+
+    app.commands.addCommand(CommandIDs.openObject, {
+      label: args =>
+        typeof args.name === 'string' ? `Show ${asText(args.kind)} ${args.name}` : 'Show object',
+      caption: 'Describe a Kubernetes object, show its YAML and its logs',
+      icon: mlopsIcon,
+      execute: args => {
+        const ref = refFromArgs(args, cluster.namespace);
+        if (ref) {
+          const tab = OBJECT_TABS.find(t => t === args.tab);
+          openObject(ref, tab);
+        }
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.showPodLogs, {
+      label: 'Show pod logs…',
+      caption: 'Choose a pod of the namespace and follow its log',
+      icon: mlopsIcon,
+      execute: async () => {
+        const pods = [...(cluster.table('pods')?.rows.values() ?? [])].map(row => row.name);
+        const answer = await InputDialog.getItem({
+          title: `Show the log of a pod in ${cluster.namespace || 'the namespace'}`,
+          items: pods.sort(),
+          editable: true,
+          placeholder: 'pod name'
+        });
+        const name = answer.value?.trim();
+        if (answer.button.accept && name) {
+          openObject({ kind: 'pods', name, namespace: cluster.namespace }, 'logs');
+        }
+      }
+    });
+    palette?.addItem({ command: CommandIDs.showPodLogs, category: 'MLOps' });
+
+    void restorer?.restore(tracker, {
+      command: CommandIDs.openObject,
+      args: widget => ({ ...widget.content.model.ref, tab: widget.content.model.tab }),
+      name: widget => objectKey(widget.content.model.ref)
+    });
 
     if (settingRegistry) {
       settingRegistry

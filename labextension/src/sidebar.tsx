@@ -4,7 +4,9 @@ import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import type { ApiError, BackendStatus, Identity, StatusReport } from './api';
+import type { ApiError, BackendStatus, Identity, IRow, StatusReport } from './api';
+import { ClusterModel } from './cluster';
+import { ClusterView } from './clusterView';
 import { mlopsIcon } from './icon';
 import { StatusModel } from './status';
 
@@ -13,13 +15,18 @@ export const SIDEBAR_ID = 'jupyter-mlops-sidebar';
 
 /** The left-area panel showing the cluster, Pipelines and MLflow status. */
 export class MlopsSidebar extends ReactWidget {
-  constructor(readonly model: StatusModel) {
+  constructor(
+    readonly model: StatusModel,
+    readonly cluster: ClusterModel,
+    private readonly _open: (kind: string, row: IRow) => void
+  ) {
     super();
     this.id = SIDEBAR_ID;
     this.title.icon = mlopsIcon;
     this.title.caption = 'MLOps';
     this.addClass('jp-mlops-sidebar');
     model.changed.connect(this._onModelChanged);
+    cluster.changed.connect(this._onModelChanged);
   }
 
   dispose(): void {
@@ -27,17 +34,20 @@ export class MlopsSidebar extends ReactWidget {
       return;
     }
     this.model.changed.disconnect(this._onModelChanged);
+    this.cluster.changed.disconnect(this._onModelChanged);
     super.dispose();
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this.model.visible = true;
+    this.cluster.visible = true;
   }
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     this.model.visible = false;
+    this.cluster.visible = false;
   }
 
   protected render(): JSX.Element {
@@ -51,6 +61,7 @@ export class MlopsSidebar extends ReactWidget {
         refreshSeconds={model.refreshSeconds}
         updatedAt={model.updatedAt}
         onRefresh={() => void model.refresh()}
+        cluster={<ClusterView model={this.cluster} onOpen={this._open} />}
       />
     );
   }
@@ -67,6 +78,8 @@ export interface IStatusViewProps {
   refreshSeconds: number;
   updatedAt: Date | null;
   onRefresh: () => void;
+  /** The live browser of the namespace, shown under the cluster's status. */
+  cluster?: React.ReactNode;
 }
 
 /** The whole panel: header, error, identity and one section per backend. */
@@ -108,7 +121,9 @@ export function StatusView(props: IStatusViewProps): JSX.Element {
       {report && (
         <>
           <IdentityLine identity={report.identity} />
-          <BackendSection id="cluster" title="Cluster" backend={report.cluster} />
+          <BackendSection id="cluster" title="Cluster" backend={report.cluster}>
+            {props.cluster}
+          </BackendSection>
           <BackendSection id="pipelines" title="Pipelines" backend={report.pipelines} />
           <BackendSection id="tracking" title="MLflow" backend={report.tracking} />
         </>
@@ -169,7 +184,12 @@ const STATE_WORDS: Record<BackendState, string> = {
 };
 
 /** One backend: its mode, whether it answers, where it is, and why not or how to connect. */
-function BackendSection(props: { id: string; title: string; backend: BackendStatus }): JSX.Element {
+function BackendSection(props: {
+  id: string;
+  title: string;
+  backend: BackendStatus;
+  children?: React.ReactNode;
+}): JSX.Element {
   const { id, title, backend } = props;
   const state: BackendState =
     backend.mode === 'none' ? 'not-configured' : backend.reachable ? 'reachable' : 'not-reachable';
@@ -211,6 +231,7 @@ function BackendSection(props: { id: string; title: string; backend: BackendStat
           {backend.hint}
         </p>
       )}
+      {props.children}
     </section>
   );
 }

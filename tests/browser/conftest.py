@@ -19,6 +19,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from jupyter_mlops.testing.kube import KubeEmulator
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -242,6 +244,29 @@ def lab_with_unreachable_backends(tmp_path_factory: pytest.TempPathFactory) -> I
         "MLFLOW_TRACKING_URI": f"http://{closed}",
     }
     with running_lab(base, env=env) as server:
+        yield server
+
+
+CLUSTER_NAMESPACE = "team-a"
+
+
+@pytest.fixture(scope="module")
+def kube() -> Iterator[KubeEmulator]:
+    """A Kubernetes API emulator with controllers on and the namespace `team-a`."""
+    with KubeEmulator(port=0, bookmark_interval=1.0) as emulator:
+        emulator.create(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CLUSTER_NAMESPACE}}
+        )
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def cluster_lab(tmp_path_factory: pytest.TempPathFactory, kube: KubeEmulator) -> Iterator[Lab]:
+    """JupyterLab whose kubeconfig points at the emulator, in namespace `team-a`."""
+    _check_built()
+    base = tmp_path_factory.mktemp("lab-cluster")
+    kubeconfig = kube.write_kubeconfig(base / "kubeconfig", namespace=CLUSTER_NAMESPACE)
+    with running_lab(base, env={"KUBECONFIG": str(kubeconfig)}) as server:
         yield server
 
 
