@@ -1,5 +1,6 @@
 """A Kubernetes API emulator, a KFP API emulator running tasks as pods there, and settings."""
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,8 @@ import pytest
 from kfp import dsl
 
 from jupyter_mlops.config import Settings, configure, resolve
+from jupyter_mlops.pipelines import Run, RunStatus
+from jupyter_mlops.pipelines.record import write_run
 from jupyter_mlops.pipelines.remote import RemotePipelines
 from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE, KfpEmulator
 from jupyter_mlops.testing.kube import KubeEmulator
@@ -89,3 +92,23 @@ def remote(settings: Settings) -> Iterator[RemotePipelines]:
     cluster = Cluster(settings)
     yield RemotePipelines(settings, cluster=lambda: cluster)
     cluster.close()
+
+
+@pytest.fixture
+def local_run(workspace: Path) -> Run:
+    """A run made on this machine earlier, in the workspace's history."""
+    created = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.timezone.utc)
+    run = Run(
+        id="ab" * 16,
+        name="local try",
+        pipeline_name="train-model",
+        experiment="Default",
+        status=RunStatus.SUCCEEDED,
+        created_at=created,
+        started_at=created,
+        finished_at=created + dt.timedelta(seconds=4),
+    )
+    folder = workspace / ".mlops" / "pipelines" / run.id
+    folder.mkdir(parents=True)
+    write_run(folder, run)
+    return run
