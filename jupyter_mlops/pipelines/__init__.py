@@ -14,6 +14,7 @@ from jupyter_mlops.pipelines.models import (
     RunSummary,
     Task,
 )
+from jupyter_mlops.pipelines.remote import RemotePipelines
 
 __all__ = [
     "DEFAULT_EXPERIMENT",
@@ -21,6 +22,7 @@ __all__ = [
     "ListRunsQuery",
     "LocalPipelines",
     "PipelineBackend",
+    "RemotePipelines",
     "Resources",
     "Run",
     "RunPage",
