@@ -189,8 +189,9 @@ class Tracking:
         if status in (401, 403):
             return Forbidden(f"{self.where} refused the request: {_response_message(exc)}")
         cause = _network_cause(exc)
-        reason = cause if cause is not None else root_cause(exc)
-        return Unavailable("tracking", f"cannot reach {self.where}: {reason}")
+        if cause is not None:
+            return Unavailable("tracking", f"cannot reach {self.where}: {cause}")
+        return Unavailable("tracking", f"{self.where} failed: {root_cause(exc)}")
 
     # -- experiments -----------------------------------------------------------------------
 
@@ -409,6 +410,7 @@ def _plain(message: str, code: str) -> str:
 def _network_cause(exc: BaseException) -> str | None:
     """The words of the connection failure behind `exc`, if there is one."""
     import requests
+    import urllib3.exceptions
 
     seen: BaseException | None = exc
     for _ in range(10):
@@ -417,6 +419,13 @@ def _network_cause(exc: BaseException) -> str | None:
         if isinstance(seen, requests.Timeout):
             return "no answer in time"
         if isinstance(seen, requests.ConnectionError):
+            # The client's retry layer wraps a timeout in a connection error; a refused
+            # connection is a timeout error too, for urllib3's history's sake.
+            reason = getattr(seen.args[0] if seen.args else None, "reason", None)
+            if isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
+                reason, urllib3.exceptions.NewConnectionError
+            ):
+                return "no answer in time"
             return root_cause(seen)
         seen = seen.__cause__ or seen.__context__
     return None

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -205,4 +210,48 @@ def test_the_callers_environment_is_left_as_it_was(
     tracking = Tracking(settings_for(seeded.url, tmp_path, MLFLOW_TRACKING_TOKEN="secret"))
     assert tracking.experiments(seeded.prefix).experiments
     assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "7"
+    assert "MLFLOW_TRACKING_TOKEN" not in os.environ
+
+
+def test_a_server_that_never_answers_is_unavailable_after_the_timeout(tmp_path: Path) -> None:
+    with socket.socket() as silent:
+        # Connections complete in the backlog, but no byte ever comes back.
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        began = time.monotonic()
+        with pytest.raises(Unavailable, match="no answer in time"):
+            Tracking(settings_for(url, tmp_path), timeout=1).experiments()
+        assert time.monotonic() - began < 3
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: ClassVar[list[str | None]] = []
+
+    def do_POST(self) -> None:
+        self.seen.append(self.headers.get("Authorization"))
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"experiments": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_the_configured_token_is_sent(tmp_path: Path) -> None:
+    with ThreadingHTTPServer(("127.0.0.1", 0), _Recorder) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            settings = settings_for(url, tmp_path, MLFLOW_TRACKING_TOKEN="s3cret")
+            assert Tracking(settings).experiments().experiments == []
+        finally:
+            server.shutdown()
+            thread.join(5)
+    assert _Recorder.seen == ["Bearer s3cret"]
     assert "MLFLOW_TRACKING_TOKEN" not in os.environ
