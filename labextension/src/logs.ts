@@ -201,6 +201,8 @@ export class LogModel implements IDisposable {
         },
         message => this._receive(message)
       );
+      // An empty log sends nothing: it is followed all the same, and says so.
+      this._state = 'following';
     } else {
       void this._snapshot(this._request);
     }
@@ -243,7 +245,6 @@ export class LogModel implements IDisposable {
       case 'reopened':
         // The server sends the tail again on the new connection: start from it.
         this._clear();
-        this._state = 'loading';
         break;
       case 'error':
         this._state = 'failed';

@@ -63,7 +63,9 @@ def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
 
 
 def row(page: Page, name: str) -> Locator:
-    return page.locator(f'[data-testid="mlops-table"] [data-testid="mlops-row"][data-name="{name}"]')
+    return page.locator(
+        f'[data-testid="mlops-table"] [data-testid="mlops-row"][data-name="{name}"]'
+    )
 
 
 def pod_rows(page: Page, prefix: str) -> Locator:
@@ -82,7 +84,9 @@ def open_cluster(page: Page) -> None:
 def open_object(page: Page, name: str) -> Locator:
     """Click a row and return the main-area panel it opens."""
     row(page, name).click()
-    panel = page.locator(f'.jp-mlops-object-panel:has([data-testid="mlops-object-name"]:text-is("{name}"))')
+    panel = page.locator(
+        f'.jp-mlops-object-panel:has([data-testid="mlops-object-name"]:text-is("{name}"))'
+    )
     expect(panel).to_be_visible()
     return panel
 
@@ -107,4 +111,294 @@ def test_a_new_pod_appears_and_its_phase_change_shows(page: Page, kube: KubeEmul
     kube.finish_pod(CLUSTER_NAMESPACE, name, exit_code=1)
     expect(status).to_have_text("Failed")
     expect(status).to_have_attribute("data-health", "error")
-    page.screenshot(path="/tmp/cluster-debug.png")
+    # The status colour is the theme's error colour.
+    colours = status.evaluate(
+        """e => {
+            const probe = document.createElement('span');
+            probe.style.color = 'var(--jp-error-color1)';
+            document.body.appendChild(probe);
+            const theme = getComputedStyle(probe).color;
+            probe.remove();
+            return [getComputedStyle(e).borderLeftColor, theme];
+        }"""
+    )
+    assert colours[0] == colours[1]
+    expect(by_test_id(page, "mlops-count-pods")).to_have_text(
+        str(len(kube.objects("v1", "Pod", CLUSTER_NAMESPACE)))
+    )
+
+
+def test_the_filter_narrows_the_table(page: Page, kube: KubeEmulator) -> None:
+    wanted, other = unique("filter-me"), unique("filter-not")
+    kube.create(pod(wanted))
+    kube.create(pod(other))
+    open_cluster(page)
+    expect(row(page, other)).to_have_count(1)
+    by_test_id(page, "mlops-filter").fill(wanted)
+    expect(by_test_id(page, "mlops-row")).to_have_count(1)
+    expect(row(page, wanted)).to_have_count(1)
+    by_test_id(page, "mlops-filter").fill("no-such-pod")
+    expect(by_test_id(page, "mlops-table-empty")).to_contain_text('No pods match "no-such-pod"')
+
+
+def test_another_namespace_can_be_typed(page: Page, kube: KubeEmulator) -> None:
+    namespace = unique("team-b")
+    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    elsewhere = pod(unique("elsewhere"))
+    elsewhere["metadata"]["namespace"] = namespace
+    kube.create(elsewhere)
+    here = unique("here")
+    kube.create(pod(here))
+    open_cluster(page)
+    expect(row(page, here)).to_have_count(1)
+
+    field = by_test_id(page, "mlops-namespace-input")
+    expect(field).to_have_value(CLUSTER_NAMESPACE)
+    field.fill(namespace)
+    field.press("Enter")
+    expect(row(page, elsewhere["metadata"]["name"])).to_have_count(1)
+    expect(by_test_id(page, "mlops-row")).to_have_count(1)
+
+    # Emptied, the box goes back to the namespace the server works in.
+    field.fill("")
+    field.press("Enter")
+    expect(field).to_have_value(CLUSTER_NAMESPACE)
+    expect(row(page, here)).to_have_count(1)
+
+
+def test_logs_follow_search_and_download(page: Page, kube: KubeEmulator) -> None:
+    name = unique("logger")
+    kube.create(pod(name))
+    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["epoch 1 loss 0.91", "epoch 2 loss 0.52"])
+    open_cluster(page)
+    expect(row(page, name).locator('[data-testid="mlops-status"]')).to_have_text("Running")
+    panel = open_object(page, name)
+    by_test_id(panel, "mlops-object-tab-logs").click()
+    lines = by_test_id(panel, "mlops-log-line")
+    expect(lines).to_have_text(["1epoch 1 loss 0.91", "2epoch 2 loss 0.52"])
+    expect(by_test_id(panel, "mlops-log-state")).to_contain_text("Following")
+
+    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["epoch 3 loss 0.27"])
+    expect(lines).to_have_count(3)
+    expect(lines.nth(2)).to_have_text("3epoch 3 loss 0.27")
+
+    by_test_id(panel, "mlops-log-search").fill("LOSS 0.5")
+    expect(by_test_id(panel, "mlops-log-matches")).to_have_text("1 of 1")
+    expect(panel.locator("mark.jp-mlops-log-match")).to_have_text(["loss 0.5"])
+
+    with page.expect_download() as download:
+        by_test_id(panel, "mlops-log-download").click()
+    assert download.value.suggested_filename == f"{name}-main.log"
+    saved = Path(download.value.path()).read_text()
+    assert saved == "epoch 1 loss 0.91\nepoch 2 loss 0.52\nepoch 3 loss 0.27\n"
+
+    # Not following: later lines stay out until following again.
+    by_test_id(panel, "mlops-log-follow").uncheck()
+    expect(by_test_id(panel, "mlops-log-state")).to_contain_text("Not following")
+    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["epoch 4 loss 0.11"])
+    by_test_id(panel, "mlops-log-follow").check()
+    expect(lines).to_have_count(4)
+
+
+def test_a_hundred_thousand_log_lines_draw_only_what_is_in_view(
+    page: Page, kube: KubeEmulator
+) -> None:
+    name = unique("chatty")
+    kube.create(pod(name))
+    open_cluster(page)
+    panel = open_object(page, name)
+    by_test_id(panel, "mlops-object-tab-logs").click()
+    expect(by_test_id(panel, "mlops-log-state")).to_contain_text("Following")
+    viewer = by_test_id(panel, "mlops-log-lines")
+    chunk, total = 20_000, 100_000
+    for start in range(0, total, chunk):
+        kube.append_log(
+            CLUSTER_NAMESPACE,
+            name,
+            "main",
+            [f"step {i} loss {1 / (i + 1):.6f}" for i in range(start, start + chunk)],
+        )
+        # Each chunk fits the server's buffer; waiting for it keeps every line.
+        expect(viewer).to_have_attribute("data-total", str(start + chunk), timeout=30_000)
+    drawn = by_test_id(panel, "mlops-log-line").count()
+    assert 0 < drawn < 200, f"{drawn} lines in the DOM"
+    # Following keeps the newest line in view.
+    expect(panel.locator('[data-testid="mlops-log-line"][data-line="100000"]')).to_be_visible()
+
+    by_test_id(panel, "mlops-log-search").fill("step 31415 ")
+    expect(by_test_id(panel, "mlops-log-matches")).to_have_text("1 of 1")
+    expect(panel.locator('[data-testid="mlops-log-line"][data-line="31416"]')).to_be_visible()
+    assert by_test_id(panel, "mlops-log-line").count() < 200
+
+
+def test_delete_asks_first_and_the_deployment_makes_a_new_pod(
+    page: Page, kube: KubeEmulator
+) -> None:
+    name = unique("web")
+    kube.create(deployment(name))
+    open_cluster(page)
+    owned = pod_rows(page, f"{name}-")
+    expect(owned).to_have_count(1)
+    expect(owned.locator('[data-testid="mlops-status"]')).to_have_text("Running")
+    first = owned.get_attribute("data-name")
+    assert first is not None
+    panel = open_object(page, first)
+
+    by_test_id(panel, "mlops-action-delete").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text(f"Delete pod {first} in namespace {CLUSTER_NAMESPACE}?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(row(page, first)).to_have_count(1)
+
+    by_test_id(panel, "mlops-action-delete").click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(row(page, first)).to_have_count(0)
+    expect(by_test_id(panel, "mlops-object-gone")).to_be_visible()
+    expect(owned).to_have_count(1)
+    expect(owned).not_to_have_attribute("data-name", first)
+    expect(owned.locator('[data-testid="mlops-status"]')).to_have_text("Running")
+
+
+def test_scale_a_deployment_after_confirming(page: Page, kube: KubeEmulator) -> None:
+    name = unique("api")
+    kube.create(deployment(name))
+    open_cluster(page)
+    expect(pod_rows(page, f"{name}-")).to_have_count(1)
+    by_test_id(page, "mlops-tab-deployments").click()
+    panel = open_object(page, name)
+    by_test_id(panel, "mlops-action-scale").click()
+    page.locator('.jp-Dialog [data-testid="mlops-scale-input"]').fill("3")
+    page.locator(".jp-Dialog").get_by_role("button", name="Scale").click()
+    expect(by_test_id(panel, "mlops-action-message")).to_have_text(
+        f"Deployment {name} scaled to 3 replicas."
+    )
+    expect(row(page, name).locator('td[data-column="ready"]')).to_have_text("3/3")
+    by_test_id(page, "mlops-tab-pods").click()
+    expect(pod_rows(page, f"{name}-")).to_have_count(3)
+
+
+def test_a_pending_pod_says_why_in_describe(page: Page, kube: KubeEmulator) -> None:
+    name = unique("greedy")
+    kube.create(pod(name, cpu="64"))
+    open_cluster(page)
+    status = row(page, name).locator('[data-testid="mlops-status"]')
+    expect(status).to_have_text("Unschedulable")
+    expect(status).to_have_attribute("data-health", "error")
+    panel = open_object(page, name)
+    diagnosis = by_test_id(panel, "mlops-diagnosis-item").first
+    expect(diagnosis).to_contain_text("No node has enough cpu free for this pod")
+    expect(diagnosis).to_contain_text("requests cpu 64")
+    # The diagnosis comes before everything else the panel says about the pod.
+    order = panel.locator('[data-testid="mlops-describe"] > section').first
+    expect(order).to_have_attribute("data-testid", "mlops-diagnosis")
+    expect(panel.locator('[data-testid="mlops-event"][data-type="Warning"]').first).to_contain_text(
+        "FailedScheduling"
+    )
+    expect(by_test_id(panel, "mlops-container-state")).to_have_text("waiting")
+
+    warnings = [
+        e for e in kube.objects("v1", "Event", CLUSTER_NAMESPACE) if e.get("type") == "Warning"
+    ]
+    expect(by_test_id(page, "mlops-warnings")).to_have_attribute("data-count", str(len(warnings)))
+    by_test_id(page, "mlops-warnings").click()
+    expect(by_test_id(page, "mlops-table")).to_have_attribute("data-kind", "events")
+    expect(by_test_id(page, "mlops-table").get_by_text(f"pod/{name}").first).to_be_visible()
+
+
+def test_yaml_tab_shows_the_object(page: Page, kube: KubeEmulator) -> None:
+    name = unique("yaml")
+    kube.create(pod(name))
+    open_cluster(page)
+    panel = open_object(page, name)
+    by_test_id(panel, "mlops-object-tab-yaml").click()
+    text = by_test_id(panel, "mlops-yaml")
+    expect(text).to_contain_text(f"name: {name}")
+    expect(text).to_contain_text("image: python:3.11-slim")
+    assert "monospace" in text.evaluate("e => getComputedStyle(e).fontFamily")
+    # Opening the same object again shows the same panel.
+    row(page, name).click()
+    expect(page.locator(".jp-mlops-object-panel")).to_have_count(1)
+
+
+@pytest.fixture
+def read_only(cluster_lab: Lab) -> Iterator[None]:
+    cluster_lab.put_settings(PLUGIN_ID, {"readOnly": True})
+    yield
+    cluster_lab.put_settings(PLUGIN_ID, {})
+
+
+@pytest.mark.usefixtures("read_only")
+def test_read_only_setting_hides_actions(page: Page, kube: KubeEmulator) -> None:
+    name = unique("kept")
+    kube.create(deployment(name))
+    open_cluster(page)
+    expect(by_test_id(page, "mlops-read-only")).to_have_attribute("data-by", "settings")
+    owned = pod_rows(page, f"{name}-")
+    expect(owned).to_have_count(1)
+    first = owned.get_attribute("data-name")
+    assert first is not None
+    panel = open_object(page, first)
+    expect(by_test_id(panel, "mlops-describe")).to_be_visible()
+    expect(by_test_id(panel, "mlops-action-delete")).to_have_count(0)
+    by_test_id(page, "mlops-tab-deployments").click()
+    deployment_panel = open_object(page, name)
+    expect(by_test_id(deployment_panel, "mlops-describe")).to_be_visible()
+    expect(by_test_id(deployment_panel, "mlops-action-scale")).to_have_count(0)
+
+
+def test_the_table_survives_an_api_server_restart(page: Page, kube: KubeEmulator) -> None:
+    prefix = unique("survivor")
+    names = [f"{prefix}-{i}" for i in range(3)]
+    for name in names:
+        kube.create(pod(name))
+    open_cluster(page)
+    rows = pod_rows(page, f"{prefix}-")
+    expect(rows).to_have_count(3)
+
+    kube.stop()
+    try:
+        expect(by_test_id(page, "mlops-reconnecting")).to_be_visible()
+        # While the API server is down the cluster changes: one pod goes, one comes.
+        kube.delete("v1", "Pod", names[0], CLUSTER_NAMESPACE)
+        kube.create(pod(f"{prefix}-new"))
+        # The rows known stay on screen meanwhile.
+        expect(rows).to_have_count(3)
+    finally:
+        kube.restart()
+    expect(by_test_id(page, "mlops-reconnecting")).to_have_count(0, timeout=30_000)
+    expected = sorted([*names[1:], f"{prefix}-new"])
+    expect(rows).to_have_count(3)
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.name)")) == expected
+    uids = by_test_id(page, "mlops-row").evaluate_all("rs => rs.map(r => r.dataset.uid)")
+    assert len(uids) == len(set(uids))
+    stored = {p["metadata"]["uid"] for p in kube.objects("v1", "Pod", CLUSTER_NAMESPACE)}
+    assert set(uids) == stored
+
+
+def test_a_broken_websocket_reconnects_and_resubscribes(page: Page, kube: KubeEmulator) -> None:
+    connections: list[Any] = []
+
+    def relay(socket: Any) -> None:
+        socket.connect_to_server()
+        connections.append(socket)
+
+    page.route_web_socket("**/mlops/api/ws*", relay)
+    page.reload()
+    page.wait_for_selector(SIDEBAR_TAB)
+    open_cluster(page)
+    assert len(connections) == 1
+    before = unique("before")
+    kube.create(pod(before))
+    expect(row(page, before)).to_have_count(1)
+
+    connections[0].close()
+    during = unique("during")
+    kube.create(pod(during))
+    kube.delete("v1", "Pod", before, CLUSTER_NAMESPACE)
+    expect(row(page, during)).to_have_count(1)
+    expect(row(page, before)).to_have_count(0)
+    assert len(connections) == 2
+    uids = by_test_id(page, "mlops-row").evaluate_all("rs => rs.map(r => r.dataset.uid)")
+    stored = {p["metadata"]["uid"] for p in kube.objects("v1", "Pod", CLUSTER_NAMESPACE)}
+    assert sorted(uids) == sorted(stored)
