@@ -242,8 +242,11 @@ class KfpMagics(Magics):
                 from ..kube.cluster import Cluster
                 from ..pipelines.remote import RemotePipelines
 
-                logs = (lambda: Cluster(settings)) if settings.cluster != "none" else None
-                self.cluster = RemotePipelines(settings, cluster=logs)
+                # One connection, made when a task log is first asked for.
+                logs = functools.cache(lambda: Cluster(settings))
+                self.cluster = RemotePipelines(
+                    settings, cluster=logs if settings.cluster != "none" else None
+                )
         backend: PipelineBackend | None = self.cluster
         return backend
 

@@ -161,3 +161,23 @@ def test_an_unreachable_endpoint_fails_fast_and_keeps_the_spec(
     unsent = list((workspace / ".mlops" / "pipelines" / "unsent").glob("train-model-*.yaml"))
     assert len(unsent) == 1 and str(unsent[0]) in caught.value.message
     assert yaml.safe_load(unsent[0].read_text())["pipelineInfo"]["name"] == "train-model"
+
+
+def test_a_dex_session_cookie_is_sent_when_there_is_no_token(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    with KfpEmulator(session_cookie="dex-session", step_seconds=0.05) as behind_login:
+        settings = settings_of(
+            {
+                **config,
+                "kfp_endpoint": behind_login.url,
+                "kfp_token": None,
+                "kfp_cookie": "authservice_session=dex-session",
+            },
+            tmp_path,
+        )
+        backend = RemotePipelines(settings)
+        assert [e.name for e in backend.list_experiments()] == ["Default"]
+        behind_login.expire_token("dex-session")
+        with pytest.raises(Forbidden, match="may have expired"):
+            backend.list_experiments()
