@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from jupyter_mlops.testing.kube import KubeEmulator
+from jupyter_mlops.testing.kube import KubeEmulator, Rule
 
-from .conftest import CLUSTER_NAMESPACE, Lab, OpenPage
+from .conftest import CLUSTER_NAMESPACE, Lab, OpenPage, running_lab
 
 pytestmark = pytest.mark.browser
 
@@ -402,3 +402,128 @@ def test_a_broken_websocket_reconnects_and_resubscribes(page: Page, kube: KubeEm
     uids = by_test_id(page, "mlops-row").evaluate_all("rs => rs.map(r => r.dataset.uid)")
     stored = {p["metadata"]["uid"] for p in kube.objects("v1", "Pod", CLUSTER_NAMESPACE)}
     assert sorted(uids) == sorted(stored)
+
+
+@pytest.fixture(scope="module")
+def viewer_lab(tmp_path_factory: pytest.TempPathFactory, kube: KubeEmulator) -> Iterator[Lab]:
+    """JupyterLab acting as a user who may only read pods, their logs and events."""
+    kube.add_token(
+        "viewer-token",
+        f"system:serviceaccount:{CLUSTER_NAMESPACE}:viewer",
+        [Rule(("get", "list", "watch"), ("pods", "pods/log", "events"))],
+        namespaces=[CLUSTER_NAMESPACE],
+    )
+    base = tmp_path_factory.mktemp("lab-viewer")
+    kubeconfig = kube.write_kubeconfig(
+        base / "kubeconfig", token="viewer-token", namespace=CLUSTER_NAMESPACE
+    )
+    with running_lab(base, env={"KUBECONFIG": str(kubeconfig)}) as server:
+        yield server
+
+
+def test_refusals_by_the_cluster_are_said_in_words(
+    open_page: OpenPage, viewer_lab: Lab, kube: KubeEmulator
+) -> None:
+    name = unique("guarded")
+    kube.create(pod(name))
+    with open_page(viewer_lab, "viewer") as page:
+        open_cluster(page)
+        panel = open_object(page, name)
+        by_test_id(panel, "mlops-action-delete").click()
+        page.locator(".jp-Dialog").get_by_role("button", name="Delete").click()
+        message = by_test_id(panel, "mlops-action-message")
+        expect(message).to_have_attribute("data-ok", "false")
+        expect(message).to_contain_text(
+            f"Not allowed: not allowed to delete pods in namespace '{CLUSTER_NAMESPACE}'"
+        )
+        expect(message).to_contain_text("It needs a Role")
+        expect(row(page, name)).to_have_count(1)
+
+        by_test_id(page, "mlops-tab-secrets").click()
+        expect(by_test_id(page, "mlops-table-error")).to_contain_text("not allowed to list secrets")
+
+
+def training_log(epochs: int) -> list[str]:
+    """A training script's log, the same on every run."""
+    lines = [
+        "INFO loading dataset imagenet-subset (12,800 images)",
+        "INFO model resnet50, 23.5M parameters",
+    ]
+    for epoch in range(1, epochs + 1):
+        for step in range(0, 400, 100):
+            loss = 2.3 / (epoch + step / 400)
+            lines.append(f"INFO epoch {epoch}/{epochs} step {step:>3} loss {loss:.4f} lr 0.0010")
+        accuracy = 1 - 0.9 / (epoch + 1)
+        lines.append(
+            f"INFO epoch {epoch}/{epochs} done: val_loss {2.1 / epoch:.4f} val_acc {accuracy:.3f}"
+        )
+    return lines
+
+
+def widen_sidebar(page: Page, pixels: int) -> None:
+    """Drag the sidebar's split handle, as a user reading wide tables would."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + pixels, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+
+
+def test_screenshots_of_the_cluster_section_and_the_log_viewer(
+    page: Page, kube: KubeEmulator
+) -> None:
+    namespace = "ml-team"
+    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    pods = {
+        "train-resnet": None,
+        "preprocess-data": 0,
+        "tune-learning-rate": 1,
+        "evaluate-model": None,
+        "big-model": None,
+    }
+    for name in pods:
+        spec = pod(name, cpu="64" if name == "big-model" else "500m")
+        spec["metadata"]["namespace"] = namespace
+        kube.create(spec)
+    kube.append_log(namespace, "train-resnet", "main", training_log(20))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_cluster(page)
+    widen_sidebar(page, 260)
+    field = by_test_id(page, "mlops-namespace-input")
+    field.fill(namespace)
+    field.press("Enter")
+    expect(by_test_id(page, "mlops-row")).to_have_count(len(pods))
+    for name, exit_code in pods.items():
+        if exit_code is not None:
+            kube.finish_pod(namespace, name, exit_code)
+    expect(row(page, "preprocess-data").locator('[data-testid="mlops-status"]')).to_have_text(
+        "Succeeded"
+    )
+    expect(row(page, "tune-learning-rate").locator('[data-testid="mlops-status"]')).to_have_text(
+        "Failed"
+    )
+    expect(row(page, "big-model").locator('[data-testid="mlops-status"]')).to_have_text(
+        "Unschedulable"
+    )
+    expect(row(page, "train-resnet").locator('[data-testid="mlops-status"]')).to_have_text(
+        "Running"
+    )
+    expect(by_test_id(page, "mlops-warnings")).not_to_have_attribute("data-count", "0")
+    # Hover effects would make the picture change from run to run.
+    page.mouse.move(1000, 800)
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    by_test_id(page, "mlops-cluster").screenshot(path=IMAGES / "cluster.png")
+    assert (IMAGES / "cluster.png").stat().st_size > 5_000
+
+    panel = open_object(page, "train-resnet")
+    by_test_id(panel, "mlops-object-tab-logs").click()
+    expect(by_test_id(panel, "mlops-log-line").last).to_contain_text("epoch 20/20 done")
+    by_test_id(panel, "mlops-log-search").fill("val_acc")
+    expect(by_test_id(panel, "mlops-log-matches")).to_have_text("1 of 20")
+    by_test_id(panel, "mlops-log-search").press("Shift+Enter")
+    expect(by_test_id(panel, "mlops-log-matches")).to_have_text("20 of 20")
+    page.mouse.move(1000, 10)
+    panel.screenshot(path=IMAGES / "logs.png")
+    assert (IMAGES / "logs.png").stat().st_size > 5_000
