@@ -103,7 +103,7 @@ CELLS: list[tuple[str, str]] = [
 
 
 def build() -> nbformat.NotebookNode:
-    notebook = new_notebook()
+    notebook: nbformat.NotebookNode = new_notebook()
     notebook.cells = [
         new_markdown_cell(source) if kind == "md" else new_code_cell(source)
         for kind, source in CELLS

@@ -31,9 +31,12 @@ class StatusHandler(MLOpsHandler):
 class RefusedHandler(MLOpsHandler):
     """Every route while the configuration is refused: 503 naming the bad setting."""
 
-    def prepare(self) -> None:
+    @web.authenticated
+    async def get(self, path: str) -> None:
         error: BadConfig = self.settings["mlops_refused"]
         raise error
+
+    post = patch = delete = get
 
 
 ROUTES: list[tuple[str, Any]] = [

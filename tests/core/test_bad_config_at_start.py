@@ -32,3 +32,6 @@ async def test_the_log_and_every_route_name_the_setting(
         body = json.loads(refused.value.response.body)
         assert body["reason"] == "Bad configuration"
         assert "'cluster' trait" in body["message"]
+    with pytest.raises(HTTPClientError) as anonymous:
+        await jp_fetch("mlops", "api", "status", headers={"Authorization": ""})
+    assert anonymous.value.code == 403, "the reason is for signed-in users only"
