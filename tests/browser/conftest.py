@@ -248,15 +248,47 @@ def lab_with_unreachable_backends(tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 CLUSTER_NAMESPACE = "team-a"
+# A custom resource the cluster serves, as Kubeflow's notebook controller installs it.
+NOTEBOOK_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "notebooks.kubeflow.org"},
+    "spec": {
+        "group": "kubeflow.org",
+        "scope": "Namespaced",
+        "names": {
+            "plural": "notebooks",
+            "singular": "notebook",
+            "kind": "Notebook",
+            "shortNames": ["nb"],
+        },
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                    }
+                },
+                "subresources": {"status": {}},
+            }
+        ],
+    },
+}
 
 
 @pytest.fixture(scope="module")
 def kube() -> Iterator[KubeEmulator]:
-    """A Kubernetes API emulator with controllers on and the namespace `team-a`."""
+    """A Kubernetes API emulator with controllers on, the namespace `team-a` and the Notebook
+    custom resource."""
     with KubeEmulator(port=0, bookmark_interval=1.0) as emulator:
         emulator.create(
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CLUSTER_NAMESPACE}}
         )
+        emulator.create(NOTEBOOK_CRD)
         yield emulator
 
 

@@ -527,3 +527,28 @@ def test_screenshots_of_the_cluster_section_and_the_log_viewer(
     page.mouse.move(1000, 10)
     panel.screenshot(path=IMAGES / "logs.png")
     assert (IMAGES / "logs.png").stat().st_size > 5_000
+
+
+def test_custom_resources_have_their_own_table(page: Page, kube: KubeEmulator) -> None:
+    name = unique("notebook")
+    kube.create(
+        {
+            "apiVersion": "kubeflow.org/v1",
+            "kind": "Notebook",
+            "metadata": {"name": name, "namespace": CLUSTER_NAMESPACE},
+            "spec": {"template": {"spec": {"containers": [{"name": name, "image": "jupyter"}]}}},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}], "readyReplicas": 1},
+        }
+    )
+    open_cluster(page)
+    picker = by_test_id(page, "mlops-custom-kind")
+    expect(picker.locator("option", has_text="Notebook (kubeflow.org)")).to_have_count(1)
+    picker.select_option("notebooks")
+    expect(by_test_id(page, "mlops-table")).to_have_attribute("data-kind", "notebooks")
+    status = row(page, name).locator('[data-testid="mlops-status"]')
+    expect(status).to_have_text("Ready")
+    expect(status).to_have_attribute("data-health", "ok")
+    panel = open_object(page, name)
+    expect(panel.locator(".jp-mlops-object-title")).to_contain_text("Notebook")
+    by_test_id(panel, "mlops-object-tab-yaml").click()
+    expect(by_test_id(panel, "mlops-yaml")).to_contain_text("apiVersion: kubeflow.org/v1")

@@ -331,3 +331,26 @@ def test_screenshots_in_light_and_dark_themes(page: Page) -> None:
         expect(by_test_id(page, "mlops-refresh")).to_be_enabled()
         screenshot_sidebar(page, IMAGES / image)
         assert (IMAGES / image).stat().st_size > 5_000
+
+
+def test_without_a_cluster_the_section_only_says_how_to_connect(page: Page) -> None:
+    live_sockets: list[str] = []
+    page.on("websocket", lambda socket: live_sockets.append(socket.url))
+    open_panel(page)
+    expect(by_test_id(page, "mlops-cluster-state")).to_have_text("not configured")
+    expect(by_test_id(page, "mlops-cluster-hint")).to_be_visible()
+    expect(by_test_id(page, "mlops-cluster")).to_have_count(0)
+    expect(by_test_id(page, "mlops-cluster-error")).to_have_count(0)
+    assert not [url for url in live_sockets if "/mlops/api/ws" in url]
+
+
+def test_an_unreachable_cluster_is_explained_in_its_section(
+    open_page: Any, lab_with_unreachable_backends: Any
+) -> None:
+    with open_page(lab_with_unreachable_backends, "unreachable-cluster") as page:
+        open_panel(page)
+        # The route's own words: what is wrong and where, not a bare status code.
+        error = by_test_id(page, "mlops-cluster-error")
+        expect(error).to_contain_text("cannot reach the Kubernetes API at https://127.0.0.1:")
+        expect(error).to_contain_text("Connection refused")
+        expect(by_test_id(page, "mlops-cluster")).to_have_count(0)
