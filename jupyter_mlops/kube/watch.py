@@ -251,18 +251,19 @@ class WatchCache:
         self._lock = threading.Lock()
 
     def informer(self, kind: Kind, namespace: str | None) -> Informer:
-        """The informer of (kind, namespace), started on first use."""
+        """The informer of (kind, namespace), started on first use.
+
+        Each use restarts its idle countdown; the countdown only stops it if nobody listens
+        when it runs out, so a table read now and then stays cached while it is being read.
+        """
         key = (kind, namespace if kind.namespaced else None)
         with self._lock:
-            timer = self._idle_timers.pop(key, None)
-            if timer is not None:
-                timer.cancel()
             informer = self._informers.get(key)
             if informer is None:
                 informer = Informer(self.cluster, kind, key[1])
                 self._informers[key] = informer
                 informer.start()
-                self._arm_idle(key, informer)
+            self._arm_idle(key, informer)
             return informer
 
     def subscribe(self, kind: Kind, namespace: str | None, listener: Listener) -> Subscription:

@@ -140,3 +140,14 @@ def test_an_informer_nobody_listens_to_stops(kube: KubeEmulator, cluster: Cluste
     again = View(cache)
     assert len(cache.informers()) == 1 and again.names() == set()
     cache.close()
+
+
+def test_an_informer_read_without_listeners_stops_once_nobody_reads_it(
+    kube: KubeEmulator, cluster: Cluster
+) -> None:
+    cache = WatchCache(cluster, idle_seconds=0.3)
+    cache.objects(PODS, NAMESPACE)
+    cache.objects(PODS, NAMESPACE)  # a second read restarts the countdown, never cancels it
+    assert len(cache.informers()) == 1
+    eventually(lambda: cache.informers() == [])
+    cache.close()
