@@ -128,13 +128,16 @@ class K8sMagics(Magics):
 
     def _parse(self, line: str) -> argparse.Namespace:
         parser = self.k8s.parser
+        if not line.strip():
+            raise UsageError(f"usage: %k8s {{{','.join(OPTIONS)}}} ...; see %k8s? for each one")
         try:
             words = shlex.split(line)
         except ValueError as error:
             raise UsageError(f"cannot read the arguments: {error}") from None
         # Intermixed, so options may come before KIND and NAME as with kubectl.
         args: argparse.Namespace = parser.parse_intermixed_args(words)
-        given = {k for k, v in vars(args).items() if v != parser.get_default(k)} - {"command", "words"}
+        given = {k for k, v in vars(args).items() if v != parser.get_default(k)}
+        given -= {"command", "words"}
         wrong = sorted(given - OPTIONS[args.command])
         if wrong:
             flags = ", ".join("--" + w.replace("_", "-") for w in wrong)
@@ -187,7 +190,7 @@ class K8sMagics(Magics):
         return Description(describe(self.cluster(), kind, name, args.namespace))
 
     def _logs(self, args: argparse.Namespace, pod: str) -> LogText | LogView | None:
-        from ..widgets.logs import LogText, LogView
+        from ..widgets.logs import LogText, LogView, print_follow
 
         lines = self.cluster().logs(
             pod,
@@ -204,14 +207,8 @@ class K8sMagics(Magics):
                 return LogText(lines, pod=pod, container=args.container or "")
         if self.has_frontend():
             return LogView(lines, pod=pod, container=args.container or "").start()
-        write = sys.stdout.write
-        try:
-            for text in lines:
-                write(text + "\n")
-        except KeyboardInterrupt:
+        if not print_follow(lines, sys.stdout.write):
             print(f"\nStopped following the log of {pod}.")
-        finally:
-            lines.close()
         return None
 
     def _events(self, args: argparse.Namespace) -> Table:

@@ -1,11 +1,12 @@
-"""A pod's log in a notebook: `LogText` for a read log, `LogView` for one followed live."""
+"""A pod's log: `LogText` read once, `LogView` followed live in a notebook, `print_follow` in a
+terminal."""
 
 from __future__ import annotations
 
 import collections
 import html
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 import ipywidgets as widgets
@@ -16,6 +17,8 @@ from traitlets import Bool, Float, Int, Unicode, observe
 MAX_LINES = 5000
 # A followed log redraws at most this often, however fast lines come.
 REFRESH_SECONDS = 0.2
+# A terminal follow prints what arrived at least this often.
+PRINT_SECONDS = 0.05
 
 # Newest lines at the bottom, and the box starts scrolled there (no JavaScript needed).
 _BOX = (
@@ -65,6 +68,47 @@ class LogText:
         return "\n".join(self.lines)
 
 
+def print_follow(source: Closable, write: Callable[[str], object]) -> bool:
+    """Write lines as they come until the source ends (True) or Ctrl-C (False).
+
+    A background thread reads, so Ctrl-C never lands inside a socket read (where it can leave
+    the connection's buffers locked); this thread only waits and writes, in batches.
+    """
+    arrived: collections.deque[str] = collections.deque()
+    ended = threading.Event()
+    failure: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            arrived.extend(source)
+        except Exception as exc:
+            failure.append(exc)
+        finally:
+            ended.set()
+
+    def drain() -> None:
+        count = len(arrived)
+        if count:
+            take = arrived.popleft
+            write("\n".join([take() for _ in range(count)]) + "\n")
+
+    reader = threading.Thread(target=read, name="log-follow", daemon=True)
+    reader.start()
+    try:
+        while not ended.wait(PRINT_SECONDS):
+            drain()
+    except KeyboardInterrupt:
+        source.close()
+        reader.join()
+        drain()
+        return False
+    reader.join()
+    drain()
+    if failure:
+        raise failure[0]
+    return True
+
+
 class LogView(widgets.VBox):  # type: ignore[misc]
     """A followed log: lines arrive from a background thread until the pod ends or Stop.
 
@@ -81,13 +125,13 @@ class LogView(widgets.VBox):  # type: ignore[misc]
     error = Unicode("", help="Why the follow broke, if it did.")
 
     def __init__(self, source: Closable, **kwargs: Any) -> None:
-        self._header = widgets.HTML()
-        self._stop_button = widgets.Button(
+        self.header = widgets.HTML()
+        self.stop_button = widgets.Button(
             description="Stop", icon="stop", tooltip="Stop following this log", disabled=True
         )
-        self._log = widgets.HTML(value=log_html([]))
+        self.log_box = widgets.HTML(value=log_html([]))
         super().__init__(
-            children=[widgets.HBox([self._stop_button, self._header]), self._log], **kwargs
+            children=[widgets.HBox([self.stop_button, self.header]), self.log_box], **kwargs
         )
         self._source = source
         self._buffer: collections.deque[str] = collections.deque(maxlen=self.max_lines)
@@ -96,7 +140,7 @@ class LogView(widgets.VBox):  # type: ignore[misc]
         self._ended = threading.Event()
         self._reader: threading.Thread | None = None
         self._painter: threading.Thread | None = None
-        self._stop_button.on_click(lambda _button: self.stop())
+        self.stop_button.on_click(lambda _button: self.stop())
         self._show_header()
 
     # -- public ----------------------------------------------------------------------------
@@ -158,7 +202,7 @@ class LogView(widgets.VBox):  # type: ignore[misc]
                     continue
                 lines = list(self._buffer)
             shown = count
-            self._log.value = log_html(lines)
+            self.log_box.value = log_html(lines)
             self.dropped = count - len(lines)
             self.received = count
         self.following = False
@@ -180,10 +224,10 @@ class LogView(widgets.VBox):  # type: ignore[misc]
             if self.error
             else ""
         )
-        self._header.value = (
+        self.header.value = (
             f"<code>{name}</code> · {state} · {self.received} lines{dropped}{error}"
         )
-        self._stop_button.disabled = not self.following
+        self.stop_button.disabled = not self.following
 
 
-__all__ = ["MAX_LINES", "Closable", "LogText", "LogView", "log_html"]
+__all__ = ["MAX_LINES", "Closable", "LogText", "LogView", "log_html", "print_follow"]
