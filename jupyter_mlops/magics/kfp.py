@@ -9,7 +9,7 @@ import html
 import shlex
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -21,9 +21,13 @@ from IPython.core.magic_arguments import (
 from traitlets import Float, Instance, Unicode
 
 from ..errors import MLOpsError
+from ..lineage import share_tracking
 from ..pipelines.backend import DEFAULT_EXPERIMENT, PipelineBackend, write_compiled
 from ..pipelines.local import LocalPipelines
 from ..pipelines.models import ListRunsQuery, Run, RunPage, RunStatus
+
+if TYPE_CHECKING:
+    from ..tracking import Tracking
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The notebook numbers the %%magic line 1, so the cell's code starts on line 2.
@@ -212,6 +216,7 @@ class KfpMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._local: LocalPipelines | None = None
+        self._tracking_store: Tracking | None = None
 
     # -- backends --------------------------------------------------------------------------
 
@@ -288,21 +293,46 @@ class KfpMagics(Magics):
         if not self._has_frontend():
             print(f"Run {run.id} ({run.name}) started on the {backend.kind} backend.")
             if wait:
-                return text_progress(backend, run, print)
+                final = text_progress(backend, run, print)
+                print(self._record(final))
+                return final
             print(f"Follow it with %kfp runs, %kfp logs {run.id}.")
             return None
         from IPython.display import display
 
         monitor = RunMonitor(backend, run)
         display(monitor)
-        monitor.follow(self.monitor_interval)
+        # Without --wait nobody reads a message: the run is recorded quietly when it ends.
+        monitor.follow(self.monitor_interval, on_end=None if wait else self._record_quietly)
         if not wait:
             return None
         final = backend.wait(run.id)
         monitor.stop()
         monitor.refresh()
         print(summary_line(final))
+        print(self._record(final))
         return final
+
+    def _record(self, run: Run) -> str:
+        """Record a finished run and its tasks in MLflow; say where, or why not."""
+        from ..lineage import record_run
+
+        try:
+            mlflow_run = record_run(run, self._tracking())
+        except MLOpsError as exc:
+            return f"MLflow: not recorded ({exc.message})"
+        return f"MLflow: run {mlflow_run} in experiment kfp/{run.experiment}"
+
+    def _record_quietly(self, run: Run) -> None:
+        self._record(run)
+
+    def _tracking(self) -> Tracking:
+        if self._tracking_store is None:
+            from ..config import configure, resolve
+            from ..tracking import Tracking
+
+            self._tracking_store = Tracking(resolve(configure(parent=self.shell)))
+        return self._tracking_store
 
     # -- magics ----------------------------------------------------------------------------
 
@@ -412,6 +442,7 @@ class KfpMagics(Magics):
     def _kfp_run(self, args: argparse.Namespace) -> Run | None:
         pipeline = self._find(args.name)
         backend = self._cluster(pipeline, args.name) if args.cluster else self.local
+        share_tracking(self._tracking().settings)
         run = backend.submit(
             pipeline,
             _split_params(args.param),

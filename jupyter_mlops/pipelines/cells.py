@@ -7,6 +7,7 @@ import builtins
 import functools
 import itertools
 import linecache
+import os
 import re
 import traceback
 from collections.abc import Iterable, MutableMapping
@@ -208,6 +209,18 @@ def check_resources(cpu: str | None, memory: str | None, gpu: int | None) -> Res
     return Resources(cpu=cpu, memory=memory, gpu=gpu)
 
 
+def apply_tracking(task: Any) -> Any:
+    """Give a task the notebook's MLflow server, so what it logs lands where the notebook looks.
+
+    Only a server is passed on: a local store's path means nothing inside a cluster's pod, and
+    local tasks inherit the kernel's environment anyway.
+    """
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if uri.startswith(("http://", "https://")):
+        task.set_env_variable("MLFLOW_TRACKING_URI", uri)
+    return task
+
+
 def apply_resources(task: Any, resources: Resources) -> Any:
     """Set a pipeline task's limits: KFP sets them per task, not per component."""
     if resources.cpu is not None:
@@ -250,6 +263,7 @@ def _notebook_component_class() -> type:
             task = super().__call__(*args, **kwargs)
             if in_pipeline:
                 apply_resources(task, self.resources)
+                apply_tracking(task)
             return task
 
     return NotebookComponent

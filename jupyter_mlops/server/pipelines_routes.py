@@ -165,7 +165,18 @@ class RunHandler(PipelinesHandler):
     async def get(self, run_id: str) -> None:
         source = self.run_source(run_id)
         run = await self.state.run(lambda: self.backend(source).get_run(run_id))
-        self.finish(_run_json(run, source))
+        answer = _run_json(run, source)
+        answer["mlflow"] = await self.state.run(self.mlflow_links, run)
+        self.finish(answer)
+
+    def mlflow_links(self, run: Run) -> list[dict[str, Any]] | dict[str, str]:
+        """The MLflow runs recorded for this run; an unreachable MLflow is said, not raised."""
+        from ..lineage import linked_runs
+
+        try:
+            return [link.model_dump() for link in linked_runs(run, self.state.tracking())]
+        except MLOpsError as exc:
+            return exc.to_json()
 
 
 class TaskLogHandler(PipelinesHandler):

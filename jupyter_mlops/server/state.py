@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..pipelines.local import LocalPipelines
     from ..pipelines.poll import RunPoller
     from ..pipelines.remote import RemotePipelines
+    from ..tracking import Tracking
 
 T = TypeVar("T")
 
@@ -72,6 +73,7 @@ class ServerState:
     _remote_pipelines: RemotePipelines | None = field(default=None, init=False)
     _local_pipelines: LocalPipelines | None = field(default=None, init=False)
     _run_poller: RunPoller | None = field(default=None, init=False)
+    _tracking: Tracking | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     sockets: set[Any] = field(default_factory=set, init=False)
 
@@ -141,6 +143,15 @@ class ServerState:
         if self.settings.pipelines == "remote":
             backends["remote"] = self.remote_pipelines()
         return backends
+
+    def tracking(self) -> Tracking:
+        """The MLflow store of this server (a local one when nothing is configured)."""
+        with self._lock:
+            if self._tracking is None:
+                from ..tracking import Tracking
+
+                self._tracking = Tracking(self.settings)
+            return self._tracking
 
     def run_poller(self) -> RunPoller:
         """The one poller of pipeline runs shared by every browser tab."""

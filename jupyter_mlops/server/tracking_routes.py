@@ -5,7 +5,6 @@ from __future__ import annotations
 import mimetypes
 import shutil
 import tempfile
-import threading
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
@@ -24,21 +23,12 @@ MAX_PAGE = 1000
 DEFAULT_POINTS = 500
 CHUNK = 64 * 1024
 
-_TRACKING_LOCK = threading.Lock()
-
 
 class TrackingHandler(MLOpsHandler):
     """Shared parsing of the MLflow routes' arguments, and the server's one `Tracking`."""
 
     def tracking(self) -> Tracking:
-        with _TRACKING_LOCK:
-            tracking: Tracking | None = self.settings.get("mlops_tracking")
-            if tracking is None:
-                from ..tracking import Tracking
-
-                tracking = Tracking(self.state.settings)
-                self.settings["mlops_tracking"] = tracking
-            return tracking
+        return self.state.tracking()
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         raw = self.get_query_argument(name, None)

@@ -151,6 +151,10 @@ class Tracking:
                 self._client = MlflowClient(tracking_uri=self.uri, registry_uri=registry)
             return self._client
 
+    def writer(self) -> contextlib.AbstractContextManager[MlflowClient]:
+        """The official client for writes, with the same timeouts, credentials and errors."""
+        return self._calling()
+
     @contextlib.contextmanager
     def _calling(self, missing: str = "") -> Iterator[MlflowClient]:
         """The client, with short timeouts and our credentials; MLflow's errors made typed."""

@@ -81,5 +81,8 @@ def notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Notebo
 @pytest.fixture(scope="module")
 def module_notebook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook]:
     """One notebook shared by a module's tests, so real runs are shared too."""
-    root = tmp_path_factory.mktemp("workspace") / ".mlops" / "pipelines"
-    yield from _open_notebook(root)
+    workspace = tmp_path_factory.mktemp("workspace")
+    # The kernel's directory is the workspace: local MLflow records land there too.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(workspace)
+        yield from _open_notebook(workspace / ".mlops" / "pipelines")

@@ -92,8 +92,9 @@ def test_without_a_widget_frontend_the_run_is_followed_in_text(story: Story) -> 
     assert lines[0].startswith(f"Run {story.succeeded.id} (<i>first</i>) started on the local")
     assert any(line.endswith("add: SUCCEEDED (1/3)") for line in lines)
     assert any(line.endswith("double-2: SUCCEEDED (3/3)") for line in lines)
-    # The last line is the shell echoing the returned Run.
-    assert lines[-2].startswith(f"Run {story.succeeded.id} SUCCEEDED in ")
+    # Then where MLflow recorded it, and last the shell echoing the returned Run.
+    assert lines[-3].startswith(f"Run {story.succeeded.id} SUCCEEDED in ")
+    assert lines[-2].startswith("MLflow: run ") and "in experiment kfp/" in lines[-2]
     assert lines[-1].startswith(f"Out[0]: Run(id='{story.succeeded.id}'")
 
 
