@@ -101,4 +101,6 @@ def test_stopping_frees_the_port_and_the_temp_dir() -> None:
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), 2):
         pass
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As any server would: connections the test made may linger in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
