@@ -19,6 +19,7 @@ MAX_LINES = 5000
 REFRESH_SECONDS = 0.2
 # A terminal follow prints what arrived at least this often.
 PRINT_SECONDS = 0.05
+PRINT_BACKLOG = 10_000
 
 # Newest lines at the bottom, and the box starts scrolled there (no JavaScript needed).
 _BOX = (
@@ -72,33 +73,53 @@ def print_follow(source: Closable, write: Callable[[str], object]) -> bool:
     """Write lines as they come until the source ends (True) or Ctrl-C (False).
 
     A background thread reads, so Ctrl-C never lands inside a socket read (where it can leave
-    the connection's buffers locked); this thread only waits and writes, in batches.
+    the connection's buffers locked); this thread only waits and writes, in batches. At most
+    `PRINT_BACKLOG` lines wait to be written: a slow terminal slows the reading, not memory.
     """
     arrived: collections.deque[str] = collections.deque()
-    ended = threading.Event()
+    changed = threading.Condition()
+    state = {"ended": False, "stopping": False}
     failure: list[BaseException] = []
 
     def read() -> None:
+        append = arrived.append
         try:
-            arrived.extend(source)
+            for line in source:
+                append(line)
+                if len(arrived) >= PRINT_BACKLOG:
+                    with changed:
+                        changed.notify_all()
+                        changed.wait_for(lambda: len(arrived) < PRINT_BACKLOG or state["stopping"])
         except Exception as exc:
             failure.append(exc)
         finally:
-            ended.set()
+            with changed:
+                state["ended"] = True
+                changed.notify_all()
 
     def drain() -> None:
         count = len(arrived)
         if count:
             take = arrived.popleft
             write("\n".join([take() for _ in range(count)]) + "\n")
+        with changed:
+            changed.notify_all()
+
+    def due() -> bool:
+        return state["ended"] or len(arrived) >= PRINT_BACKLOG
 
     reader = threading.Thread(target=read, name="log-follow", daemon=True)
     reader.start()
     try:
-        while not ended.wait(PRINT_SECONDS):
+        while not state["ended"]:
+            with changed:
+                changed.wait_for(due, timeout=PRINT_SECONDS)
             drain()
     except KeyboardInterrupt:
+        state["stopping"] = True
         source.close()
+        with changed:
+            changed.notify_all()
         reader.join()
         drain()
         return False
@@ -224,10 +245,16 @@ class LogView(widgets.VBox):  # type: ignore[misc]
             if self.error
             else ""
         )
-        self.header.value = (
-            f"<code>{name}</code> · {state} · {self.received} lines{dropped}{error}"
-        )
+        self.header.value = f"<code>{name}</code> · {state} · {self.received} lines{dropped}{error}"
         self.stop_button.disabled = not self.following
 
 
-__all__ = ["MAX_LINES", "Closable", "LogText", "LogView", "log_html", "print_follow"]
+__all__ = [
+    "MAX_LINES",
+    "PRINT_BACKLOG",
+    "Closable",
+    "LogText",
+    "LogView",
+    "log_html",
+    "print_follow",
+]

@@ -10,7 +10,7 @@ import time
 import pytest
 from IPython.core.error import UsageError
 
-from jupyter_mlops.widgets.logs import MAX_LINES, LogText
+from jupyter_mlops.widgets.logs import MAX_LINES, PRINT_BACKLOG, LogText
 
 from .conftest import NAMESPACE, Notebook, running_pod
 
@@ -164,3 +164,16 @@ def test_ctrl_c_stops_following_in_a_terminal(notebook: Notebook) -> None:
     assert screen.lines == ["epoch 1", "", "Stopped following the log of trainer-0."]
     pod = notebook.kube.get("v1", "Pod", "trainer-0", NAMESPACE)
     assert pod is not None and pod["status"]["phase"] == "Running"
+
+
+def test_follow_in_a_terminal_prints_a_long_log_whole_and_in_order(notebook: Notebook) -> None:
+    notebook.kube.create(running_pod("trainer-0"))
+    lines = [f"step {i}" for i in range(2 * PRINT_BACKLOG + 7)]
+    notebook.kube.append_log(NAMESPACE, "trainer-0", "main", lines)
+    notebook.kube.finish_pod(NAMESPACE, "trainer-0", exit_code=0)
+    screen = Screen()
+
+    with contextlib.redirect_stdout(screen):
+        notebook.k8s("logs trainer-0 -f")
+
+    assert screen.lines == lines
