@@ -90,6 +90,31 @@ CELLS: list[tuple[str, str]] = [
     ("code", "%kfp runs"),
     (
         "md",
+        "## MLflow\n\nEvery pipeline run is recorded in MLflow with one nested run per task, "
+        "tagged with the pipeline run's id, so each side links to the other. Runs logged from "
+        "the notebook land in the same store, which the sidebar's MLflow section shows.",
+    ),
+    ("code", "%mlflow runs kfp/Default"),
+    (
+        "code",
+        "import mlflow\n\n"
+        "from jupyter_mlops.config import resolve\n\n"
+        "mlflow.set_tracking_uri(resolve().tracking_uri)  # the store the sidebar shows\n"
+        'mlflow.set_experiment("learning-rates")\n'
+        "ids = []\n"
+        "for lr in (0.2, 0.05):\n"
+        '    with mlflow.start_run(run_name=f"lr={lr}") as run:\n'
+        '        mlflow.log_param("lr", lr)\n'
+        '        mlflow.log_metrics({"loss": 1.0})\n'
+        "        loss = 1.0\n"
+        "        for step in range(1, 40):\n"
+        "            loss *= 1 - lr\n"
+        '            mlflow.log_metric("loss", loss, step=step)\n'
+        "        ids.append(run.info.run_id)",
+    ),
+    ("code", "%mlflow plot {ids[0]} {ids[1]} --metric loss"),
+    (
+        "md",
         "## The same in plain Python\n\nEvery magic is a few lines over one API that scripts "
         "can use too.",
     ),
@@ -97,7 +122,7 @@ CELLS: list[tuple[str, str]] = [
         "code",
         "from jupyter_mlops.kube.cluster import Cluster\n\n"
         "cluster = Cluster.connect()\n"
-        "[(p['metadata']['name'], p['status'].get('phase')) for p in cluster.list('pods').items]",
+        '[(p["metadata"]["name"], p["status"].get("phase")) for p in cluster.list("pods").items]',
     ),
 ]
 

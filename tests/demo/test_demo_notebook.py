@@ -50,3 +50,6 @@ def test_every_cell_runs_and_shows_what_the_text_promises(demo_workspace: Path) 
     )
     assert "SUCCEEDED" in text_of(by_source["run = %kfp run regression --local --wait"])
     assert "my-notebook-0" in text_of(by_source["from jupyter_mlops.kube.cluster import Cluster"])
+    assert "regression" in text_of(by_source["%mlflow runs kfp/Default"])
+    chart = text_of(by_source["%mlflow plot {ids[0]} {ids[1]} --metric loss"])
+    assert "<svg" in chart and "lr=0.2" in chart and "lr=0.05" in chart
