@@ -69,11 +69,25 @@ def test_describe_escapes_hostile_annotations_in_html(notebook: Notebook) -> Non
     assert "<script>" not in shown
 
 
+def event(name: str, reason: str, at: str, type_: str = "Normal") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "involvedObject": {"kind": "Pod", "name": "trainer-0", "namespace": NAMESPACE},
+        "reason": reason,
+        "message": f"{reason} happened",
+        "type": type_,
+        "firstTimestamp": at,
+        "lastTimestamp": at,
+    }
+
+
 def test_events_lists_the_namespace_events_oldest_first(notebook: Notebook) -> None:
     notebook.kube.controllers = False
-    pod = notebook.kube.create(running_pod("trainer-0"))
-    notebook.kube.record_event(pod, "Pulled", "Image pulled")
-    notebook.kube.record_event(pod, "BackOff", "Back-off restarting failed container", "Warning")
+    # Stored in name order (a, b), which is the reverse of when they happened.
+    notebook.kube.create(event("a", "BackOff", "2024-05-01T10:05:00Z", "Warning"))
+    notebook.kube.create(event("b", "Pulled", "2024-05-01T10:00:00Z"))
 
     table = notebook.k8s("events")
 
