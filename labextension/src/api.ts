@@ -290,3 +290,360 @@ export function liveSocketUrl(): string {
   }
   return url;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pipelines: `mlops/api/pipelines/…`, local and remote runs side by side.
+// ---------------------------------------------------------------------------------------------
+
+/** Where a run lives: on this machine (`kfp.local`) or in Kubeflow Pipelines. */
+export type RunSource = 'local' | 'remote';
+
+/** The state of a run or of one of its tasks, with Kubeflow Pipelines v2 names. */
+export type RunStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+
+/** The states a run can be in, in the order a filter lists them. */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'PENDING',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELED'
+];
+
+/** One row of the runs list. */
+export interface IPipelineRunSummary {
+  id: string;
+  name: string;
+  pipeline_name: string;
+  experiment: string;
+  status: RunStatus;
+  backend: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  tasks_done: number;
+  tasks_total: number;
+  url: string | null;
+  source: RunSource;
+}
+
+/** One step of a run. */
+export interface IPipelineTask {
+  id: string;
+  name: string;
+  state: RunStatus;
+  started_at: string | null;
+  finished_at: string | null;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  pod: string | null;
+}
+
+/** `GET pipelines/runs/ID`: a run with its tasks, parameters, outputs and links. */
+export interface IPipelineRun extends IPipelineRunSummary {
+  parameters: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  tasks: IPipelineTask[];
+  error: string | null;
+  retry_of: string | null;
+  links: { dashboard?: string };
+}
+
+/** What a source that failed said, as the error envelope of the routes. */
+export interface ISourceError {
+  reason: string;
+  message: string;
+}
+
+/** `GET pipelines/runs`: rows of each source, its next page, and what failed. */
+export interface IPipelineRunsAnswer {
+  runs: IPipelineRunSummary[];
+  pages: Partial<Record<RunSource, { next_page_token: string; total_size: number }>>;
+  errors: Partial<Record<RunSource, ISourceError>>;
+}
+
+/** Which runs to list. */
+export interface IPipelineRunsQuery {
+  source: RunSource | 'all';
+  sort: string;
+  status: RunStatus | '';
+  experiment: string;
+  pageSize: number;
+  pageToken: string;
+}
+
+/** An experiment of one source. */
+export interface IPipelineExperiment {
+  id: string;
+  name: string;
+  description: string;
+  created_at: string;
+  source: RunSource;
+}
+
+/** `GET pipelines/experiments`. */
+export interface IPipelineExperimentsAnswer {
+  experiments: IPipelineExperiment[];
+  errors: Partial<Record<RunSource, ISourceError>>;
+}
+
+/** A push of the `watch-runs` channel: changed rows, ids that left, errors by source. */
+export interface IRunsPush {
+  runs: IPipelineRunSummary[];
+  gone: string[];
+  errors: Partial<Record<RunSource | 'all', ISourceError | null>>;
+}
+
+/** The query string of a route, leaving out what is empty. */
+function query(values: Record<string, string>): string {
+  const kept = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ''));
+  return Object.keys(kept).length > 0 ? URLExt.objectToQueryString(kept) : '';
+}
+
+/** Path of one run's route; the source tells the server which backend holds it. */
+function runPath(source: RunSource, id: string, sub = ''): string {
+  const parts = ['pipelines', 'runs', encodeURIComponent(id)];
+  if (sub) {
+    parts.push(sub);
+  }
+  return parts.join('/') + query({ source });
+}
+
+/** `GET /mlops/api/pipelines/runs`: one page of each source asked for. */
+export function fetchPipelineRuns(q: IPipelineRunsQuery): Promise<IPipelineRunsAnswer> {
+  return request<IPipelineRunsAnswer>(
+    'pipelines/runs' +
+      query({
+        source: q.source,
+        sort: q.sort,
+        status: q.status,
+        experiment: q.experiment,
+        page_size: String(q.pageSize),
+        page_token: q.pageToken
+      })
+  );
+}
+
+/** `GET /mlops/api/pipelines/experiments`. */
+export function fetchPipelineExperiments(): Promise<IPipelineExperimentsAnswer> {
+  return request<IPipelineExperimentsAnswer>('pipelines/experiments');
+}
+
+/** `GET /mlops/api/pipelines/runs/ID`. */
+export function fetchPipelineRun(source: RunSource, id: string): Promise<IPipelineRun> {
+  return request<IPipelineRun>(runPath(source, id));
+}
+
+/** `GET /mlops/api/pipelines/runs/ID/tasks/TASK/log`: what the task printed. */
+export async function fetchTaskLog(source: RunSource, id: string, task: string): Promise<string> {
+  const answer = await request<{ text: string }>(
+    ['pipelines', 'runs', encodeURIComponent(id), 'tasks', encodeURIComponent(task), 'log'].join(
+      '/'
+    ) + query({ source })
+  );
+  return answer.text;
+}
+
+/** `POST /mlops/api/pipelines/runs/ID/terminate`. */
+export function terminatePipelineRun(source: RunSource, id: string): Promise<IPipelineRun> {
+  return request<IPipelineRun>(runPath(source, id, 'terminate'), { method: 'POST', body: '{}' });
+}
+
+/** `POST /mlops/api/pipelines/runs/ID/retry`. */
+export function retryPipelineRun(source: RunSource, id: string): Promise<IPipelineRun> {
+  return request<IPipelineRun>(runPath(source, id, 'retry'), { method: 'POST', body: '{}' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// MLflow: `mlops/api/mlflow/…`, experiments, runs, metric histories, artifacts, models.
+// ---------------------------------------------------------------------------------------------
+
+/** An MLflow experiment. */
+export interface IMlflowExperiment {
+  id: string;
+  name: string;
+  lifecycle_stage: string;
+  artifact_location: string;
+  created_at: string | null;
+  updated_at: string | null;
+  tags: Record<string, string>;
+}
+
+/** `GET mlflow/experiments`. */
+export interface IMlflowExperimentPage {
+  experiments: IMlflowExperiment[];
+  next_page_token: string | null;
+}
+
+/** An MLflow run as one row of the runs table. */
+export interface IMlflowRunSummary {
+  id: string;
+  name: string;
+  experiment_id: string;
+  status: string;
+  user: string;
+  started_at: string | null;
+  ended_at: string | null;
+  params: Record<string, string>;
+  metrics: Record<string, number | null>;
+}
+
+/** `GET mlflow/runs/ID`: every param, latest metric and tag. */
+export interface IMlflowRun extends IMlflowRunSummary {
+  lifecycle_stage: string;
+  artifact_uri: string;
+  tags: Record<string, string>;
+}
+
+/** `GET mlflow/experiments/ID/runs`. */
+export interface IMlflowRunPage {
+  experiment_id: string;
+  runs: IMlflowRunSummary[];
+  next_page_token: string | null;
+}
+
+/** Which runs of an experiment to list. */
+export interface IMlflowRunsQuery {
+  filter: string;
+  orderBy: string;
+  pageToken: string;
+  maxResults: number;
+}
+
+/** One logged value of a metric. */
+export interface IMetricPoint {
+  step: number;
+  timestamp: number;
+  value: number | null;
+}
+
+/** `GET mlflow/runs/ID/history`: a metric over steps, possibly downsampled. */
+export interface IMetricHistory {
+  run_id: string;
+  key: string;
+  total: number;
+  downsampled: boolean;
+  points: IMetricPoint[];
+}
+
+/** A file or folder among a run's artifacts. */
+export interface IMlflowArtifact {
+  path: string;
+  is_dir: boolean;
+  size: number | null;
+}
+
+/** A registered model; `aliases` maps each alias to a version. */
+export interface IRegisteredModel {
+  name: string;
+  description: string;
+  created_at: string | null;
+  updated_at: string | null;
+  aliases: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+/** `GET mlflow/models`. */
+export interface IRegisteredModelPage {
+  models: IRegisteredModel[];
+  next_page_token: string | null;
+}
+
+/** A version of a registered model. */
+export interface IModelVersion {
+  name: string;
+  version: string;
+  run_id: string | null;
+  source: string;
+  status: string;
+  description: string;
+  created_at: string | null;
+  updated_at: string | null;
+  aliases: string[];
+  tags: Record<string, string>;
+}
+
+/** `GET mlflow/models/NAME/versions`. */
+export interface IModelVersionPage {
+  name: string;
+  versions: IModelVersion[];
+  next_page_token: string | null;
+}
+
+/** `GET /mlops/api/mlflow/experiments`: experiments whose name contains `name`. */
+export function fetchMlflowExperiments(
+  name: string,
+  pageToken = ''
+): Promise<IMlflowExperimentPage> {
+  return request<IMlflowExperimentPage>(
+    'mlflow/experiments' + query({ name, page_token: pageToken, max_results: '100' })
+  );
+}
+
+/** `GET /mlops/api/mlflow/experiments/ID/runs`: one page, filtered with MLflow's syntax. */
+export function fetchMlflowRuns(
+  experimentId: string,
+  q: IMlflowRunsQuery
+): Promise<IMlflowRunPage> {
+  return request<IMlflowRunPage>(
+    `mlflow/experiments/${encodeURIComponent(experimentId)}/runs` +
+      query({
+        filter: q.filter,
+        order_by: q.orderBy,
+        page_token: q.pageToken,
+        max_results: String(q.maxResults)
+      })
+  );
+}
+
+/** `GET /mlops/api/mlflow/runs/ID`. */
+export function fetchMlflowRun(id: string): Promise<IMlflowRun> {
+  return request<IMlflowRun>(`mlflow/runs/${encodeURIComponent(id)}`);
+}
+
+/** `GET /mlops/api/mlflow/runs/ID/history`: at most `points` values of metric `key`. */
+export function fetchMetricHistory(
+  id: string,
+  key: string,
+  points: number
+): Promise<IMetricHistory> {
+  return request<IMetricHistory>(
+    `mlflow/runs/${encodeURIComponent(id)}/history` + query({ key, points: String(points) })
+  );
+}
+
+/** `GET /mlops/api/mlflow/runs/ID/artifacts`: the files and folders under `path`. */
+export async function fetchMlflowArtifacts(id: string, path: string): Promise<IMlflowArtifact[]> {
+  const answer = await request<{ artifacts: IMlflowArtifact[] }>(
+    `mlflow/runs/${encodeURIComponent(id)}/artifacts` + query({ path })
+  );
+  return answer.artifacts;
+}
+
+/** Where the browser downloads one artifact file (a plain link: the session cookie signs it). */
+export function mlflowArtifactUrl(id: string, path: string): string {
+  const settings = ServerConnection.makeSettings();
+  return (
+    URLExt.join(
+      settings.baseUrl,
+      API_ROOT,
+      'mlflow/runs',
+      encodeURIComponent(id),
+      'artifacts/download'
+    ) + query({ path })
+  );
+}
+
+/** `GET /mlops/api/mlflow/models`: registered models whose name contains `name`. */
+export function fetchRegisteredModels(name: string, pageToken = ''): Promise<IRegisteredModelPage> {
+  return request<IRegisteredModelPage>(
+    'mlflow/models' + query({ name, page_token: pageToken, max_results: '50' })
+  );
+}
+
+/** `GET /mlops/api/mlflow/models/NAME/versions`: versions, newest first. */
+export function fetchModelVersions(name: string): Promise<IModelVersionPage> {
+  return request<IModelVersionPage>(
+    `mlflow/models/${encodeURIComponent(name)}/versions` + query({ max_results: '20' })
+  );
+}

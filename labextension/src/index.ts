@@ -10,8 +10,16 @@ import { ClusterModel, NAMESPACE_PATTERN } from './cluster';
 import { asText } from './format';
 import { mlopsIcon } from './icon';
 import { LiveSocket } from './live';
+import { MlflowModel } from './mlflow';
+import { IMlflowRunsRef, MlflowRunsModel, mlflowRunsKey } from './mlflowRuns';
+import { createMlflowRunsPanel, MlflowRunsView } from './mlflowRunsView';
+import { MlflowSection } from './mlflowView';
 import { objectKey, ObjectModel, ObjectTab } from './object';
 import { createObjectPanel, ObjectView } from './objectView';
+import { PipelinesModel, runKey } from './pipelines';
+import { IRunRef, PipelineRunModel } from './pipelinesRun';
+import { createPipelineRunPanel, PipelineRunView } from './pipelinesRunView';
+import { PipelinesSection } from './pipelinesView';
 import { MlopsSidebar } from './sidebar';
 import { DEFAULT_REFRESH_SECONDS, StatusModel } from './status';
 
@@ -24,6 +32,10 @@ export namespace CommandIDs {
   /** Open the panel about one object; args `kind` (plural), `name`, `namespace`, `tab`. */
   export const openObject = 'jupyter-mlops:open-object';
   export const showPodLogs = 'jupyter-mlops:show-pod-logs';
+  /** Open a pipeline run; args `source` (local or remote), `id`, `name`. */
+  export const openPipelineRun = 'jupyter-mlops:open-pipeline-run';
+  /** Open MLflow runs, compared when several; args `ids` and `names` (lists). */
+  export const openMlflowRuns = 'jupyter-mlops:open-mlflow-runs';
 }
 
 const OBJECT_TABS: readonly ObjectTab[] = ['describe', 'yaml', 'logs'];
@@ -94,7 +106,42 @@ const plugin: JupyterFrontEndPlugin<void> = {
       openObject({ kind, name: row.name, namespace });
     };
 
-    const sidebar = new MlopsSidebar(model, cluster, openRow);
+    const pipelines = new PipelinesModel(socket, model);
+    const runTracker = new WidgetTracker<MainAreaWidget<PipelineRunView>>({
+      namespace: 'jupyter-mlops-pipeline-run'
+    });
+    /** Show a run's panel, reusing it when it is open already. */
+    const openRun = (ref: IRunRef): void => {
+      const key = runKey(ref);
+      let panel = runTracker.find(widget => runKey(widget.content.model.ref) === key);
+      if (!panel) {
+        panel = createPipelineRunPanel(new PipelineRunModel(ref, pipelines));
+        void runTracker.add(panel);
+        app.shell.add(panel, 'main');
+      }
+      app.shell.activateById(panel.id);
+    };
+
+    const mlflow = new MlflowModel(model);
+    const mlflowTracker = new WidgetTracker<MainAreaWidget<MlflowRunsView>>({
+      namespace: 'jupyter-mlops-mlflow-runs'
+    });
+    /** Show the panel of one run, or of several compared, reusing it when it is open. */
+    const openMlflowRuns = (ref: IMlflowRunsRef): void => {
+      const key = mlflowRunsKey(ref);
+      let panel = mlflowTracker.find(widget => mlflowRunsKey(widget.content.model.ref) === key);
+      if (!panel) {
+        panel = createMlflowRunsPanel(new MlflowRunsModel(ref));
+        void mlflowTracker.add(panel);
+        app.shell.add(panel, 'main');
+      }
+      app.shell.activateById(panel.id);
+    };
+
+    const sidebar = new MlopsSidebar(model, cluster, openRow, {
+      pipelines: new PipelinesSection(pipelines, openRun),
+      tracking: new MlflowSection(mlflow, openMlflowRuns)
+    });
     app.shell.add(sidebar, 'left', { rank: 900, type: 'MLOps' });
     restorer?.add(sidebar, sidebar.id);
 
@@ -140,10 +187,48 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: CommandIDs.showPodLogs, category: 'MLOps' });
 
+    app.commands.addCommand(CommandIDs.openPipelineRun, {
+      label: args => `Show pipeline run ${asText(args.name ?? args.id)}`,
+      caption: 'Show a pipeline run: its tasks, their logs, parameters and outputs',
+      icon: mlopsIcon,
+      execute: args => {
+        const { source, id, name } = args;
+        if ((source === 'local' || source === 'remote') && typeof id === 'string' && id) {
+          openRun({ source, id, name: typeof name === 'string' ? name : id });
+        }
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.openMlflowRuns, {
+      label: 'Show MLflow runs',
+      caption: 'Chart and compare MLflow runs: metrics, parameters and artifacts',
+      icon: mlopsIcon,
+      execute: args => {
+        const ids = Array.isArray(args.ids) ? args.ids.filter(id => typeof id === 'string') : [];
+        const names = Array.isArray(args.names) ? args.names.map(asText) : [];
+        if (ids.length > 0) {
+          openMlflowRuns({ ids, names: ids.map((id, i) => names[i] || id) });
+        }
+      }
+    });
+
     void restorer?.restore(tracker, {
       command: CommandIDs.openObject,
       args: widget => ({ ...widget.content.model.ref, tab: widget.content.model.tab }),
       name: widget => objectKey(widget.content.model.ref)
+    });
+    void restorer?.restore(runTracker, {
+      command: CommandIDs.openPipelineRun,
+      args: widget => ({ ...widget.content.model.ref }),
+      name: widget => runKey(widget.content.model.ref)
+    });
+    void restorer?.restore(mlflowTracker, {
+      command: CommandIDs.openMlflowRuns,
+      args: widget => ({
+        ids: widget.content.model.ref.ids,
+        names: widget.content.model.ref.names
+      }),
+      name: widget => mlflowRunsKey(widget.content.model.ref)
     });
 
     if (settingRegistry) {

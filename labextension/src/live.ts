@@ -3,7 +3,7 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IRow, liveSocketUrl } from './api';
+import { IRow, IRunsPush, liveSocketUrl } from './api';
 
 /** Where the connection stands; `reconnecting` keeps what was shown until fresh data comes. */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
@@ -20,7 +20,8 @@ export interface ILiveMessage {
     | 'lines'
     | 'end'
     | 'error'
-    | 'reopened';
+    | 'reopened'
+    | 'runs';
   rows?: IRow[];
   columns?: string[];
   row?: IRow;
@@ -28,6 +29,10 @@ export interface ILiveMessage {
   skipped?: number;
   reason?: string;
   message?: string;
+  /** Of a `runs` push: the pipeline runs that changed, ids that left, errors by source. */
+  runs?: IRunsPush['runs'];
+  gone?: IRunsPush['gone'];
+  errors?: IRunsPush['errors'];
 }
 
 /** What a consumer of a channel is told: each message of its own, in order. */
@@ -90,6 +95,16 @@ export class LiveSocket implements IDisposable {
     return this._add(id, {
       open: { op: 'follow', id, ...request },
       close: { op: 'unfollow', id },
+      handler
+    });
+  }
+
+  /** Pipeline runs of every source: every newest row first, then `runs` pushes of changes. */
+  watchRuns(handler: LiveHandler): IDisposable {
+    const id = this._nextId('runs');
+    return this._add(id, {
+      open: { op: 'watch-runs', id },
+      close: { op: 'unwatch-runs', id },
       handler
     });
   }

@@ -2,6 +2,7 @@
 
 import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
+import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import type { ApiError, BackendStatus, Identity, IRow, StatusReport } from './api';
@@ -13,12 +14,27 @@ import { StatusModel } from './status';
 /** Id of the panel in the left area; the command and the layout restorer find it by this. */
 export const SIDEBAR_ID = 'jupyter-mlops-sidebar';
 
+/** A section's live body below its status line, following a model of its own. */
+export interface ISectionBody {
+  readonly changed: ISignal<unknown, void>;
+  /** Told when the sidebar is shown or hidden, so a hidden body stops following its backend. */
+  setVisible(visible: boolean): void;
+  render(): React.ReactNode;
+}
+
+/** The bodies of the Pipelines and MLflow sections, under their status lines. */
+export interface ISectionBodies {
+  pipelines?: ISectionBody;
+  tracking?: ISectionBody;
+}
+
 /** The left-area panel showing the cluster, Pipelines and MLflow status. */
 export class MlopsSidebar extends ReactWidget {
   constructor(
     readonly model: StatusModel,
     readonly cluster: ClusterModel,
-    private readonly _open: (kind: string, row: IRow) => void
+    private readonly _open: (kind: string, row: IRow) => void,
+    private readonly _sections: ISectionBodies = {}
   ) {
     super();
     this.id = SIDEBAR_ID;
@@ -27,6 +43,9 @@ export class MlopsSidebar extends ReactWidget {
     this.addClass('jp-mlops-sidebar');
     model.changed.connect(this._onModelChanged);
     cluster.changed.connect(this._onModelChanged);
+    for (const section of this._bodies()) {
+      section.changed.connect(this._onModelChanged);
+    }
   }
 
   dispose(): void {
@@ -35,6 +54,9 @@ export class MlopsSidebar extends ReactWidget {
     }
     this.model.changed.disconnect(this._onModelChanged);
     this.cluster.changed.disconnect(this._onModelChanged);
+    for (const section of this._bodies()) {
+      section.changed.disconnect(this._onModelChanged);
+    }
     super.dispose();
   }
 
@@ -42,12 +64,18 @@ export class MlopsSidebar extends ReactWidget {
     super.onAfterShow(msg);
     this.model.visible = true;
     this.cluster.visible = true;
+    for (const section of this._bodies()) {
+      section.setVisible(true);
+    }
   }
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     this.model.visible = false;
     this.cluster.visible = false;
+    for (const section of this._bodies()) {
+      section.setVisible(false);
+    }
   }
 
   protected render(): JSX.Element {
@@ -62,11 +90,19 @@ export class MlopsSidebar extends ReactWidget {
         updatedAt={model.updatedAt}
         onRefresh={() => void model.refresh()}
         cluster={<ClusterView model={this.cluster} onOpen={this._open} />}
+        pipelines={this._sections.pipelines?.render()}
+        tracking={this._sections.tracking?.render()}
       />
     );
   }
 
   private _onModelChanged = (): void => this.update();
+
+  /** The section bodies given, in the order of the sections. */
+  private _bodies(): ISectionBody[] {
+    const { pipelines, tracking } = this._sections;
+    return [pipelines, tracking].filter((body): body is ISectionBody => body !== undefined);
+  }
 }
 
 /** What the status view shows; all of it comes from the model. */
@@ -80,6 +116,10 @@ export interface IStatusViewProps {
   onRefresh: () => void;
   /** The live browser of the namespace, shown under the cluster's status. */
   cluster?: React.ReactNode;
+  /** The runs of both sources, shown under the Pipelines status. */
+  pipelines?: React.ReactNode;
+  /** Experiments, runs and models, shown under the MLflow status. */
+  tracking?: React.ReactNode;
 }
 
 /** The whole panel: header, error, identity and one section per backend. */
@@ -124,8 +164,12 @@ export function StatusView(props: IStatusViewProps): JSX.Element {
           <BackendSection id="cluster" title="Cluster" backend={report.cluster}>
             {props.cluster}
           </BackendSection>
-          <BackendSection id="pipelines" title="Pipelines" backend={report.pipelines} />
-          <BackendSection id="tracking" title="MLflow" backend={report.tracking} />
+          <BackendSection id="pipelines" title="Pipelines" backend={report.pipelines}>
+            {props.pipelines}
+          </BackendSection>
+          <BackendSection id="tracking" title="MLflow" backend={report.tracking}>
+            {props.tracking}
+          </BackendSection>
         </>
       )}
       <footer className="jp-mlops-footer" data-testid="mlops-updated">

@@ -1,1 +1,3 @@
 import './base.css';
+import './pipelines.css';
+import './mlflow.css';

@@ -1,0 +1,226 @@
+/** State of a main-area panel about one pipeline run: its tasks, a task's log, and actions. */
+
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import {
+  ApiError,
+  fetchPipelineRun,
+  fetchTaskLog,
+  IPipelineRun,
+  IPipelineRunSummary,
+  IPipelineTask,
+  retryPipelineRun,
+  RunSource,
+  terminatePipelineRun
+} from './api';
+import { asApiError, FINISHED_STATES, PipelinesModel, runKey } from './pipelines';
+
+/** The run a panel shows. */
+export interface IRunRef {
+  source: RunSource;
+  id: string;
+  /** Shown in the tab before the run is read. */
+  name: string;
+}
+
+/** A run that goes on is read again this often, whether or not the sidebar watches. */
+const FOLLOW_MS = 3000;
+
+/** What a panel about one run shows, read again while the run goes on. */
+export class PipelineRunModel implements IDisposable {
+  constructor(
+    readonly ref: IRunRef,
+    readonly pipelines: PipelinesModel
+  ) {
+    pipelines.runChanged.connect(this._onRunChanged);
+    pipelines.changed.connect(this._emit);
+    void this.reload();
+  }
+
+  /** Emitted when anything the view shows changes. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get run(): IPipelineRun | null {
+    return this._run;
+  }
+
+  get error(): ApiError | null {
+    return this._error;
+  }
+
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  /** Whether the run can still change. */
+  get finished(): boolean {
+    return this._run !== null && FINISHED_STATES.has(this._run.status);
+  }
+
+  /** The task whose log and values are shown. */
+  get task(): IPipelineTask | null {
+    return this._run?.tasks.find(t => t.id === this._taskId) ?? null;
+  }
+
+  get log(): string | null {
+    return this._log;
+  }
+
+  get logError(): ApiError | null {
+    return this._logError;
+  }
+
+  /** Actions are hidden when the server or the user's settings say read-only. */
+  get readOnly(): boolean {
+    return this.pipelines.readOnly;
+  }
+
+  /** What the last action did or why it failed, in words. */
+  get actionMessage(): { ok: boolean; text: string } | null {
+    return this._actionMessage;
+  }
+
+  get busy(): boolean {
+    return this._busy;
+  }
+
+  /** Read the run again, and the shown task's log if the task may have printed more. */
+  async reload(): Promise<void> {
+    window.clearTimeout(this._followTimer);
+    this._followTimer = 0;
+    this._loading = true;
+    this._emit();
+    const before = this.task?.state;
+    try {
+      this._run = await fetchPipelineRun(this.ref.source, this.ref.id);
+      this._error = null;
+    } catch (error) {
+      this._error = asApiError(error);
+    } finally {
+      this._loading = false;
+    }
+    if (this._disposed) {
+      return;
+    }
+    if (this._taskId === null && this._run && this._run.tasks.length > 0) {
+      // The task that went wrong, else the one running, else the first: what a user looks at.
+      const tasks = this._run.tasks;
+      const pick =
+        tasks.find(t => t.state === 'FAILED') ?? tasks.find(t => t.state === 'RUNNING') ?? tasks[0];
+      this._taskId = pick.id;
+    }
+    const task = this.task;
+    if (task && (this._log === null || before !== task.state || !FINISHED_STATES.has(task.state))) {
+      await this._loadLog(task.id);
+    }
+    if (!this.finished && !this._disposed) {
+      this._followTimer = window.setTimeout(() => void this.reload(), FOLLOW_MS);
+    }
+    this._emit();
+  }
+
+  /** Show a task's values and log. */
+  selectTask(id: string): void {
+    if (id === this._taskId) {
+      return;
+    }
+    this._taskId = id;
+    this._log = null;
+    this._logError = null;
+    this._emit();
+    void this._loadLog(id).then(this._emit);
+  }
+
+  /** Stop the run. */
+  async terminate(): Promise<void> {
+    await this._act(async () => {
+      this._run = await terminatePipelineRun(this.ref.source, this.ref.id);
+      return `Run ${this._run.name} is being stopped.`;
+    });
+    void this.reload();
+  }
+
+  /** Run it again; a local run starts again as a new run, a cluster run in place. */
+  async retry(): Promise<void> {
+    await this._act(async () => {
+      const again = await retryPipelineRun(this.ref.source, this.ref.id);
+      if (again.id === this.ref.id) {
+        this._run = again;
+        return `Run ${again.name} runs again.`;
+      }
+      return `Started again as a new run: ${again.name} (${again.id}).`;
+    });
+    void this.reload();
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    window.clearTimeout(this._followTimer);
+    this.pipelines.runChanged.disconnect(this._onRunChanged);
+    this.pipelines.changed.disconnect(this._emit);
+    Signal.clearData(this);
+  }
+
+  private async _loadLog(taskId: string): Promise<void> {
+    try {
+      const text = await fetchTaskLog(this.ref.source, this.ref.id, taskId);
+      if (taskId === this._taskId) {
+        this._log = text;
+        this._logError = null;
+      }
+    } catch (error) {
+      if (taskId === this._taskId) {
+        this._logError = asApiError(error);
+      }
+    }
+  }
+
+  private async _act(action: () => Promise<string>): Promise<void> {
+    this._busy = true;
+    this._actionMessage = null;
+    this._emit();
+    try {
+      this._actionMessage = { ok: true, text: await action() };
+    } catch (error) {
+      this._actionMessage = { ok: false, text: asApiError(error).message };
+    } finally {
+      this._busy = false;
+      this._emit();
+    }
+  }
+
+  /** A push about this run: read it now rather than at the next follow tick. */
+  private _onRunChanged = (_: PipelinesModel, row: IPipelineRunSummary): void => {
+    if (runKey(row) === runKey(this.ref) && !this._loading) {
+      void this.reload();
+    }
+  };
+
+  private _emit = (): void => {
+    if (!this._disposed) {
+      this._changed.emit();
+    }
+  };
+
+  private _actionMessage: { ok: boolean; text: string } | null = null;
+  private _busy = false;
+  private _changed = new Signal<this, void>(this);
+  private _disposed = false;
+  private _error: ApiError | null = null;
+  private _followTimer = 0;
+  private _loading = false;
+  private _log: string | null = null;
+  private _logError: ApiError | null = null;
+  private _run: IPipelineRun | null = null;
+  private _taskId: string | null = null;
+}

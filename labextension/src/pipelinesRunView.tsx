@@ -1,0 +1,360 @@
+/** The main-area panel about one pipeline run: tasks with states, a task's log, actions. */
+
+import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
+import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import type { IPipelineRun, IPipelineTask } from './api';
+import { asText, formatTime } from './format';
+import { mlopsIcon } from './icon';
+import { runKey, SOURCE_WORDS, STATE_HEALTH } from './pipelines';
+import { PipelineRunModel } from './pipelinesRun';
+
+/** The panel's id: one panel per run, found again by this. */
+export function pipelineRunPanelId(model: PipelineRunModel): string {
+  return 'jp-mlops-run-' + runKey(model.ref).replace(/[^a-zA-Z0-9-]/g, '_');
+}
+
+/** A main-area panel showing one run. */
+export function createPipelineRunPanel(model: PipelineRunModel): MainAreaWidget<PipelineRunView> {
+  const content = new PipelineRunView(model);
+  const panel = new MainAreaWidget({ content });
+  panel.id = pipelineRunPanelId(model);
+  panel.title.label = model.ref.name || model.ref.id;
+  panel.title.caption = `Pipeline run ${model.ref.name} (${SOURCE_WORDS[model.ref.source]})`;
+  panel.title.icon = mlopsIcon;
+  panel.title.closable = true;
+  panel.addClass('jp-mlops-object-panel');
+  panel.disposed.connect(() => model.dispose());
+  return panel;
+}
+
+/** The panel's content: follows the model and renders it. */
+export class PipelineRunView extends ReactWidget {
+  constructor(readonly model: PipelineRunModel) {
+    super();
+    this.addClass('jp-mlops-object');
+    model.changed.connect(this._onChanged);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.changed.disconnect(this._onChanged);
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <RunPanel
+        model={this.model}
+        onTerminate={() => void this._confirm('terminate')}
+        onRetry={() => void this._confirm('retry')}
+      />
+    );
+  }
+
+  private async _confirm(action: 'terminate' | 'retry'): Promise<void> {
+    const { name } = this.model.ref;
+    const where = this.model.ref.source === 'local' ? 'on this machine' : 'on the cluster';
+    const result = await showDialog({
+      title: action === 'terminate' ? 'Stop the run?' : 'Run it again?',
+      body:
+        action === 'terminate'
+          ? `Stop run ${name} ${where}? Tasks that are running are stopped; it cannot be resumed.`
+          : `Run ${name} again ${where}, with the same parameters?`,
+      buttons: [
+        Dialog.cancelButton(),
+        action === 'terminate'
+          ? Dialog.warnButton({ label: 'Stop run' })
+          : Dialog.okButton({ label: 'Run again' })
+      ]
+    });
+    if (!result.button.accept) {
+      return;
+    }
+    if (action === 'terminate') {
+      await this.model.terminate();
+    } else {
+      await this.model.retry();
+    }
+  }
+
+  private _onChanged = (): void => this.update();
+}
+
+function RunPanel(props: {
+  model: PipelineRunModel;
+  onTerminate: () => void;
+  onRetry: () => void;
+}): JSX.Element {
+  const { model } = props;
+  const run = model.run;
+  return (
+    <div
+      className="jp-mlops-object-body jp-mlops-run-panel"
+      data-testid="mlops-pipeline-run"
+      data-source={model.ref.source}
+      data-id={model.ref.id}
+    >
+      <header className="jp-mlops-object-header">
+        <h2 className="jp-mlops-object-title">
+          <span className="jp-mlops-muted">Run</span>{' '}
+          <span data-testid="mlops-pipeline-run-name">{run?.name ?? model.ref.name}</span>
+        </h2>
+        <span className="jp-mlops-source" data-source={model.ref.source}>
+          {SOURCE_WORDS[model.ref.source]}
+        </span>
+        {run && (
+          <span
+            className="jp-mlops-health"
+            data-health={STATE_HEALTH[run.status]}
+            data-testid="mlops-pipeline-run-status"
+          >
+            {run.status.toLowerCase()}
+          </span>
+        )}
+        <span className="jp-mlops-spacer" />
+        {run?.links.dashboard && (
+          <a
+            className="jp-mlops-link"
+            data-testid="mlops-pipeline-run-dashboard"
+            href={run.links.dashboard}
+            target="_blank"
+            rel="noopener noreferrer"
+          >
+            Open in the Kubeflow dashboard
+          </a>
+        )}
+        {run && !model.readOnly && !model.finished && (
+          <button
+            type="button"
+            className="jp-Button jp-mod-styled jp-mod-warn jp-mlops-action"
+            data-testid="mlops-pipeline-run-terminate"
+            disabled={model.busy}
+            onClick={props.onTerminate}
+          >
+            Stop run
+          </button>
+        )}
+        {run && !model.readOnly && model.finished && (
+          <button
+            type="button"
+            className="jp-Button jp-mod-styled jp-mod-accept jp-mlops-action"
+            data-testid="mlops-pipeline-run-retry"
+            disabled={model.busy}
+            onClick={props.onRetry}
+          >
+            Run again
+          </button>
+        )}
+        <button
+          type="button"
+          className="jp-Button jp-mod-minimal jp-mlops-refresh"
+          data-testid="mlops-pipeline-run-refresh"
+          title="Read the run again"
+          aria-label="Reload"
+          disabled={model.loading}
+          onClick={() => void model.reload()}
+        >
+          <refreshIcon.react tag="span" />
+        </button>
+      </header>
+      {model.actionMessage && (
+        <div
+          className={model.actionMessage.ok ? 'jp-mlops-notice' : 'jp-mlops-error'}
+          role={model.actionMessage.ok ? 'status' : 'alert'}
+          data-testid="mlops-pipeline-run-message"
+          data-ok={model.actionMessage.ok}
+        >
+          {model.actionMessage.text}
+        </div>
+      )}
+      {model.error && (
+        <div className="jp-mlops-error" role="alert" data-testid="mlops-pipeline-run-error">
+          {model.error.message}
+          {run ? ' Showing what was read before.' : ''}
+        </div>
+      )}
+      {!run && !model.error && <div className="jp-mlops-loading">Reading the run…</div>}
+      {run && <RunBody model={model} run={run} />}
+    </div>
+  );
+}
+
+function RunBody(props: { model: PipelineRunModel; run: IPipelineRun }): JSX.Element {
+  const { model, run } = props;
+  const now = Date.now();
+  const task = model.task;
+  return (
+    <div className="jp-mlops-object-content">
+      {run.error && (
+        <section className="jp-mlops-diagnosis" role="alert" data-testid="mlops-pipeline-run-why">
+          <h3>What went wrong</h3>
+          <pre className="jp-mlops-run-error">{run.error}</pre>
+        </section>
+      )}
+      <dl className="jp-mlops-facts" data-testid="mlops-pipeline-run-facts">
+        <dt>Pipeline</dt>
+        <dd>{run.pipeline_name}</dd>
+        <dt>Experiment</dt>
+        <dd>{run.experiment}</dd>
+        <dt>Created</dt>
+        <dd>{formatTime(run.created_at, now)}</dd>
+        {run.started_at && (
+          <>
+            <dt>Started</dt>
+            <dd>{formatTime(run.started_at, now)}</dd>
+          </>
+        )}
+        {run.finished_at && (
+          <>
+            <dt>Finished</dt>
+            <dd>{formatTime(run.finished_at, now)}</dd>
+          </>
+        )}
+        {run.retry_of && (
+          <>
+            <dt>Retry of</dt>
+            <dd>{run.retry_of}</dd>
+          </>
+        )}
+        <dt>Run id</dt>
+        <dd>{run.id}</dd>
+      </dl>
+      <div className="jp-mlops-run-columns">
+        <section className="jp-mlops-run-tasks" aria-label="Tasks">
+          <h3>
+            Tasks{' '}
+            <span className="jp-mlops-muted">
+              {run.tasks_done}/{run.tasks_total} done
+            </span>
+          </h3>
+          {run.tasks.length === 0 ? (
+            <div className="jp-mlops-muted">No task has started yet.</div>
+          ) : (
+            <TaskList tasks={run.tasks} selected={task?.id ?? null} model={model} />
+          )}
+        </section>
+        <section className="jp-mlops-run-task" aria-label="The chosen task">
+          {task ? <TaskDetail model={model} task={task} /> : null}
+        </section>
+      </div>
+      <Values title="Parameters" values={run.parameters} testId="mlops-pipeline-run-parameters" />
+      <Values title="Outputs" values={run.outputs} testId="mlops-pipeline-run-outputs" />
+    </div>
+  );
+}
+
+/**
+ * The tasks in the order they ran, top to bottom, each a box coloured by its state and joined
+ * to the next: the route gives no dependencies, so the order of execution is the picture.
+ */
+function TaskList(props: {
+  tasks: IPipelineTask[];
+  selected: string | null;
+  model: PipelineRunModel;
+}): JSX.Element {
+  return (
+    <ol className="jp-mlops-tasks" data-testid="mlops-pipeline-tasks">
+      {props.tasks.map(task => (
+        <li key={task.id}>
+          <button
+            type="button"
+            className="jp-mlops-task"
+            data-testid="mlops-pipeline-task"
+            data-task={task.id}
+            data-state={task.state}
+            data-health={STATE_HEALTH[task.state]}
+            aria-pressed={task.id === props.selected}
+            onClick={() => props.model.selectTask(task.id)}
+          >
+            <span className="jp-mlops-task-name">{task.name}</span>
+            <span className="jp-mlops-task-state" data-testid="mlops-pipeline-task-state">
+              {task.state.toLowerCase()}
+            </span>
+          </button>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function TaskDetail(props: { model: PipelineRunModel; task: IPipelineTask }): JSX.Element {
+  const { model, task } = props;
+  const now = Date.now();
+  return (
+    <div data-testid="mlops-pipeline-task-detail" data-task={task.id}>
+      <h3>
+        {task.name}{' '}
+        <span className="jp-mlops-health" data-health={STATE_HEALTH[task.state]}>
+          {task.state.toLowerCase()}
+        </span>
+      </h3>
+      <dl className="jp-mlops-facts">
+        {task.started_at && (
+          <>
+            <dt>Started</dt>
+            <dd>{formatTime(task.started_at, now)}</dd>
+          </>
+        )}
+        {task.finished_at && (
+          <>
+            <dt>Finished</dt>
+            <dd>{formatTime(task.finished_at, now)}</dd>
+          </>
+        )}
+        {task.pod && (
+          <>
+            <dt>Pod</dt>
+            <dd>{task.pod}</dd>
+          </>
+        )}
+      </dl>
+      <Values title="Inputs" values={task.inputs} testId="mlops-pipeline-task-inputs" />
+      <Values title="Outputs" values={task.outputs} testId="mlops-pipeline-task-outputs" />
+      <h4>Log</h4>
+      {model.logError ? (
+        <div className="jp-mlops-error" role="alert" data-testid="mlops-pipeline-task-log-error">
+          {model.logError.message}
+        </div>
+      ) : model.log === null ? (
+        <div className="jp-mlops-loading">Reading the log…</div>
+      ) : (
+        <pre className="jp-mlops-task-log" data-testid="mlops-pipeline-task-log" tabIndex={0}>
+          {model.log || '(nothing printed)'}
+        </pre>
+      )}
+    </div>
+  );
+}
+
+/** Names and values (parameters, outputs), values as text. */
+function Values(props: {
+  title: string;
+  values: Record<string, unknown>;
+  testId: string;
+}): JSX.Element | null {
+  const entries = Object.entries(props.values);
+  if (entries.length === 0) {
+    return null;
+  }
+  return (
+    <section data-testid={props.testId}>
+      <h4>{props.title}</h4>
+      <table className="jp-mlops-table">
+        <tbody>
+          {entries.map(([name, value]) => (
+            <tr key={name} data-name={name}>
+              <th scope="row">{name}</th>
+              <td>
+                <code>{asText(value)}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
