@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Locator, Page, Request, Response, expect
+from playwright.sync_api import Locator, Page, Request, Response, WebSocket, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.browser
@@ -334,14 +334,20 @@ def test_screenshots_in_light_and_dark_themes(page: Page) -> None:
 
 
 def test_without_a_cluster_the_section_only_says_how_to_connect(page: Page) -> None:
-    live_sockets: list[str] = []
-    page.on("websocket", lambda socket: live_sockets.append(socket.url))
+    sent: list[str] = []
+
+    def record(socket: WebSocket) -> None:
+        if "/mlops/api/ws" in socket.url:
+            socket.on("framesent", lambda payload: sent.append(str(payload)))
+
+    page.on("websocket", record)
     open_panel(page)
     expect(by_test_id(page, "mlops-cluster-state")).to_have_text("not configured")
     expect(by_test_id(page, "mlops-cluster-hint")).to_be_visible()
     expect(by_test_id(page, "mlops-cluster")).to_have_count(0)
     expect(by_test_id(page, "mlops-cluster-error")).to_have_count(0)
-    assert not [url for url in live_sockets if "/mlops/api/ws" in url]
+    # Other sections may use the live channel; the cluster's tables never subscribe.
+    assert not [frame for frame in sent if '"subscribe"' in frame]
 
 
 def test_an_unreachable_cluster_is_explained_in_its_section(
