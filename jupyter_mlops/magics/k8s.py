@@ -155,7 +155,9 @@ class K8sMagics(Magics):
 
     # -- commands --------------------------------------------------------------------------
 
-    def _get(self, args: argparse.Namespace, kind: str, name: str | None = None) -> Any:
+    def _get(
+        self, args: argparse.Namespace, kind: str, name: str | None = None
+    ) -> Table | Document:
         from ..kube.rows import columns, row
         from ..widgets.table import Table
 
