@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -108,6 +109,20 @@ def test_follow_streams_lines_as_they_are_written(kube: KubeEmulator, cluster: C
     kube.append_log(NAMESPACE, "talker", "main", ["second"])
     assert next(lines) == "second"
     lines.close()
+
+
+def test_following_a_silent_pod_answers_at_once(kube: KubeEmulator, cluster: Cluster) -> None:
+    kube.create(pod("quiet"))
+    wait_for(lambda: cluster.get("pod", "quiet")["status"].get("phase") == "Running")
+    opened: list[object] = []
+    opener = threading.Thread(target=lambda: opened.append(cluster.logs("quiet", follow=True)))
+    opener.start()
+    opener.join(timeout=5)
+    assert opened, "following a pod that has written nothing yet must not block"
+    kube.append_log(NAMESPACE, "quiet", "main", ["hello"])
+    lines = opened[0]
+    assert next(lines) == "hello"  # type: ignore[call-overload]
+    lines.close()  # type: ignore[attr-defined]
 
 
 def test_durations_read_like_kubectl() -> None:

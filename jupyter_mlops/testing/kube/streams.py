@@ -275,6 +275,8 @@ class StreamingHandler(Base):
             chunks = tail_chunks(chunks, tail)
         try:
             sent = await self._write_chunks(chunks, timestamps, sent, limit_bytes)
+            if follow:
+                await self.flush()  # the headers go out at once, even before the first line
             while follow and not wake.stopped and (limit_bytes is None or sent < limit_bytes):
                 wake.clear()
                 if len(buffer.chunks) > position:
