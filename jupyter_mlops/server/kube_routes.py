@@ -97,8 +97,8 @@ class ListHandler(KubeHandler):
             cache = self.state.watch_cache()
             k = cache.cluster.kind(kind)
             informer = cache.informer(k, namespace or cache.cluster.namespace)
-            objects = informer.wait_synced(timeout=5)
-            rows = sorted((row(k.plural, o) for o in objects), key=lambda r: str(r["name"]))
+            informer.wait_synced(timeout=5)
+            rows = self.state.sorted_rows(informer, lambda o: row(k.plural, o))
             if text:
                 rows = [r for r in rows if text in f"{r['name']} {r.get('status', '')}".lower()]
             return {

@@ -17,7 +17,7 @@ from ..errors import Unavailable
 
 if TYPE_CHECKING:
     from ..kube.cluster import Cluster
-    from ..kube.watch import WatchCache
+    from ..kube.watch import Informer, WatchCache
     from ..pipelines.backend import PipelineBackend
     from ..pipelines.local import LocalPipelines
     from ..pipelines.poll import RunPoller
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 STATUS_TTL = 5.0
+ROWS_TTL = 5.0
 #: Seconds between two looks at the pipeline runs while a browser tab watches them.
 RUNS_POLL_SECONDS = 3.0
 
@@ -74,6 +75,9 @@ class ServerState:
     _local_pipelines: LocalPipelines | None = field(default=None, init=False)
     _run_poller: RunPoller | None = field(default=None, init=False)
     _tracking: Tracking | None = field(default=None, init=False)
+    _rows: dict[Any, tuple[str, float, list[dict[str, Any]]]] = field(
+        default_factory=dict, init=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     sockets: set[Any] = field(default_factory=set, init=False)
 
@@ -161,6 +165,26 @@ class ServerState:
 
                 self._run_poller = RunPoller(self.pipeline_backends, interval=RUNS_POLL_SECONDS)
             return self._run_poller
+
+    def sorted_rows(
+        self, informer: Informer, make_row: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """An informer's rows sorted by name, made again only when its version moved on."""
+        key = (informer.kind, informer.namespace)
+        with self._lock:
+            cached = self._rows.get(key)
+        # Ages are relative to now: keep rows a few seconds at most even when nothing changed.
+        if (
+            cached is not None
+            and cached[0] == informer.resource_version
+            and (time.monotonic() - cached[1] < ROWS_TTL)
+        ):
+            return cached[2]
+        version = informer.resource_version
+        rows = sorted((make_row(o) for o in informer.objects()), key=lambda r: str(r["name"]))
+        with self._lock:
+            self._rows[key] = (version, time.monotonic(), rows)
+        return rows
 
     def close(self) -> None:
         """Stop every watch and stream: the server is stopping."""
