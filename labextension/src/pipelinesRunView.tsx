@@ -265,6 +265,7 @@ function TaskList(props: {
             className="jp-mlops-task"
             data-testid="mlops-pipeline-task"
             data-task={task.id}
+            data-name={task.name}
             data-state={task.state}
             data-health={STATE_HEALTH[task.state]}
             aria-pressed={task.id === props.selected}

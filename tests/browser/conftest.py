@@ -19,6 +19,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE as KFP_NAMESPACE
+from jupyter_mlops.testing.kfp import KfpEmulator
 from jupyter_mlops.testing.kube import KubeEmulator
 
 CHROMIUM = "/usr/bin/chromium"
@@ -299,6 +301,43 @@ def cluster_lab(tmp_path_factory: pytest.TempPathFactory, kube: KubeEmulator) ->
     base = tmp_path_factory.mktemp("lab-cluster")
     kubeconfig = kube.write_kubeconfig(base / "kubeconfig", namespace=CLUSTER_NAMESPACE)
     with running_lab(base, env={"KUBECONFIG": str(kubeconfig)}) as server:
+        yield server
+
+
+KFP_TOKEN = "pipelines-token"
+
+
+@pytest.fixture(scope="module")
+def kfp_api() -> Iterator[KfpEmulator]:
+    """A Kubeflow Pipelines API emulator accepting the bearer token KFP_TOKEN; its tasks take a
+    fraction of a second unless a test says otherwise."""
+    with KfpEmulator(token=KFP_TOKEN, step_seconds=0.05) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def pipelines_lab(tmp_path_factory: pytest.TempPathFactory, kfp_api: KfpEmulator) -> Iterator[Lab]:
+    """JupyterLab as in a Kubeflow notebook pod: Pipelines at the emulator, its token in a
+    projected file, the profile namespace from NB_PREFIX. Local runs go in `root_dir`."""
+    _check_built()
+    base = tmp_path_factory.mktemp("lab-pipelines")
+    token = base / "kfp-token"
+    token.write_text(KFP_TOKEN)
+    env = {
+        "KF_PIPELINES_ENDPOINT": kfp_api.url,
+        "KF_PIPELINES_SA_TOKEN_PATH": str(token),
+        "NB_PREFIX": f"/notebook/{KFP_NAMESPACE}/notebook",
+    }
+    with running_lab(base, env=env) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def mlflow_lab(tmp_path_factory: pytest.TempPathFactory, mlflow_server: Any) -> Iterator[Lab]:
+    """JupyterLab whose MLflow is the session's real tracking server."""
+    _check_built()
+    base = tmp_path_factory.mktemp("lab-mlflow")
+    with running_lab(base, env={"MLFLOW_TRACKING_URI": mlflow_server.url}) as server:
         yield server
 
 
