@@ -329,12 +329,10 @@ export class ClusterModel implements IDisposable {
   }
 
   private _subscribe(table: KindTable): void {
+    // Rows known from before the sidebar was hidden stay until the snapshot replaces them.
     table.channel = this.socket.subscribe(table.kind, this._namespace, message =>
       this._receive(table, message)
     );
-    if (table.loaded) {
-      table.state = 'reconnecting';
-    }
   }
 
   private _unsubscribe(table: KindTable): void {

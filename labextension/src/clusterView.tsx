@@ -240,7 +240,7 @@ function TableView(props: {
         <thead>
           <tr>
             {columns.map(column => (
-              <th key={column} scope="col">
+              <th key={column} scope="col" data-column={column}>
                 {COLUMN_WORDS[column] ?? column}
               </th>
             ))}

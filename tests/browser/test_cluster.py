@@ -409,7 +409,11 @@ def test_the_table_survives_an_api_server_restart(page: Page, kube: KubeEmulator
         # While the API server is down the cluster changes: one pod goes, one comes.
         kube.delete("v1", "Pod", names[0], CLUSTER_NAMESPACE)
         kube.create(pod(f"{prefix}-new"))
-        # The rows known stay on screen meanwhile.
+        # The rows known stay on screen meanwhile, and the table still answers the user.
+        expect(rows).to_have_count(3)
+        by_test_id(page, "mlops-filter").fill(names[1])
+        expect(rows).to_have_count(1)
+        by_test_id(page, "mlops-filter").fill("")
         expect(rows).to_have_count(3)
     finally:
         kube.restart()
