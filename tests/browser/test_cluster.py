@@ -609,3 +609,29 @@ def test_custom_resources_have_their_own_table(page: Page, kube: KubeEmulator) -
     expect(panel.locator(".jp-mlops-object-title")).to_contain_text("Notebook")
     by_test_id(panel, "mlops-object-tab-yaml").click()
     expect(by_test_id(panel, "mlops-yaml")).to_contain_text("apiVersion: kubeflow.org/v1")
+
+
+def test_show_pod_logs_from_the_command_palette(page: Page, kube: KubeEmulator) -> None:
+    name = unique("palette")
+    kube.create(pod(name))
+    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["ready to serve"])
+    open_cluster(page)
+    expect(row(page, name)).to_have_count(1)
+    # The filter box keeps typed keys to itself: give the focus to the panel first.
+    page.locator("#jupyter-mlops-sidebar .jp-mlops-title").click()
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill("Show pod logs")
+    item = page.locator('.lm-CommandPalette-item[data-command="jupyter-mlops:show-pod-logs"]')
+    header = item.locator(
+        "xpath=preceding-sibling::li[contains(@class, 'lm-CommandPalette-header')][1]"
+    )
+    expect(header).to_have_text("MLOps")
+    item.click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input").fill(name)
+    dialog.get_by_role("button", name="OK").click()
+    panel = page.locator(
+        f'.jp-mlops-object-panel:has([data-testid="mlops-object-name"]:text-is("{name}"))'
+    )
+    expect(by_test_id(panel, "mlops-object-tab-logs")).to_have_attribute("aria-selected", "true")
+    expect(by_test_id(panel, "mlops-log-line")).to_have_text(["1ready to serve"])
