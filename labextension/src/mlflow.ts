@@ -334,8 +334,10 @@ export class MlflowModel {
       }
       const items = more ? [...this._experiments.items, ...page.experiments] : page.experiments;
       this._experiments = { items, next: page.next_page_token, error: null, loading: false };
-      if (!this._experiment && items.length > 0) {
-        // The experiment with runs most likely: not MLflow's empty "Default" when another exists.
+      const kept = items.some(e => e.id === this._experiment?.id);
+      if (!more && !kept && items.length > 0) {
+        // The one shown left the search: show the likeliest to have runs, not MLflow's
+        // empty "Default" when another exists.
         const first = items.find(e => e.name !== 'Default') ?? items[0];
         this.selectExperiment(first.id);
       }

@@ -246,6 +246,7 @@ def test_screenshot_of_the_pipelines_section_and_a_run(
         run_row(section, "local", "local try").click()
         panel = by_test_id(page, "mlops-pipeline-run")
         expect(by_test_id(panel, "mlops-pipeline-task-log")).to_contain_text("adding")
+        widen_sidebar(page, 400)
         section.scroll_into_view_if_needed()
         IMAGES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMAGES / "pipelines.png"))
@@ -283,3 +284,15 @@ def lab_error_words(lab: Lab) -> Any:
     """What the runs route says about the remote source, as the panel should show it."""
     answer = lab.get_json("mlops/api/pipelines/runs")
     return answer["errors"]["remote"]["message"]
+
+
+def widen_sidebar(page: Page, width: int) -> None:
+    """Drag the sidebar's edge out, as a user does to read a wide table."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 1, y)
+    page.mouse.down()
+    page.mouse.move(width, y, steps=5)
+    page.mouse.up()
