@@ -25,7 +25,11 @@ export function LogPanel(props: { model: LogModel }): JSX.Element {
     <div className="jp-mlops-logs" data-testid="mlops-logs" data-state={model.state}>
       <LogControls model={model} />
       <div className="jp-mlops-log-status">
-        <span data-testid="mlops-log-state">{STATE_WORDS[model.state]}</span>
+        <span data-testid="mlops-log-state">
+          {model.previous && model.state === 'snapshot'
+            ? 'The log of the run before the last restart.'
+            : STATE_WORDS[model.state]}
+        </span>
         {model.dropped > 0 && (
           <span className="jp-mlops-log-dropped" data-testid="mlops-log-dropped">
             {' '}

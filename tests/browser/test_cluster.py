@@ -229,7 +229,7 @@ def test_logs_follow_search_and_download(page: Page, kube: KubeEmulator) -> None
     saved = Path(download.value.path()).read_text()
     assert saved == "epoch 1 loss 0.91\nepoch 2 loss 0.52\nepoch 3 loss 0.27\n"
 
-    # Not following: later lines stay out until following again.
+    # Following again reads the log anew, with what was written meanwhile.
     by_test_id(panel, "mlops-log-follow").uncheck()
     expect(by_test_id(panel, "mlops-log-state")).to_contain_text("Not following")
     kube.append_log(CLUSTER_NAMESPACE, name, "main", ["epoch 4 loss 0.11"])
@@ -635,3 +635,31 @@ def test_show_pod_logs_from_the_command_palette(page: Page, kube: KubeEmulator) 
     )
     expect(by_test_id(panel, "mlops-object-tab-logs")).to_have_attribute("aria-selected", "true")
     expect(by_test_id(panel, "mlops-log-line")).to_have_text(["1ready to serve"])
+
+
+def test_a_restarted_container_shows_its_last_end_and_previous_log(
+    page: Page, kube: KubeEmulator
+) -> None:
+    name = unique("crashy")
+    kube.create(pod(name))
+    open_cluster(page)
+    expect(row(page, name).locator('[data-testid="mlops-status"]')).to_have_text("Running")
+    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["loading model", "CUDA out of memory"])
+    kube.restart_container(CLUSTER_NAMESPACE, name, "main", exit_code=137)
+    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["loading a smaller model"])
+    expect(row(page, name).locator('td[data-column="restarts"]')).to_have_text("1")
+
+    panel = open_object(page, name)
+    expect(by_test_id(panel, "mlops-container-restarts")).to_have_text("1")
+    expect(by_test_id(panel, "mlops-container-last-termination")).to_contain_text("exit code 137")
+    by_test_id(panel, "mlops-object-tab-logs").click()
+    lines = by_test_id(panel, "mlops-log-line")
+    expect(lines).to_have_text(["1loading a smaller model"])
+    by_test_id(panel, "mlops-log-previous").check()
+    expect(lines).to_have_text(["1loading model", "2CUDA out of memory"])
+    expect(by_test_id(panel, "mlops-log-state")).to_have_text(
+        "The log of the run before the last restart."
+    )
+    expect(by_test_id(panel, "mlops-log-follow")).to_be_disabled()
+    by_test_id(panel, "mlops-log-previous").uncheck()
+    expect(lines).to_have_text(["1loading a smaller model"])
