@@ -237,7 +237,12 @@ def test_logs_follow_search_and_download(page: Page, kube: KubeEmulator) -> None
     expect(lines).to_have_count(4)
 
 
-def test_a_hundred_thousand_log_lines_draw_only_what_is_in_view(
+def append_steps(kube: KubeEmulator, pod_name: str, first: int, last: int) -> None:
+    lines = [f"step {i} loss {1 / (i + 1):.6f}" for i in range(first, last)]
+    kube.append_log(CLUSTER_NAMESPACE, pod_name, "main", lines)
+
+
+def test_long_logs_draw_only_what_is_in_view_and_keep_the_newest_lines(
     page: Page, kube: KubeEmulator
 ) -> None:
     name = unique("chatty")
@@ -249,15 +254,10 @@ def test_a_hundred_thousand_log_lines_draw_only_what_is_in_view(
     # A first line shown means the server follows the log: later lines all come through.
     kube.append_log(CLUSTER_NAMESPACE, name, "main", ["training started"])
     expect(viewer).to_have_attribute("data-total", "1")
-    chunk, total = 20_000, 100_000
-    for start in range(0, total, chunk):
-        kube.append_log(
-            CLUSTER_NAMESPACE,
-            name,
-            "main",
-            [f"step {i} loss {1 / (i + 1):.6f}" for i in range(start, start + chunk)],
-        )
-        # Each chunk fits the server's buffer; waiting for it keeps every line.
+    # Chunks that fit the server's buffer, each awaited, so that no line is skipped.
+    chunk = 20_000
+    for start in range(0, 100_000, chunk):
+        append_steps(kube, name, start, start + chunk)
         expect(viewer).to_have_attribute("data-total", str(1 + start + chunk), timeout=30_000)
     drawn = by_test_id(panel, "mlops-log-line").count()
     assert 0 < drawn < 200, f"{drawn} lines in the DOM"
@@ -268,6 +268,25 @@ def test_a_hundred_thousand_log_lines_draw_only_what_is_in_view(
     expect(by_test_id(panel, "mlops-log-matches")).to_have_text("1 of 1")
     expect(panel.locator('[data-testid="mlops-log-line"][data-line="31417"]')).to_be_visible()
     assert by_test_id(panel, "mlops-log-line").count() < 200
+
+    # Past MAX_LOG_LINES the oldest lines go, and the viewer says how many.
+    for start in range(100_000, 210_000, chunk):
+        end = min(start + chunk, 210_000)
+        append_steps(kube, name, start, end)
+        if 1 + end <= 200_000:
+            expect(viewer).to_have_attribute("data-total", str(1 + end), timeout=30_000)
+    dropped = 1 + 210_000 - 200_000
+    expect(by_test_id(panel, "mlops-log-dropped")).to_contain_text(
+        f"{dropped:,} older lines were dropped: the viewer keeps the last 200,000."
+    )
+    expect(viewer).to_have_attribute("data-total", "200000")
+    # Lines keep their numbers; the search finds only the lines kept.
+    expect(by_test_id(panel, "mlops-log-matches")).to_have_text("1 of 1")
+    expect(panel.locator('[data-testid="mlops-log-line"][data-line="31417"]')).to_be_visible()
+    by_test_id(panel, "mlops-log-search").fill("step 5000 ")
+    expect(by_test_id(panel, "mlops-log-matches")).to_have_text("no match")
+    by_test_id(panel, "mlops-log-search").fill("step 209999 ")
+    expect(panel.locator('[data-testid="mlops-log-line"][data-line="210001"]')).to_be_visible()
 
 
 def test_delete_asks_first_and_the_deployment_makes_a_new_pod(
