@@ -682,3 +682,23 @@ def test_a_restarted_container_shows_its_last_end_and_previous_log(
     expect(by_test_id(panel, "mlops-log-follow")).to_be_disabled()
     by_test_id(panel, "mlops-log-previous").uncheck()
     expect(lines).to_have_text(["1loading a smaller model"])
+
+
+def test_the_container_picker_shows_each_container_log(page: Page, kube: KubeEmulator) -> None:
+    name = unique("two-containers")
+    kube.create(pod(name, containers=("trainer", "metrics")))
+    kube.append_log(CLUSTER_NAMESPACE, name, "trainer", ["epoch 1 loss 0.9"])
+    kube.append_log(CLUSTER_NAMESPACE, name, "metrics", ["exporting on :9100"])
+    open_cluster(page)
+    expect(row(page, name).locator('td[data-column="ready"]')).to_have_text("2/2")
+    panel = open_object(page, name)
+    by_test_id(panel, "mlops-object-tab-logs").click()
+    picker = by_test_id(panel, "mlops-log-container")
+    expect(picker.locator("option")).to_have_text(["trainer", "metrics"])
+    lines = by_test_id(panel, "mlops-log-line")
+    expect(lines).to_have_text(["1epoch 1 loss 0.9"])
+    picker.select_option("metrics")
+    expect(lines).to_have_text(["1exporting on :9100"])
+    with page.expect_download() as download:
+        by_test_id(panel, "mlops-log-download").click()
+    assert download.value.suggested_filename == f"{name}-metrics.log"
