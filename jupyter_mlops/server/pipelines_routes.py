@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import BadInput, MLOpsError, ReadOnly
-from ..pipelines.backend import PipelineBackend, parse_sort
-from ..pipelines.models import ListRunsQuery, Run, RunStatus
 from .base import MLOpsHandler
+
+if TYPE_CHECKING:
+    from ..pipelines.backend import PipelineBackend
+    from ..pipelines.models import Run
 
 RUN = r"(?P<run_id>[^/]+)"
 TASK = r"(?P<task>[^/]+)"
@@ -116,6 +118,9 @@ class RunsHandler(PipelinesHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
+        from ..pipelines.backend import parse_sort
+        from ..pipelines.models import ListRunsQuery, RunStatus
+
         sources = self.sources()
         token = self.get_query_argument("page_token", "") or ""
         if token and len(sources) > 1:

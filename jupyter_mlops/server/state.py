@@ -11,11 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ..checks import StatusReport, status
 from ..config import Settings
 from ..errors import Unavailable
 
 if TYPE_CHECKING:
+    from ..checks import StatusReport
     from ..kube.cluster import Cluster
     from ..kube.watch import Informer, WatchCache
     from ..pipelines.backend import PipelineBackend
@@ -82,7 +82,13 @@ class ServerState:
     sockets: set[Any] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
-        self.status = CachedCall(lambda: status(settings=self.settings), STATUS_TTL, self.pool)
+        self.status = CachedCall(self._check, STATUS_TTL, self.pool)
+
+    def _check(self) -> StatusReport:
+        # Imported on the first check, in a worker thread: the models cost JupyterLab's start.
+        from ..checks import status
+
+        return status(settings=self.settings)
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
         """Run a blocking call on the pool: the event loop never waits for a backend."""

@@ -1,4 +1,5 @@
-"""Loading the server extension and `%load_ext` must not import kfp, kubernetes or mlflow."""
+"""Loading the server extension must import neither kfp, kubernetes, mlflow nor the pydantic
+models (they cost JupyterLab's start); `%load_ext` must import none of the backend libraries."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-HEAVY = ("kfp", "kubernetes", "mlflow")
+HEAVY = ("kfp", "kubernetes", "mlflow", "pydantic")
 
 
 def imported_after(code: str) -> set[str]:
@@ -45,7 +46,8 @@ def test_load_ext_registers_magics_without_backend_libraries() -> None:
         assert "mlops" in shell.magics_manager.magics["line"]
         """
     )
-    assert loaded == set()
+    # The magics' argument models may use pydantic; the backend libraries wait for a command.
+    assert loaded <= {"pydantic"}
 
 
 def test_the_probe_does_see_a_heavy_import() -> None:
