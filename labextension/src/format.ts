@@ -1,4 +1,4 @@
-/** Words for times, as `kubectl get` prints them. */
+/** Words for times and table cells, as Kubernetes tables show them. */
 
 /** `5s`, `3m`, `2h`, `4d` from an RFC 3339 time to `now` (milliseconds); '' if unreadable. */
 export function formatAge(timestamp: string, now: number): string {
@@ -7,7 +7,7 @@ export function formatAge(timestamp: string, now: number): string {
     return '';
   }
   const seconds = Math.max(0, Math.floor((now - then) / 1000));
-  // kubectl keeps the smaller unit up to twice the larger one: 90m, then 2h.
+  // A smaller unit stays up to twice the larger one (90m, then 2h), as cluster tables read.
   if (seconds >= 2 * 86400) {
     return `${Math.floor(seconds / 86400)}d`;
   }
