@@ -229,6 +229,7 @@ function Runs(props: { model: MlflowModel; onOpen: (runs: IMlflowRunsRef) => voi
                 model={model}
                 column={{ kind: 'attribute', key: 'started' }}
                 label="Duration"
+                title="Sort by start time"
               />
               {columns.map(column => (
                 <SortHeader
@@ -331,7 +332,13 @@ function Runs(props: { model: MlflowModel; onOpen: (runs: IMlflowRunsRef) => voi
   );
 }
 
-function SortHeader(props: { model: MlflowModel; column: IRunColumn; label: string }): JSX.Element {
+function SortHeader(props: {
+  model: MlflowModel;
+  column: IRunColumn;
+  label: string;
+  /** What clicking sorts by, when the label does not say it. */
+  title?: string;
+}): JSX.Element {
   const { model, column } = props;
   const order = model.orderBy;
   const sorted = order.column.kind === column.kind && order.column.key === column.key;
@@ -348,7 +355,7 @@ function SortHeader(props: { model: MlflowModel; column: IRunColumn; label: stri
         data-testid="mlops-mlflow-sort"
         data-column={`${column.kind}:${column.key}`}
         disabled={!sortable}
-        title={`Sort by ${props.label}`}
+        title={props.title ?? `Sort by ${props.label}`}
         onClick={() => model.sortBy(column)}
       >
         {props.label}
