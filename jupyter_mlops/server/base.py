@@ -8,7 +8,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from ..errors import MLOpsError
+from ..errors import BadInput, MLOpsError
 from .state import ServerState
 
 
@@ -21,6 +21,19 @@ class MLOpsHandler(APIHandler):
     def state(self) -> ServerState:
         state: ServerState = self.settings["mlops"]
         return state
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        """A whole-number query argument within [low, high]; `BadInput` naming it otherwise."""
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadInput(f"{name} must be a whole number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise BadInput(f"{name} must be between {low} and {high}")
+        return value
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Answer `{"reason", "message"}`; tracebacks stay in the server log."""

@@ -28,18 +28,6 @@ class KubeHandler(MLOpsHandler):
             raise BadInput(f"{value!r} is not a namespace name")
         return value
 
-    def integer(self, name: str, default: int | None, low: int, high: int) -> int | None:
-        raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise BadInput(f"{name} must be a whole number, not {raw!r}") from None
-        if not low <= value <= high:
-            raise BadInput(f"{name} must be between {low} and {high}")
-        return value
-
     def object_name(self, name: str) -> str:
         if not _NAME.fullmatch(name):
             raise BadInput(f"{name!r} is not an object name")
@@ -87,8 +75,8 @@ class ListHandler(KubeHandler):
     @authorized
     async def get(self, kind: str) -> None:
         namespace = self.namespace()
-        offset = self.integer("offset", 0, 0, 10**9) or 0
-        limit = self.integer("limit", 100, 1, MAX_PAGE) or 100
+        offset = self.integer("offset", 0, 0, 10**9)
+        limit = self.integer("limit", 100, 1, MAX_PAGE)
         text = (self.get_query_argument("filter", "") or "").lower()
 
         def page() -> dict[str, Any]:

@@ -28,18 +28,6 @@ LOG_TAIL = 5000
 class PipelinesHandler(MLOpsHandler):
     """Shared parsing of the pipelines routes' arguments."""
 
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise BadInput(f"{name} must be a whole number, not {raw!r}") from None
-        if not low <= value <= high:
-            raise BadInput(f"{name} must be between {low} and {high}")
-        return value
-
     def sources(self) -> tuple[str, ...]:
         """The sources asked for: `source=local|remote|all` (all when not given)."""
         value = self.get_query_argument("source", "all") or "all"

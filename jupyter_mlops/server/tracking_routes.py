@@ -30,18 +30,6 @@ class TrackingHandler(MLOpsHandler):
     def tracking(self) -> Tracking:
         return self.state.tracking()
 
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise BadInput(f"{name} must be a whole number, not {raw!r}") from None
-        if not low <= value <= high:
-            raise BadInput(f"{name} must be between {low} and {high}")
-        return value
-
     def text(self, name: str) -> str:
         return (self.get_query_argument(name, "") or "").strip()
 
