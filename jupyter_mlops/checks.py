@@ -34,6 +34,9 @@ class BackendStatus(BaseModel):
     endpoint: str | None = Field(default=None, description="Where it is reached, if anywhere.")
     reason: str | None = Field(default=None, description="Why it is not reachable, in words.")
     hint: str | None = Field(default=None, description="How to connect, when not configured.")
+    ui_url: str | None = Field(
+        default=None, description="The backend's own web UI, as the browser reaches it."
+    )
     checked_at: str = Field(description="ISO-8601 time of the check.")
 
 
@@ -159,6 +162,7 @@ def check_pipelines(settings: Settings) -> BackendStatus:
         reachable=reachable,
         endpoint=settings.kfp_endpoint,
         reason=reason,
+        ui_url=settings.pipelines_ui_url,
         checked_at=_now(),
     )
 
@@ -191,6 +195,7 @@ def check_tracking(settings: Settings) -> BackendStatus:
         reachable=reachable,
         endpoint=settings.tracking_uri,
         reason=reason,
+        ui_url=settings.tracking_ui_url,
         checked_at=_now(),
     )
 

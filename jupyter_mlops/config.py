@@ -92,6 +92,13 @@ class MLOpsConfig(Configurable):
         "the workspace.",
     ).tag(config=True)
 
+    mlflow_ui_url = Unicode(
+        None,
+        allow_none=True,
+        help="Address of the MLflow UI as the browser reaches it (e.g. the dashboard's "
+        "'/mlflow/'). Default: the tracking URI when it is a server outside the cluster.",
+    ).tag(config=True)
+
     read_only = Bool(
         False,
         help="Refuse every write (delete, scale, submit, terminate) with 403.",
@@ -145,6 +152,8 @@ class Settings:
     kfp_cookie: str | None
     tracking: RemoteMode
     tracking_uri: str
+    tracking_ui_url: str | None
+    pipelines_ui_url: str | None
     read_only: bool
     workspace: Path
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
@@ -222,6 +231,15 @@ def resolve(
         "remote" if urlparse(tracking_uri).scheme in ("http", "https", "databricks") else "local"
     )
 
+    # Inside a pod the cluster's service addresses mean nothing to the browser: only an explicit
+    # UI address, or the dashboard's own path for Pipelines, is a link the user can follow.
+    tracking_ui_url = config.mlflow_ui_url or (
+        tracking_uri if tracking == "remote" and not in_pod else None
+    )
+    pipelines_ui_url = (
+        f"/_/pipeline/?ns={namespace}" if in_pod and kfp_endpoint and namespace else None
+    )
+
     return Settings(
         namespace=namespace,
         namespace_source=namespace_source,
@@ -237,6 +255,8 @@ def resolve(
         kfp_cookie=config.kfp_cookie,
         tracking=tracking,
         tracking_uri=tracking_uri,
+        tracking_ui_url=tracking_ui_url,
+        pipelines_ui_url=pipelines_ui_url,
         read_only=bool(config.read_only),
         workspace=workspace,
         env=env,

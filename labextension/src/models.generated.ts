@@ -19,6 +19,10 @@ export type Reachable = boolean;
  */
 export type Reason = string | null;
 /**
+ * The backend's own web UI, as the browser reaches it.
+ */
+export type UiUrl = string | null;
+/**
  * What went wrong and what to do, in words.
  */
 export type Message = string;
@@ -57,6 +61,7 @@ export interface BackendStatus {
   mode: Mode;
   reachable: Reachable;
   reason?: Reason;
+  ui_url?: UiUrl;
 }
 /**
  * What every route answers on failure; never a traceback.

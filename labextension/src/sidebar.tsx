@@ -275,6 +275,18 @@ function BackendSection(props: {
           {backend.hint}
         </p>
       )}
+      {backend.ui_url && (
+        <p className="jp-mlops-hint">
+          <a
+            href={backend.ui_url}
+            target="_blank"
+            rel="noopener noreferrer"
+            data-testid={`mlops-${id}-ui`}
+          >
+            Open the {title} UI
+          </a>
+        </p>
+      )}
       {props.children}
     </section>
   );

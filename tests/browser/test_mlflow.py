@@ -82,6 +82,16 @@ def compare_both(page: Page, section: Locator) -> Locator:
     return panel
 
 
+def test_the_section_links_to_the_mlflow_ui(
+    open_page: OpenPage, mlflow_lab: Lab, mlflow_server: Any
+) -> None:
+    with open_page(mlflow_lab, "mlflow-ui-link") as page:
+        page.click(SIDEBAR_TAB)
+        link = by_test_id(by_test_id(page, "mlops-section-tracking"), "mlops-tracking-ui")
+        expect(link).to_have_attribute("href", mlflow_server.url)
+        expect(link).to_have_attribute("target", "_blank")
+
+
 def test_the_runs_table_shows_status_duration_params_and_latest_metrics(
     open_page: OpenPage, mlflow_lab: Lab, logged: Logged
 ) -> None:

@@ -62,6 +62,8 @@ def test_inside_a_kubeflow_pod_everything_is_discovered(tmp_path: Path) -> None:
     assert settings.pipelines == "remote"
     assert settings.kfp_endpoint == KFP_IN_CLUSTER_ENDPOINT
     assert auth_headers(settings) == ({"Authorization": "Bearer kfp-token-1"}, None)
+    # The dashboard serves the notebook too: its relative path is a link the browser can follow.
+    assert settings.pipelines_ui_url == "/_/pipeline/?ns=kubeflow-user-example-com"
 
 
 def test_the_pipelines_token_is_read_again_after_it_rotates(tmp_path: Path) -> None:
@@ -137,6 +139,16 @@ def test_the_environment_configures_remote_backends(tmp_path: Path) -> None:
     settings = resolve(configure(), env=env, root=tmp_path)
     assert (settings.pipelines, settings.kfp_endpoint) == ("remote", "http://127.0.0.1:8888")
     assert settings.tracking == "remote"
+    assert settings.tracking_ui_url == "http://m:5000"
+    assert settings.pipelines_ui_url is None  # outside a pod there is no dashboard to go through
+
+
+def test_inside_a_pod_a_service_address_is_no_link_unless_a_ui_is_named(tmp_path: Path) -> None:
+    env = {**POD_ENV, "MLFLOW_TRACKING_URI": "http://mlflow.mlflow.svc.cluster.local:5000"}
+    root = fake_pod(tmp_path)
+    assert resolve(configure(), env=env, root=root).tracking_ui_url is None
+    named = resolve(configure(mlflow_ui_url="/mlflow/"), env=env, root=root)
+    assert named.tracking_ui_url == "/mlflow/"
 
 
 @pytest.mark.parametrize(
