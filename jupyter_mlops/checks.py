@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from . import __version__
-from .config import MLOpsConfig, NamespaceSource, Settings, resolve
+from .config import NO_CLUSTER, MLOpsConfig, NamespaceSource, Settings, resolve
 from .errors import root_cause
 
 CHECK_TIMEOUT = 2.0
@@ -115,8 +115,7 @@ def check_cluster(settings: Settings) -> BackendStatus:
         return BackendStatus(
             mode="none",
             reachable=False,
-            hint="No cluster is configured. Inside a Kubeflow notebook this is automatic; "
-            "elsewhere point $KUBECONFIG (or c.MLOpsConfig.kubeconfig) at a kubeconfig file.",
+            hint=NO_CLUSTER,
             checked_at=_now(),
         )
     from .kube.connect import probe

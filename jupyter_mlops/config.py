@@ -24,6 +24,11 @@ SERVICEACCOUNT_DIR = "var/run/secrets/kubernetes.io/serviceaccount"
 KFP_TOKEN_PATH = "/var/run/secrets/kubeflow/pipelines/token"
 KFP_IN_CLUSTER_ENDPOINT = "http://ml-pipeline.kubeflow.svc.cluster.local:8888"
 
+NO_CLUSTER = (
+    "No cluster is configured. Inside a Kubeflow notebook this is automatic; elsewhere point "
+    "$KUBECONFIG (or c.MLOpsConfig.kubeconfig) at a kubeconfig file."
+)
+
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 ClusterMode = Literal["in-cluster", "kubeconfig", "none"]

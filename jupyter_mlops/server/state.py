@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ..config import Settings
+from ..config import NO_CLUSTER, Settings
 from ..errors import Unavailable
 
 if TYPE_CHECKING:
@@ -99,12 +99,7 @@ class ServerState:
         with self._lock:
             if self._cluster is None:
                 if self.settings.cluster == "none":
-                    raise Unavailable(
-                        "cluster",
-                        "No cluster is configured. Inside a Kubeflow notebook this is automatic; "
-                        "elsewhere point $KUBECONFIG (or c.MLOpsConfig.kubeconfig) at a "
-                        "kubeconfig file.",
-                    )
+                    raise Unavailable("cluster", NO_CLUSTER)
                 from ..kube.cluster import Cluster
 
                 self._cluster = Cluster(self.settings)
