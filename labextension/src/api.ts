@@ -347,6 +347,17 @@ export interface IPipelineRun extends IPipelineRunSummary {
   error: string | null;
   retry_of: string | null;
   links: { dashboard?: string };
+  /** The MLflow runs recorded for this run, or why MLflow could not be read. */
+  mlflow?: IPipelineMlflowLink[] | ISourceError;
+}
+
+/** An MLflow run recorded for a pipeline run: the run's own (`task` null), or one task's. */
+export interface IPipelineMlflowLink {
+  mlflow_run_id: string;
+  experiment_id: string;
+  name: string;
+  task: string | null;
+  status: string;
 }
 
 /** What a source that failed said, as the error envelope of the routes. */

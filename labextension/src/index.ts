@@ -115,7 +115,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const key = runKey(ref);
       let panel = runTracker.find(widget => runKey(widget.content.model.ref) === key);
       if (!panel) {
-        panel = createPipelineRunPanel(new PipelineRunModel(ref, pipelines));
+        panel = createPipelineRunPanel(new PipelineRunModel(ref, pipelines), app.commands);
         void runTracker.add(panel);
         app.shell.add(panel, 'main');
       }
@@ -131,7 +131,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const key = mlflowRunsKey(ref);
       let panel = mlflowTracker.find(widget => mlflowRunsKey(widget.content.model.ref) === key);
       if (!panel) {
-        panel = createMlflowRunsPanel(new MlflowRunsModel(ref));
+        panel = createMlflowRunsPanel(new MlflowRunsModel(ref), app.commands);
         void mlflowTracker.add(panel);
         app.shell.add(panel, 'main');
       }

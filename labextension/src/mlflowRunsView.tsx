@@ -10,15 +10,27 @@ import { mlopsIcon } from './icon';
 import { LineChart } from './mlflowChart';
 import { MlflowRunsModel, mlflowRunsKey } from './mlflowRuns';
 import { formatDuration, formatMetric, MLFLOW_HEALTH } from './mlflowView';
+import { ICommandRunner, OPEN_PIPELINE_RUN } from './pipelinesRun';
+
+/** Tags the pipeline runs recorded in MLflow carry: the run, the task, where it ran. */
+const TAG_PIPELINE_RUN = 'kfp.run_id';
+const TAG_TASK = 'kfp.task';
+const TAG_BACKEND = 'kfp.backend';
+const TAG_PIPELINE = 'kfp.pipeline';
+const TAG_ROLE = 'kfp.role';
 
 /** The panel's id: one panel per set of runs, found again by this. */
 export function mlflowRunsPanelId(model: MlflowRunsModel): string {
   return 'jp-mlops-mlflow-' + mlflowRunsKey(model.ref).replace(/[^a-zA-Z0-9-]/g, '_');
 }
 
-/** A main-area panel showing one run, or several compared. */
-export function createMlflowRunsPanel(model: MlflowRunsModel): MainAreaWidget<MlflowRunsView> {
-  const content = new MlflowRunsView(model);
+/** A main-area panel showing one run, or several compared; with `commands`, a run recorded
+ * from a pipeline run opens that pipeline run. */
+export function createMlflowRunsPanel(
+  model: MlflowRunsModel,
+  commands: ICommandRunner | null = null
+): MainAreaWidget<MlflowRunsView> {
+  const content = new MlflowRunsView(model, commands);
   const panel = new MainAreaWidget({ content });
   const { names } = model.ref;
   panel.id = mlflowRunsPanelId(model);
@@ -33,7 +45,10 @@ export function createMlflowRunsPanel(model: MlflowRunsModel): MainAreaWidget<Ml
 
 /** The panel's content: follows the model and renders it. */
 export class MlflowRunsView extends ReactWidget {
-  constructor(readonly model: MlflowRunsModel) {
+  constructor(
+    readonly model: MlflowRunsModel,
+    readonly commands: ICommandRunner | null = null
+  ) {
     super();
     this.addClass('jp-mlops-object');
     model.changed.connect(this._onChanged);
@@ -48,13 +63,34 @@ export class MlflowRunsView extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    return <RunsPanel model={this.model} />;
+    return (
+      <RunsPanel model={this.model} onOpenPipelineRun={this.commands ? this._openRun : null} />
+    );
   }
+
+  /** Open the pipeline run an MLflow run was recorded from. */
+  private _openRun = (run: IMlflowRun): void => {
+    const { tags } = run;
+    // The pipeline run's own MLflow run bears its name; a task's bears the task's.
+    const name =
+      tags[TAG_ROLE] === 'run' ? run.name : (tags[TAG_PIPELINE] ?? tags[TAG_PIPELINE_RUN]);
+    void this.commands?.execute(OPEN_PIPELINE_RUN, {
+      source: tags[TAG_BACKEND] === 'local' ? 'local' : 'remote',
+      id: tags[TAG_PIPELINE_RUN],
+      name: name || tags[TAG_PIPELINE_RUN]
+    });
+  };
 
   private _onChanged = (): void => this.update();
 }
 
-function RunsPanel(props: { model: MlflowRunsModel }): JSX.Element {
+/** Opens the pipeline run of an MLflow run; null when the panel cannot run commands. */
+type OpenPipelineRun = ((run: IMlflowRun) => void) | null;
+
+function RunsPanel(props: {
+  model: MlflowRunsModel;
+  onOpenPipelineRun: OpenPipelineRun;
+}): JSX.Element {
   const { model } = props;
   const runs = model.runs;
   const names = runs.length > 0 ? runs.map(r => r.name || r.id) : model.ref.names;
@@ -88,7 +124,7 @@ function RunsPanel(props: { model: MlflowRunsModel }): JSX.Element {
       )}
       {runs.length > 0 && (
         <div className="jp-mlops-object-content">
-          <Facts runs={runs} />
+          <Facts runs={runs} onOpenPipelineRun={props.onOpenPipelineRun} />
           <Charts model={model} />
           <Params model={model} />
           <Artifacts model={model} />
@@ -99,8 +135,10 @@ function RunsPanel(props: { model: MlflowRunsModel }): JSX.Element {
 }
 
 /** Status, times and latest metrics of each run, a column per run. */
-function Facts(props: { runs: IMlflowRun[] }): JSX.Element {
-  const { runs } = props;
+function Facts(props: { runs: IMlflowRun[]; onOpenPipelineRun: OpenPipelineRun }): JSX.Element {
+  const { runs, onOpenPipelineRun } = props;
+  const fromPipelines = runs.some(run => run.tags[TAG_PIPELINE_RUN]);
+  const withTasks = runs.some(run => run.tags[TAG_PIPELINE_RUN] && run.tags[TAG_TASK]);
   const now = Date.now();
   const metrics = [...new Set(runs.flatMap(r => Object.keys(r.metrics)))].sort();
   return (
@@ -153,6 +191,26 @@ function Facts(props: { runs: IMlflowRun[] }): JSX.Element {
               </td>
             ))}
           </tr>
+          {fromPipelines && (
+            <tr data-testid="mlops-mlflow-pipeline-row">
+              <th scope="row">Recorded from</th>
+              {runs.map(run => (
+                <td key={run.id}>
+                  <PipelineRunLink run={run} onOpen={onOpenPipelineRun} />
+                </td>
+              ))}
+            </tr>
+          )}
+          {withTasks && (
+            <tr>
+              <th scope="row">Task</th>
+              {runs.map(run => (
+                <td key={run.id} data-testid="mlops-mlflow-pipeline-task" data-run={run.id}>
+                  {run.tags[TAG_PIPELINE_RUN] ? (run.tags[TAG_TASK] ?? '') : ''}
+                </td>
+              ))}
+            </tr>
+          )}
           {metrics.map(key => (
             <tr key={key} data-metric={key}>
               <th scope="row">{key}</th>
@@ -164,6 +222,37 @@ function Facts(props: { runs: IMlflowRun[] }): JSX.Element {
         </tbody>
       </table>
     </section>
+  );
+}
+
+/** The pipeline run an MLflow run was recorded from, opening its panel; empty when none. */
+function PipelineRunLink(props: { run: IMlflowRun; onOpen: OpenPipelineRun }): JSX.Element | null {
+  const { run, onOpen } = props;
+  const id = run.tags[TAG_PIPELINE_RUN];
+  if (!id) {
+    return null;
+  }
+  const where = run.tags[TAG_BACKEND] === 'local' ? 'local' : 'cluster';
+  const pipeline = run.tags[TAG_PIPELINE];
+  const about = pipeline ? `${pipeline}, ${where}` : where;
+  return (
+    <span data-testid="mlops-mlflow-pipeline" data-run={run.id} data-pipeline-run={id}>
+      {onOpen ? (
+        <button
+          type="button"
+          className="jp-mlops-link-button"
+          data-testid="mlops-mlflow-pipeline-run"
+          data-pipeline-run={id}
+          title={`Open pipeline run ${id}`}
+          onClick={() => onOpen(run)}
+        >
+          Pipeline run
+        </button>
+      ) : (
+        <span>Pipeline run {id}</span>
+      )}{' '}
+      <span className="jp-mlops-muted">({about})</span>
+    </span>
   );
 }
 

@@ -1,5 +1,6 @@
 /** State of a main-area panel about one pipeline run: its tasks, a task's log, and actions. */
 
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
@@ -7,6 +8,7 @@ import {
   ApiError,
   fetchPipelineRun,
   fetchTaskLog,
+  IPipelineMlflowLink,
   IPipelineRun,
   IPipelineRunSummary,
   IPipelineTask,
@@ -23,6 +25,17 @@ export interface IRunRef {
   /** Shown in the tab before the run is read. */
   name: string;
 }
+
+/** What runs the extension's commands: the application's command registry. */
+export interface ICommandRunner {
+  execute(id: string, args?: ReadonlyPartialJSONObject): Promise<unknown>;
+}
+
+/** Opens MLflow runs in their panel, compared when several; args `ids` and `names`. */
+export const OPEN_MLFLOW_RUNS = 'jupyter-mlops:open-mlflow-runs';
+
+/** Opens a pipeline run's panel; args `source`, `id`, `name`. */
+export const OPEN_PIPELINE_RUN = 'jupyter-mlops:open-pipeline-run';
 
 /** A run that goes on is read again this often, whether or not the sidebar watches. */
 const FOLLOW_MS = 3000;
@@ -71,6 +84,18 @@ export class PipelineRunModel implements IDisposable {
 
   get logError(): ApiError | null {
     return this._logError;
+  }
+
+  /** The MLflow runs recorded for the run, its own first; null when there is no answer yet. */
+  get mlflowLinks(): IPipelineMlflowLink[] | null {
+    const found = this._run?.mlflow;
+    return Array.isArray(found) ? found : null;
+  }
+
+  /** Why MLflow could not say which runs it recorded, in words; null when it could. */
+  get mlflowError(): string | null {
+    const found = this._run?.mlflow;
+    return found && !Array.isArray(found) ? found.message : null;
   }
 
   /** Actions are hidden when the server or the user's settings say read-only. */

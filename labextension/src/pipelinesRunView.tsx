@@ -4,20 +4,23 @@ import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
 import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import type { IPipelineRun, IPipelineTask } from './api';
+import type { IPipelineMlflowLink, IPipelineRun, IPipelineTask } from './api';
 import { asText, formatTime } from './format';
 import { mlopsIcon } from './icon';
 import { runKey, SOURCE_WORDS, STATE_HEALTH } from './pipelines';
-import { PipelineRunModel } from './pipelinesRun';
+import { ICommandRunner, OPEN_MLFLOW_RUNS, PipelineRunModel } from './pipelinesRun';
 
 /** The panel's id: one panel per run, found again by this. */
 export function pipelineRunPanelId(model: PipelineRunModel): string {
   return 'jp-mlops-run-' + runKey(model.ref).replace(/[^a-zA-Z0-9-]/g, '_');
 }
 
-/** A main-area panel showing one run. */
-export function createPipelineRunPanel(model: PipelineRunModel): MainAreaWidget<PipelineRunView> {
-  const content = new PipelineRunView(model);
+/** A main-area panel showing one run; with `commands`, its MLflow runs open from it. */
+export function createPipelineRunPanel(
+  model: PipelineRunModel,
+  commands: ICommandRunner | null = null
+): MainAreaWidget<PipelineRunView> {
+  const content = new PipelineRunView(model, commands);
   const panel = new MainAreaWidget({ content });
   panel.id = pipelineRunPanelId(model);
   panel.title.label = model.ref.name || model.ref.id;
@@ -31,7 +34,10 @@ export function createPipelineRunPanel(model: PipelineRunModel): MainAreaWidget<
 
 /** The panel's content: follows the model and renders it. */
 export class PipelineRunView extends ReactWidget {
-  constructor(readonly model: PipelineRunModel) {
+  constructor(
+    readonly model: PipelineRunModel,
+    readonly commands: ICommandRunner | null = null
+  ) {
     super();
     this.addClass('jp-mlops-object');
     model.changed.connect(this._onChanged);
@@ -49,6 +55,7 @@ export class PipelineRunView extends ReactWidget {
     return (
       <RunPanel
         model={this.model}
+        onOpenMlflow={this.commands ? this._openMlflow : null}
         onTerminate={() => void this._confirm('terminate')}
         onRetry={() => void this._confirm('retry')}
       />
@@ -81,11 +88,23 @@ export class PipelineRunView extends ReactWidget {
     }
   }
 
+  /** Open MLflow runs in their panel, compared when several. */
+  private _openMlflow = (links: IPipelineMlflowLink[]): void => {
+    void this.commands?.execute(OPEN_MLFLOW_RUNS, {
+      ids: links.map(link => link.mlflow_run_id),
+      names: links.map(link => link.name)
+    });
+  };
+
   private _onChanged = (): void => this.update();
 }
 
+/** Opens MLflow runs; null when the panel has no way to run commands. */
+type OpenMlflow = ((links: IPipelineMlflowLink[]) => void) | null;
+
 function RunPanel(props: {
   model: PipelineRunModel;
+  onOpenMlflow: OpenMlflow;
   onTerminate: () => void;
   onRetry: () => void;
 }): JSX.Element {
@@ -178,12 +197,16 @@ function RunPanel(props: {
         </div>
       )}
       {!run && !model.error && <div className="jp-mlops-loading">Reading the run…</div>}
-      {run && <RunBody model={model} run={run} />}
+      {run && <RunBody model={model} run={run} onOpenMlflow={props.onOpenMlflow} />}
     </div>
   );
 }
 
-function RunBody(props: { model: PipelineRunModel; run: IPipelineRun }): JSX.Element {
+function RunBody(props: {
+  model: PipelineRunModel;
+  run: IPipelineRun;
+  onOpenMlflow: OpenMlflow;
+}): JSX.Element {
   const { model, run } = props;
   const now = Date.now();
   const task = model.task;
@@ -223,6 +246,7 @@ function RunBody(props: { model: PipelineRunModel; run: IPipelineRun }): JSX.Ele
         <dt>Run id</dt>
         <dd>{run.id}</dd>
       </dl>
+      <MlflowBlock model={model} onOpen={props.onOpenMlflow} />
       <div className="jp-mlops-run-columns">
         <section className="jp-mlops-run-tasks" aria-label="Tasks">
           <h3>
@@ -328,6 +352,70 @@ function TaskDetail(props: { model: PipelineRunModel; task: IPipelineTask }): JS
         </pre>
       )}
     </div>
+  );
+}
+
+/**
+ * The MLflow runs recorded for the run: its own, then one per task, each opening the MLflow
+ * panel; the task runs can be opened together to compare them.
+ */
+function MlflowBlock(props: { model: PipelineRunModel; onOpen: OpenMlflow }): JSX.Element | null {
+  const { model, onOpen } = props;
+  const error = model.mlflowError;
+  const links = model.mlflowLinks;
+  if (error === null && links === null) {
+    return null;
+  }
+  const tasks = (links ?? []).filter(link => link.task !== null);
+  return (
+    <section className="jp-mlops-run-mlflow" data-testid="mlops-pipeline-run-mlflow">
+      <h3>MLflow</h3>
+      {error !== null && (
+        <div className="jp-mlops-error" role="alert" data-testid="mlops-pipeline-run-mlflow-error">
+          Cannot tell which MLflow runs belong to this run: {error}
+        </div>
+      )}
+      {links !== null && links.length === 0 && (
+        <div className="jp-mlops-muted" data-testid="mlops-pipeline-run-mlflow-none">
+          Not recorded in MLflow: a run is recorded there once it has finished.
+        </div>
+      )}
+      {links !== null && links.length > 0 && (
+        <ul className="jp-mlops-mlflow-links">
+          {links.map(link => (
+            <li key={link.mlflow_run_id}>
+              <span className="jp-mlops-muted">{link.task === null ? 'Run' : 'Task'}</span>{' '}
+              {onOpen ? (
+                <button
+                  type="button"
+                  className="jp-mlops-link-button"
+                  data-testid="mlops-pipeline-run-mlflow-link"
+                  data-mlflow-run={link.mlflow_run_id}
+                  data-task={link.task ?? ''}
+                  title={`Open MLflow run ${link.name}`}
+                  onClick={() => onOpen([link])}
+                >
+                  {link.name}
+                </button>
+              ) : (
+                <span>{link.name}</span>
+              )}{' '}
+              <span className="jp-mlops-muted">{link.status.toLowerCase()}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {onOpen && tasks.length > 1 && (
+        <button
+          type="button"
+          className="jp-Button jp-mod-styled jp-mlops-action"
+          data-testid="mlops-pipeline-run-mlflow-compare"
+          onClick={() => onOpen(tasks)}
+        >
+          Compare tasks in MLflow
+        </button>
+      )}
+    </section>
   );
 }
 
