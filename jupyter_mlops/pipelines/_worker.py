@@ -39,6 +39,7 @@ class RunRecorder:
         self.run: Run = read_run(run_dir)
         self.lock = threading.RLock()
         self.current = threading.local()
+        self.upstream: dict[str, list[str]] = {}
         (run_dir / TASK_LOGS).mkdir(exist_ok=True)
 
     def save(self) -> None:
@@ -47,12 +48,15 @@ class RunRecorder:
             self.run.tasks_total = len(self.run.tasks)
             write_run(self.run_dir, self.run)
 
-    def started(self, planned: list[str]) -> None:
+    def started(self, planned: list[str], upstream: dict[str, list[str]]) -> None:
         with self.lock:
+            self.upstream = upstream
             self.run.status = RunStatus.RUNNING
             self.run.started_at = _now()
             self.run.pid = os.getpid()
-            self.run.tasks = [Task(id=name, name=name) for name in planned]
+            self.run.tasks = [
+                Task(id=name, name=name, depends_on=upstream.get(name, [])) for name in planned
+            ]
             self.save()
 
     def task_started(self, name: str) -> Task:
@@ -64,7 +68,11 @@ class RunRecorder:
             if task is None:
                 # A task inside a loop or a nested pipeline runs more than once: number it.
                 count = sum(1 for t in self.run.tasks if t.name == name)
-                task = Task(id=f"{name}#{count + 1}" if count else name, name=name)
+                task = Task(
+                    id=f"{name}#{count + 1}" if count else name,
+                    name=name,
+                    depends_on=self.upstream.get(name, []),
+                )
                 self.run.tasks.append(task)
             task.state = RunStatus.RUNNING
             task.started_at = _now()
@@ -160,6 +168,11 @@ def _planned_tasks(spec: Any) -> list[str]:
     return list(reversed(order))
 
 
+def _upstream_tasks(spec: Any) -> dict[str, list[str]]:
+    """Each root DAG task's upstream task names, as the compiled pipeline declares them."""
+    return {name: list(task.dependent_tasks) for name, task in spec.root.dag.tasks.items()}
+
+
 def _typed_numbers(component_spec: Any, arguments: dict[str, Any]) -> dict[str, Any]:
     """Integer inputs as ints: defaults travel as protobuf numbers, which are floats."""
     from kfp.pipeline_spec import pipeline_spec_pb2
@@ -229,7 +242,7 @@ def execute(run_dir: str, spec_bytes: bytes, arguments: dict[str, Any]) -> None:
 
         spec = pipeline_spec_pb2.PipelineSpec()
         spec.ParseFromString(spec_bytes)
-        recorder.started(_planned_tasks(spec))
+        recorder.started(_planned_tasks(spec), _upstream_tasks(spec))
         sys.stdout = sys.stderr = TaskLogRouter(recorder, run_log)
         _install_hooks(recorder)
         local.init(

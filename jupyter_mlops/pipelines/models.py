@@ -54,6 +54,9 @@ class Task(_Model):
     inputs: dict[str, Any] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
     pod: str | None = Field(default=None, description="The pod executing it, on a cluster.")
+    depends_on: list[str] = Field(
+        default_factory=list, description="Names of the tasks that must finish before it starts."
+    )
 
 
 class RunSummary(_Model):

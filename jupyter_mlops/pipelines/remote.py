@@ -518,8 +518,13 @@ class RemotePipelines(PipelineBackend):
         pipeline_name = str(info.get("name") or "")
         if not pipeline_name and reference is not None:
             pipeline_name = str(reference.pipeline_id or reference.pipeline_version_id or "")
-        tasks = _tasks(answer)
-        planned = len(((spec.get("root") or {}).get("dag") or {}).get("tasks") or {})
+        dag_tasks = ((spec.get("root") or {}).get("dag") or {}).get("tasks") or {}
+        upstream = {
+            str(name): [str(up) for up in (task or {}).get("dependentTasks") or []]
+            for name, task in dag_tasks.items()
+        }
+        tasks = _tasks(answer, upstream)
+        planned = len(dag_tasks)
         history = answer.state_history or []
         started = next(
             (_time(h.update_time) for h in history if str(h.state) == "RUNNING"),
@@ -547,7 +552,8 @@ class RemotePipelines(PipelineBackend):
         )
 
 
-def _tasks(answer: Any) -> list[Task]:
+def _tasks(answer: Any, upstream: dict[str, list[str]]) -> list[Task]:
+    """The run's user-visible tasks, each with the upstream tasks the pipeline spec names."""
     details = answer.run_details.task_details if answer.run_details is not None else None
     tasks = []
     for detail in details or []:
@@ -565,6 +571,7 @@ def _tasks(answer: Any) -> list[Task]:
                 started_at=_time(detail.start_time),
                 finished_at=_time(detail.end_time),
                 pod=pod or None,
+                depends_on=upstream.get(name, []),
             )
         )
     return tasks

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import yaml
 from IPython.core.error import UsageError
 
 from jupyter_mlops.errors import BadInput, Conflict, NotFound
@@ -257,3 +258,16 @@ def test_created_times_are_aware_and_ordered(story: Story) -> None:
     assert all(t.tzinfo is not None for t in times)
     assert times == sorted(times, reverse=True)
     assert times[0] <= dt.datetime.now(dt.timezone.utc)
+
+
+def test_each_task_names_the_tasks_it_depends_on_as_the_pipeline_declares(story: Story) -> None:
+    run = story.succeeded
+    assert {t.name: t.depends_on for t in run.tasks} == {
+        "add": [],
+        "double": ["add"],
+        "double-2": ["double"],
+    }
+    declared = yaml.safe_load(story.notebook.backend.compiled(run.id))["root"]["dag"]["tasks"]
+    assert {t.name: t.depends_on for t in run.tasks} == {
+        name: task.get("dependentTasks", []) for name, task in declared.items()
+    }

@@ -36,6 +36,15 @@ def test_a_submitted_run_shows_its_tasks_states_and_dashboard_link(
     assert done.started_at is not None and done.finished_at is not None
 
 
+def test_each_task_names_the_tasks_it_depends_on_from_the_run_spec(
+    remote: RemotePipelines, kfp_api: KfpEmulator
+) -> None:
+    run = remote.submit(training, {"rows": "20"}, experiment="tuning", run_name="graph")
+    assert kfp_api.wait_for_run_state(run.id) == "SUCCEEDED"
+    done = remote.get_run(run.id)
+    assert [(t.name, t.depends_on) for t in done.tasks] == [("prepare", []), ("train", ["prepare"])]
+
+
 def test_runs_are_in_the_profile_namespace_under_the_named_experiment(
     remote: RemotePipelines, kfp_api: KfpEmulator
 ) -> None:
