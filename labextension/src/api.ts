@@ -337,6 +337,8 @@ export interface IPipelineTask {
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown>;
   pod: string | null;
+  /** Names of the tasks that must finish before this one starts. */
+  depends_on: string[];
 }
 
 /** `GET pipelines/runs/ID`: a run with its tasks, parameters, outputs and links. */
@@ -398,6 +400,40 @@ export interface IPipelineExperimentsAnswer {
   errors: Partial<Record<RunSource, ISourceError>>;
 }
 
+/** A pipeline uploaded to Kubeflow Pipelines. */
+export interface IUploadedPipeline {
+  id: string;
+  name: string;
+  display_name: string;
+  description: string;
+  created_at: string;
+  namespace: string;
+}
+
+/** One uploaded version of a pipeline. */
+export interface IUploadedPipelineVersion {
+  id: string;
+  pipeline_id: string;
+  name: string;
+  display_name: string;
+  description: string;
+  created_at: string;
+}
+
+/** `GET pipelines/pipelines`: one page of uploaded pipelines. */
+export interface IUploadedPipelinesAnswer {
+  pipelines: IUploadedPipeline[];
+  next_page_token: string;
+  total_size: number;
+}
+
+/** `GET pipelines/pipelines/ID/versions`: one page of a pipeline's versions. */
+export interface IUploadedPipelineVersionsAnswer {
+  versions: IUploadedPipelineVersion[];
+  next_page_token: string;
+  total_size: number;
+}
+
 /** A push of the `watch-runs` channel: changed rows, ids that left, errors by source. */
 export interface IRunsPush {
   runs: IPipelineRunSummary[];
@@ -438,6 +474,20 @@ export function fetchPipelineRuns(q: IPipelineRunsQuery): Promise<IPipelineRunsA
 /** `GET /mlops/api/pipelines/experiments`. */
 export function fetchPipelineExperiments(): Promise<IPipelineExperimentsAnswer> {
   return request<IPipelineExperimentsAnswer>('pipelines/experiments');
+}
+
+/** `GET /mlops/api/pipelines/pipelines`: pipelines uploaded to Kubeflow Pipelines. */
+export function fetchUploadedPipelines(): Promise<IUploadedPipelinesAnswer> {
+  return request<IUploadedPipelinesAnswer>('pipelines/pipelines');
+}
+
+/** `GET /mlops/api/pipelines/pipelines/ID/versions`. */
+export function fetchUploadedPipelineVersions(
+  pipelineId: string
+): Promise<IUploadedPipelineVersionsAnswer> {
+  return request<IUploadedPipelineVersionsAnswer>(
+    `pipelines/pipelines/${encodeURIComponent(pipelineId)}/versions`
+  );
 }
 
 /** `GET /mlops/api/pipelines/runs/ID`. */

@@ -7,10 +7,14 @@ import {
   ApiError,
   fetchPipelineExperiments,
   fetchPipelineRuns,
+  fetchUploadedPipelines,
+  fetchUploadedPipelineVersions,
   IPipelineExperiment,
   IPipelineRunSummary,
   ISourceError,
   RunSource,
+  IUploadedPipeline,
+  IUploadedPipelineVersion,
   RunStatus
 } from './api';
 import { ILiveMessage, LiveSocket } from './live';
@@ -123,6 +127,42 @@ export class PipelinesModel implements IDisposable {
   /** Experiments of every source, for the experiment filter. */
   get experiments(): readonly IPipelineExperiment[] {
     return this._experiments;
+  }
+
+  /** Pipelines uploaded to Kubeflow Pipelines; null until the list is first unfolded. */
+  get uploaded(): readonly IUploadedPipeline[] | null {
+    return this._uploaded;
+  }
+
+  get uploadedError(): ApiError | null {
+    return this._uploadedError;
+  }
+
+  /** A pipeline's versions, an error, or undefined until the pipeline is unfolded. */
+  versionsOf(pipelineId: string): readonly IUploadedPipelineVersion[] | ApiError | undefined {
+    return this._versions.get(pipelineId);
+  }
+
+  /** Read the uploaded pipelines again; their versions are read again when unfolded. */
+  async loadUploaded(): Promise<void> {
+    this._uploadedError = null;
+    this._versions.clear();
+    try {
+      this._uploaded = (await fetchUploadedPipelines()).pipelines;
+    } catch (error) {
+      this._uploadedError = asApiError(error);
+    }
+    this._emitChanged();
+  }
+
+  /** Read one pipeline's versions. */
+  async loadVersions(pipelineId: string): Promise<void> {
+    try {
+      this._versions.set(pipelineId, (await fetchUploadedPipelineVersions(pipelineId)).versions);
+    } catch (error) {
+      this._versions.set(pipelineId, asApiError(error));
+    }
+    this._emitChanged();
   }
 
   /** Sources listed now: remote only when Kubeflow Pipelines is configured. */
@@ -446,6 +486,9 @@ export class PipelinesModel implements IDisposable {
   private _source: RunSource | 'all' = 'all';
   private _sourceErrors: Partial<Record<RunSource | 'all', ISourceError>> = {};
   private _statusFilter: RunStatus | '' = '';
+  private _uploaded: IUploadedPipeline[] | null = null;
+  private _uploadedError: ApiError | null = null;
+  private _versions = new Map<string, IUploadedPipelineVersion[] | ApiError>();
   private _visible = false;
   private _wasReadOnly = false;
   private _watch: IDisposable | null = null;

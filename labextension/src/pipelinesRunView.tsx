@@ -258,7 +258,10 @@ function RunBody(props: {
           {run.tasks.length === 0 ? (
             <div className="jp-mlops-muted">No task has started yet.</div>
           ) : (
-            <TaskList tasks={run.tasks} selected={task?.id ?? null} model={model} />
+            <>
+              <TaskGraph tasks={run.tasks} selected={task?.id ?? null} model={model} />
+              <TaskList tasks={run.tasks} selected={task?.id ?? null} model={model} />
+            </>
           )}
         </section>
         <section className="jp-mlops-run-task" aria-label="The chosen task">
@@ -271,10 +274,156 @@ function RunBody(props: {
   );
 }
 
+const BOX_WIDTH = 150;
+const BOX_HEIGHT = 36;
+const GAP_X = 24;
+const GAP_Y = 32;
+const NAME_CHARACTERS = 20;
+
+/** Each task's layer: the longest path of upstream tasks leading to it. */
+function taskDepths(tasks: IPipelineTask[]): number[] {
+  const byName = new Map<string, number[]>();
+  tasks.forEach((task, index) => byName.set(task.name, [...(byName.get(task.name) ?? []), index]));
+  const depths = new Map<number, number>();
+  const visiting = new Set<number>();
+  const depthOf = (index: number): number => {
+    const known = depths.get(index);
+    if (known !== undefined) {
+      return known;
+    }
+    // A cycle cannot come from a compiled pipeline; if one did, its task is drawn as a root.
+    if (visiting.has(index)) {
+      return 0;
+    }
+    visiting.add(index);
+    let depth = 0;
+    for (const name of tasks[index].depends_on ?? []) {
+      for (const upstream of byName.get(name) ?? []) {
+        depth = Math.max(depth, depthOf(upstream) + 1);
+      }
+    }
+    visiting.delete(index);
+    depths.set(index, depth);
+    return depth;
+  };
+  return tasks.map((_, index) => depthOf(index));
+}
+
+function shortName(name: string): string {
+  return name.length > NAME_CHARACTERS ? name.slice(0, NAME_CHARACTERS - 1) + '…' : name;
+}
+
 /**
- * The tasks in the order they ran, top to bottom, each a box coloured by its state and joined
- * to the next: the route gives no dependencies, so the order of execution is the picture.
+ * The tasks as a graph: one row per layer (the longest path from a task that depends on none),
+ * each box coloured by its state, an arrow from every task it depends on.
  */
+function TaskGraph(props: {
+  tasks: IPipelineTask[];
+  selected: string | null;
+  model: PipelineRunModel;
+}): JSX.Element {
+  const { tasks, model } = props;
+  const depths = taskDepths(tasks);
+  const layers: number[][] = [];
+  depths.forEach((depth, index) => (layers[depth] ??= []).push(index));
+  const widest = Math.max(...layers.map(layer => layer?.length ?? 0));
+  const width = widest * BOX_WIDTH + (widest - 1) * GAP_X + 2;
+  const height = layers.length * BOX_HEIGHT + (layers.length - 1) * GAP_Y + 2;
+  const place: Array<{ x: number; y: number }> = [];
+  layers.forEach((layer, depth) => {
+    const row = layer ?? [];
+    const rowWidth = row.length * BOX_WIDTH + (row.length - 1) * GAP_X;
+    row.forEach((index, position) => {
+      place[index] = {
+        x: 1 + (width - 2 - rowWidth) / 2 + position * (BOX_WIDTH + GAP_X),
+        y: 1 + depth * (BOX_HEIGHT + GAP_Y)
+      };
+    });
+  });
+  const arrowId = `jp-mlops-arrow-${model.ref.source}-${model.ref.id}`.replace(/[^\w-]/g, '_');
+  const edges: Array<{ from: number; to: number }> = [];
+  tasks.forEach((task, to) => {
+    for (const name of task.depends_on ?? []) {
+      tasks.forEach((upstream, from) => {
+        if (upstream.name === name && depths[from] < depths[to]) {
+          edges.push({ from, to });
+        }
+      });
+    }
+  });
+  return (
+    <svg
+      className="jp-mlops-graph"
+      data-testid="mlops-pipeline-run-graph"
+      role="group"
+      aria-label="Tasks and the tasks they depend on"
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+    >
+      <defs>
+        <marker
+          id={arrowId}
+          viewBox="0 0 10 10"
+          refX="10"
+          refY="5"
+          markerWidth="7"
+          markerHeight="7"
+          orient="auto-start-reverse"
+        >
+          <path d="M 0 0 L 10 5 L 0 10 z" className="jp-mlops-graph-arrowhead" />
+        </marker>
+      </defs>
+      {edges.map(({ from, to }) => {
+        const x1 = place[from].x + BOX_WIDTH / 2;
+        const y1 = place[from].y + BOX_HEIGHT;
+        const x2 = place[to].x + BOX_WIDTH / 2;
+        const y2 = place[to].y;
+        const bend = (y2 - y1) / 2;
+        return (
+          <path
+            key={`${from}-${to}`}
+            className="jp-mlops-graph-edge"
+            d={`M ${x1} ${y1} C ${x1} ${y1 + bend}, ${x2} ${y2 - bend}, ${x2} ${y2}`}
+            markerEnd={`url(#${arrowId})`}
+          />
+        );
+      })}
+      {tasks.map((task, index) => (
+        <g
+          key={task.id}
+          className="jp-mlops-graph-task"
+          data-testid="mlops-pipeline-graph-task"
+          data-task={task.name}
+          data-state={task.state}
+          data-health={STATE_HEALTH[task.state]}
+          aria-pressed={task.id === props.selected}
+          role="button"
+          tabIndex={0}
+          transform={`translate(${place[index].x} ${place[index].y})`}
+          onClick={() => model.selectTask(task.id)}
+          onKeyDown={event => {
+            if (event.key === 'Enter' || event.key === ' ') {
+              event.preventDefault();
+              model.selectTask(task.id);
+            }
+          }}
+        >
+          <title>{`${task.name}: ${task.state.toLowerCase()}`}</title>
+          <rect width={BOX_WIDTH} height={BOX_HEIGHT} rx={4} />
+          <text x={8} y={15} className="jp-mlops-graph-name">
+            {shortName(task.name)}
+          </text>
+          <text x={8} y={29} className="jp-mlops-graph-state">
+            {task.state.toLowerCase()}
+          </text>
+        </g>
+      ))}
+    </svg>
+  );
+}
+
+/** The tasks in the order they ran, each a box coloured by its state: the log, inputs, outputs. */
 function TaskList(props: {
   tasks: IPipelineTask[];
   selected: string | null;

@@ -2,7 +2,14 @@
 
 import * as React from 'react';
 
-import { IPipelineRunSummary, RUN_STATUSES, RunSource, RunStatus } from './api';
+import {
+  ApiError,
+  IPipelineRunSummary,
+  IUploadedPipelineVersion,
+  RUN_STATUSES,
+  RunSource,
+  RunStatus
+} from './api';
 import { formatAge } from './format';
 import { PipelinesModel, RunSortField, runKey, SOURCE_WORDS, STATE_HEALTH } from './pipelines';
 import type { IRunRef } from './pipelinesRun';
@@ -175,7 +182,94 @@ export function PipelinesView(props: {
           )}
         </div>
       )}
+      {model.hasRemote && <UploadedPipelines model={model} />}
     </div>
+  );
+}
+
+/** Pipelines uploaded to Kubeflow Pipelines, read when unfolded, each unfolding to its versions. */
+function UploadedPipelines(props: { model: PipelinesModel }): JSX.Element {
+  const { model } = props;
+  const pipelines = model.uploaded;
+  const now = Date.now();
+  return (
+    <details
+      className="jp-mlops-uploaded"
+      data-testid="mlops-uploaded-pipelines"
+      onToggle={event => {
+        if (event.currentTarget.open) {
+          void model.loadUploaded();
+        }
+      }}
+    >
+      <summary>Pipelines</summary>
+      {model.uploadedError && (
+        <div className="jp-mlops-error" role="alert" data-testid="mlops-uploaded-error">
+          {model.uploadedError.message}
+        </div>
+      )}
+      {pipelines === null && !model.uploadedError && (
+        <div className="jp-mlops-loading">Listing the pipelines…</div>
+      )}
+      {pipelines !== null && pipelines.length === 0 && (
+        <div className="jp-mlops-empty">No pipeline uploaded yet.</div>
+      )}
+      {pipelines !== null && pipelines.length > 0 && (
+        <ul className="jp-mlops-uploaded-list">
+          {pipelines.map(pipeline => (
+            <li key={pipeline.id}>
+              <details
+                data-testid="mlops-uploaded-pipeline"
+                data-id={pipeline.id}
+                data-name={pipeline.name}
+                onToggle={event => {
+                  if (event.currentTarget.open) {
+                    void model.loadVersions(pipeline.id);
+                  }
+                }}
+              >
+                <summary title={pipeline.description || undefined}>
+                  {pipeline.display_name || pipeline.name}{' '}
+                  <span className="jp-mlops-muted">{formatAge(pipeline.created_at, now)}</span>
+                </summary>
+                <Versions found={model.versionsOf(pipeline.id)} now={now} />
+              </details>
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
+  );
+}
+
+/** A pipeline's versions, newest as the server orders them. */
+function Versions(props: {
+  found: readonly IUploadedPipelineVersion[] | ApiError | undefined;
+  now: number;
+}): JSX.Element {
+  const { found, now } = props;
+  if (found === undefined) {
+    return <div className="jp-mlops-loading">Listing the versions…</div>;
+  }
+  if (found instanceof ApiError) {
+    return (
+      <div className="jp-mlops-error" role="alert">
+        {found.message}
+      </div>
+    );
+  }
+  if (found.length === 0) {
+    return <div className="jp-mlops-empty">No version.</div>;
+  }
+  return (
+    <ul className="jp-mlops-uploaded-versions">
+      {found.map(version => (
+        <li key={version.id} data-testid="mlops-uploaded-version" data-id={version.id}>
+          {version.display_name || version.name}{' '}
+          <span className="jp-mlops-muted">{formatAge(version.created_at, now)}</span>
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kfp
 import pytest
-from kfp import dsl
+from kfp import compiler, dsl
 from playwright.sync_api import Locator, Page, Request, expect
 
 from jupyter_mlops.config import configure, resolve
@@ -187,6 +188,49 @@ def test_a_local_run_opens_with_its_tasks_their_states_and_a_task_log(
         expect(by_test_id(detail, "mlops-pipeline-task-log")).to_contain_text("adding 3 and 2")
         # A local run has no dashboard page.
         expect(by_test_id(panel, "mlops-pipeline-run-dashboard")).to_have_count(0)
+
+
+def test_the_task_graph_draws_each_task_below_those_it_depends_on_and_uploaded_pipelines_list(
+    open_page: OpenPage, pipelines_lab: Lab, local_run: Run, kfp_api: KfpEmulator, tmp_path: Path
+) -> None:
+    package = tmp_path / "training.yaml"
+    compiler.Compiler().compile(training, str(package))
+    client = kfp.Client(host=kfp_api.url, existing_token=KFP_TOKEN, namespace=KFP_NAMESPACE)
+    uploaded = client.upload_pipeline(str(package), "graph-trainer", namespace=KFP_NAMESPACE)
+    with open_page(pipelines_lab, "task-graph") as page:
+        section = open_section(page)
+        run_row(section, "local", "local try").click()
+        panel = page.locator(
+            f'[data-testid="mlops-pipeline-run"][data-source="local"][data-id="{local_run.id}"]'
+        )
+        graph = by_test_id(panel, "mlops-pipeline-run-graph")
+        boxes = by_test_id(graph, "mlops-pipeline-graph-task")
+        expect(boxes).to_have_count(3)
+        states = {b.get_attribute("data-task"): b.get_attribute("data-state") for b in boxes.all()}
+        assert states == {t.name: t.state.value for t in local_run.tasks}
+        assert set(states) == {"add", "double", "double-2"}
+        # Each task sits a layer below the one it depends on, joined by one arrow.
+        tops = {}
+        for name in states:
+            box = graph.locator(f'[data-testid="mlops-pipeline-graph-task"][data-task="{name}"]')
+            bounds = box.bounding_box()
+            assert bounds is not None
+            tops[name] = bounds["y"]
+        assert tops["add"] < tops["double"] < tops["double-2"]
+        expect(graph.locator(".jp-mlops-graph-edge")).to_have_count(2)
+        graph.locator('[data-task="double"]').click()
+        expect(by_test_id(panel, "mlops-pipeline-task-detail")).to_have_attribute(
+            "data-task", "double"
+        )
+
+        uploaded_list = by_test_id(section, "mlops-uploaded-pipelines")
+        uploaded_list.locator("summary").first.click()
+        pipeline = uploaded_list.locator(
+            f'[data-testid="mlops-uploaded-pipeline"][data-id="{uploaded.pipeline_id}"]'
+        )
+        expect(pipeline).to_contain_text("graph-trainer")
+        pipeline.locator("summary").click()
+        expect(by_test_id(pipeline, "mlops-uploaded-version")).to_have_count(1)
 
 
 def test_stopping_a_cluster_run_asks_first_then_the_run_ends_canceled(
