@@ -202,11 +202,19 @@ class KfpService:
     # -- access ------------------------------------------------------------------------
 
     def _authorize(
-        self, who: Identity, namespace: str, verb: str, resource: str, name: str = ""
+        self,
+        who: Identity,
+        namespace: str,
+        verb: str,
+        resource: str,
+        name: str = "",
+        *,
+        context: str = "",
     ) -> None:
+        """Refuse as the real server does; `context` prefixes the message as its callers wrap."""
         if not self.multi_user or who.may_use(namespace):
             return
-        raise ApiError(
+        error = ApiError(
             GrpcCode.PERMISSION_DENIED,
             f"Failed to authorize with API: PermissionDenied: User '{who.user}' is not "
             f"authorized with reason:  (request: &ResourceAttributes{{Namespace:{namespace},"
@@ -214,6 +222,7 @@ class KfpService:
             f"Subresource:,Name:{name},}})",
             f"User '{who.user}' is not authorized to {verb} {resource} in namespace '{namespace}'",
         )
+        raise error.wrap(context) if context else error
 
     def _namespace(self, namespace: str) -> str:
         # Single-user servers ignore namespaces: everything lives in the empty one.
@@ -273,10 +282,9 @@ class KfpService:
         experiment = self.experiments.get(experiment_id)
         if experiment is None:
             raise not_found("Experiment", experiment_id).wrap(context)
-        try:
-            self._authorize(who, experiment.namespace, verb, "experiments", experiment_id)
-        except ApiError as error:
-            raise error.wrap(context) from None
+        self._authorize(
+            who, experiment.namespace, verb, "experiments", experiment_id, context=context
+        )
         return experiment
 
     def get_experiment(self, who: Identity, experiment_id: str) -> dict[str, Any]:
@@ -292,10 +300,7 @@ class KfpService:
             raise invalid_input(
                 "ListExperiments requires filtering by namespace in multi-user mode"
             ).wrap(context)
-        try:
-            self._authorize(who, namespace, "list", "experiments")
-        except ApiError as error:
-            raise error.wrap(context) from None
+        self._authorize(who, namespace, "list", "experiments", context=context)
         scope = [e for e in self.experiments.values() if e.namespace == namespace]
         page = list_page(EXPERIMENTS, scope, query)
         return message(
@@ -326,10 +331,9 @@ class KfpService:
         if pipeline is None:
             raise not_found("Pipeline", pipeline_id).wrap(context)
         if pipeline.namespace:
-            try:
-                self._authorize(who, pipeline.namespace, verb, "pipelines", pipeline_id)
-            except ApiError as error:
-                raise error.wrap(context) from None
+            self._authorize(
+                who, pipeline.namespace, verb, "pipelines", pipeline_id, context=context
+            )
         return pipeline
 
     def _new_pipeline(
@@ -347,10 +351,7 @@ class KfpService:
         if not name:
             raise invalid_input("Pipeline name cannot be empty").wrap(context)
         if namespace:
-            try:
-                self._authorize(who, namespace, "create", "pipelines")
-            except ApiError as error:
-                raise error.wrap(context) from None
+            self._authorize(who, namespace, "create", "pipelines", context=context)
         for pipeline in self.pipelines.values():
             if pipeline.namespace == namespace and pipeline.name == name:
                 raise already_exists(
@@ -561,10 +562,7 @@ class KfpService:
         context = "Failed to get a pipeline by name"
         namespace = self._namespace(namespace)
         if namespace:
-            try:
-                self._authorize(who, namespace, "get", "pipelines")
-            except ApiError as error:
-                raise error.wrap(context) from None
+            self._authorize(who, namespace, "get", "pipelines", context=context)
         for pipeline in self.pipelines.values():
             if pipeline.namespace == namespace and pipeline.name == name:
                 return pipeline.to_api()
@@ -576,10 +574,7 @@ class KfpService:
         query = params.query(PIPELINES)
         namespace = self._namespace(namespace)
         if namespace:
-            try:
-                self._authorize(who, namespace, "list", "pipelines")
-            except ApiError as error:
-                raise error.wrap(context) from None
+            self._authorize(who, namespace, "list", "pipelines", context=context)
         scope = [p for p in self.pipelines.values() if p.namespace == namespace]
         page = list_page(PIPELINES, scope, query)
         return message(
@@ -641,10 +636,7 @@ class KfpService:
         run = self.runs.get(run_id)
         if run is None:
             raise not_found("Run", run_id).wrap(context)
-        try:
-            self._authorize(who, run.namespace, verb, "runs", run_id)
-        except ApiError as error:
-            raise error.wrap(context) from None
+        self._authorize(who, run.namespace, verb, "runs", run_id, context=context)
         return run
 
     def create_run(
