@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from traitlets import Bool, Enum, TraitError, Unicode, validate
+from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from .errors import BadConfig
@@ -28,6 +28,8 @@ NO_CLUSTER = (
     "No cluster is configured. Inside a Kubeflow notebook this is automatic; elsewhere point "
     "$KUBECONFIG (or c.MLOpsConfig.kubeconfig) at a kubeconfig file."
 )
+
+MAX_INT32 = 2**31 - 1
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
@@ -106,7 +108,22 @@ class MLOpsConfig(Configurable):
 
     read_only = Bool(
         False,
-        help="Refuse every write (delete, scale, submit, terminate) with 403.",
+        help="Refuse, with 403, every change to shared state on every surface (sidebar, "
+        "magics, Python API): deleting or scaling cluster objects, submitting, terminating or "
+        "retrying Kubeflow Pipelines runs, and any write to a remote MLflow server. Local runs "
+        "and a local MLflow store are this notebook's own files in the workspace and stay "
+        "allowed.",
+    ).tag(config=True)
+
+    max_replicas = Int(
+        1000,
+        help="Largest replica count that scaling accepts; a larger one is refused with 400.",
+    ).tag(config=True)
+
+    backend_timeout = Float(
+        5.0,
+        help="Seconds to wait for Kubeflow Pipelines or MLflow to answer an interactive call "
+        "once connected (connecting has 2 s); no call is retried behind the user's back.",
     ).tag(config=True)
 
     workspace = Unicode(
@@ -121,6 +138,20 @@ class MLOpsConfig(Configurable):
         value: str | None = proposal["value"]
         if value is not None and urlparse(value).scheme not in ("http", "https"):
             raise TraitError(f"must be an http:// or https:// URL, not {value!r}")
+        return value
+
+    @validate("max_replicas")
+    def _valid_max_replicas(self, proposal: dict[str, Any]) -> int:
+        value: int = proposal["value"]
+        if not 0 <= value <= MAX_INT32:
+            raise TraitError(f"must be between 0 and {MAX_INT32}, not {value}")
+        return value
+
+    @validate("backend_timeout")
+    def _valid_backend_timeout(self, proposal: dict[str, Any]) -> float:
+        value: float = proposal["value"]
+        if not 0 < value <= 600:
+            raise TraitError(f"must be more than 0 and at most 600 seconds, not {value}")
         return value
 
     @validate("namespace")
@@ -162,6 +193,8 @@ class Settings:
     read_only: bool
     workspace: Path
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
+    max_replicas: int = 1000
+    backend_timeout: float = 5.0
 
     @property
     def state_dir(self) -> Path:
@@ -265,6 +298,8 @@ def resolve(
         read_only=bool(config.read_only),
         workspace=workspace,
         env=env,
+        max_replicas=int(config.max_replicas),
+        backend_timeout=float(config.backend_timeout),
     )
 
 

@@ -42,6 +42,7 @@ from jupyter_mlops.pipelines.models import (
     RunStatus,
     Task,
 )
+from jupyter_mlops.policy import refuse_writes
 
 if TYPE_CHECKING:
     from jupyter_mlops.kube.cluster import Cluster
@@ -224,6 +225,7 @@ class RemotePipelines(PipelineBackend):
         When Kubeflow Pipelines cannot be reached the compiled pipeline is kept under the
         workspace's .mlops/pipelines/unsent, and the error says where.
         """
+        refuse_writes(self.settings, "submitting runs to Kubeflow Pipelines")
         import yaml
         from kfp_server_api import V2beta1Run, V2beta1RuntimeConfig
 
@@ -317,6 +319,7 @@ class RemotePipelines(PipelineBackend):
 
     def terminate(self, run_id: str) -> Run:
         """Ask KFP to stop the run; it ends CANCELED once its running tasks stopped."""
+        refuse_writes(self.settings, "terminating Kubeflow Pipelines runs")
         run = self.get_run(run_id)
         if run.status.finished:
             raise Conflict(f"Run {run_id} has already ended ({run.status.value}).")
@@ -326,6 +329,7 @@ class RemotePipelines(PipelineBackend):
 
     def retry(self, run_id: str) -> Run:
         """Run the failed or canceled tasks of an ended run again (KFP keeps the run's id)."""
+        refuse_writes(self.settings, "retrying Kubeflow Pipelines runs")
         run = self.get_run(run_id)
         if run.status not in (RunStatus.FAILED, RunStatus.CANCELED):
             raise Conflict(
@@ -383,6 +387,7 @@ class RemotePipelines(PipelineBackend):
 
     def create_experiment(self, name: str, description: str = "") -> Experiment:
         """A new experiment in the namespace; Conflict if one has this name."""
+        refuse_writes(self.settings, "creating Kubeflow Pipelines experiments")
         from kfp_server_api import V2beta1Experiment
 
         name = name.strip()

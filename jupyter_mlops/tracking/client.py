@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from ..config import Settings
 from ..errors import BadInput, Forbidden, MLOpsError, NotFound, Unavailable, root_cause
+from ..policy import refuse_writes
 from .downsample import MIN_POINTS, downsample
 from .models import (
     Artifact,
@@ -152,7 +153,12 @@ class Tracking:
             return self._client
 
     def writer(self) -> contextlib.AbstractContextManager[MlflowClient]:
-        """The official client for writes, with the same timeouts, credentials and errors."""
+        """The official client for writes, with the same timeouts, credentials and errors.
+
+        `ReadOnly` for an MLflow server in read-only mode; a local store is the workspace's own.
+        """
+        if not self.local:
+            refuse_writes(self.settings, "writing to the MLflow server")
         return self._calling()
 
     @contextlib.contextmanager
