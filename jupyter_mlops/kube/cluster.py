@@ -27,7 +27,9 @@ from ..errors import (
     Unavailable,
     root_cause,
 )
+from ..policy import refuse_writes
 from .kinds import BUILTIN, BUILTIN_GROUPS, Kind, find_kind
+from .names import check_container
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -37,6 +39,7 @@ Obj = dict[str, Any]
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 15.0
 CHUNK = 64 * 1024
+_REDACTED = re.compile(r"\d+ bytes")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -120,10 +123,10 @@ class Cluster:
             ) from None
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One request whose JSON answer is returned decoded."""
+        """One request whose JSON answer is returned decoded, any Secret in it redacted."""
         response = self._call(method, path, **kwargs)
         try:
-            return json.loads(response.data)
+            return redact_answer(json.loads(response.data))
         finally:
             response.release_conn()
 
@@ -318,10 +321,10 @@ class Cluster:
         `since` takes seconds or a duration such as `5m` or `1h30m`. The result can be closed
         from another thread to stop following.
         """
-        if tail is not None and tail < 0:
-            raise BadInput("tail must be zero or more lines")
+        if tail is not None and (isinstance(tail, bool) or not isinstance(tail, int) or tail < 0):
+            raise BadInput("tail must be a whole number of lines, zero or more")
         query = {
-            "container": container,
+            "container": check_container(container) if container is not None else None,
             "follow": follow or None,
             "tailLines": tail,
             "sinceSeconds": parse_duration(since) if since is not None else None,
@@ -335,15 +338,20 @@ class Cluster:
 
     def delete_pod(self, name: str, namespace: str | None = None) -> Obj:
         """Delete a pod; a Deployment or StatefulSet that owns it makes a new one."""
+        refuse_writes(self.settings, "deleting pods")
         answer: Obj = self.request(
             "DELETE", find_kind("pods").path(namespace or self.namespace, name)
         )
         return answer
 
     def scale(self, deployment: str, replicas: int, namespace: str | None = None) -> Obj:
-        """Set a Deployment's replicas through its scale subresource."""
-        if replicas < 0:
-            raise BadInput("replicas must be zero or more")
+        """Set a Deployment's replicas through its scale subresource (0 to `max_replicas`)."""
+        refuse_writes(self.settings, "scaling deployments")
+        highest = self.settings.max_replicas
+        if isinstance(replicas, bool) or not isinstance(replicas, int):
+            raise BadInput("replicas must be a whole number")
+        if not 0 <= replicas <= highest:
+            raise BadInput(f"replicas must be between 0 and {highest} (c.MLOpsConfig.max_replicas)")
         path = find_kind("deployments").path(namespace or self.namespace, deployment, "scale")
         answer: Obj = self.request(
             "PATCH",
@@ -441,12 +449,45 @@ class LogLines:
 def redact(kind: Kind, obj: Obj) -> Obj:
     """Drop a Secret's values (keys stay): they never leave the server, in any view."""
     if kind.plural == "secrets" and kind.group == "":
-        for field_name in ("data", "stringData"):
-            if isinstance(obj.get(field_name), dict):
-                obj[field_name] = {key: "" for key in obj[field_name]}
-        annotations = (obj.get("metadata") or {}).get("annotations") or {}
-        annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+        _redact_secret(obj)
     return obj
+
+
+def redact_answer(answer: Any) -> Any:
+    """Any Secret or list of Secrets the API server sent, its values dropped.
+
+    Every read of `Cluster` passes here, so no view or new code path can see a value.
+    """
+    if isinstance(answer, dict):
+        kind, version = answer.get("kind"), answer.get("apiVersion")
+        if version == "v1" and kind == "Secret":
+            _redact_secret(answer)
+        elif version == "v1" and kind == "SecretList":
+            for item in answer.get("items") or []:
+                if isinstance(item, dict):
+                    _redact_secret(item)
+    return answer
+
+
+def _redact_secret(obj: Obj) -> None:
+    """The value of each key becomes its size in bytes, as `kubectl describe` shows it."""
+    for field_name in ("data", "stringData"):
+        values = obj.get(field_name)
+        if isinstance(values, dict):
+            obj[field_name] = {key: _size(field_name, value) for key, value in values.items()}
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+
+
+def _size(field_name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    if _REDACTED.fullmatch(value):
+        return value  # redacted already: base64 never holds a space
+    if field_name == "data":
+        # base64 of n bytes is 4 * ceil(n / 3) characters, less the padding.
+        return f"{len(value) * 3 // 4 - value.count('=')} bytes"
+    return f"{len(value.encode())} bytes"
 
 
 def parse_duration(value: str | int) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from ..errors import BadInput
+from .names import check_name, check_namespace
 
 
 @dataclass(frozen=True)
@@ -28,16 +30,20 @@ class Kind:
         return self.kind.lower()
 
     def path(self, namespace: str | None = None, name: str | None = None, sub: str = "") -> str:
-        """The REST path of the collection, or of one object and one of its subresources."""
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        """The REST path of the collection, or of one object and one of its subresources.
+
+        The namespace and the name are checked as the API server checks them, and every
+        segment is quoted, so no value can reach another path or add a query.
+        """
+        segments = ["apis", self.group, self.version] if self.group else ["api", self.version]
         if self.namespaced and namespace:
-            base += f"/namespaces/{namespace}"
-        base += f"/{self.plural}"
-        if name:
-            base += f"/{name}"
+            segments += ["namespaces", check_namespace(namespace)]
+        segments.append(self.plural)
+        if name is not None:
+            segments.append(check_name(name, self.plural))
             if sub:
-                base += f"/{sub}"
-        return base
+                segments.append(sub)
+        return "/" + "/".join(quote(segment, safe="") for segment in segments)
 
 
 BUILTIN: tuple[Kind, ...] = (

@@ -3,7 +3,12 @@
 Each `Informer` lists once, then watches from the list's resourceVersion. It resumes from the
 last version it saw after a broken connection (with backoff), relists on 410 Gone and tells its
 listeners only the difference, so a view never loses or doubles a row. An informer nobody
-listens to stops after `idle_seconds`.
+listens to stops after `idle_seconds`, or at once when its requests keep failing.
+
+Watches are what a browser can make the server ask of the API server, so they are bounded:
+names are checked first, a namespace other than the server's own is watched only when it
+exists and this identity may list the kind there, and one server keeps at most
+`max_informers` of them.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import MLOpsError, Unavailable
+from ..errors import Forbidden, MLOpsError, NotFound, Unavailable
 from .cluster import Cluster, Expired, Obj, Stream, redact
-from .kinds import Kind
+from .kinds import Kind, find_kind
+from .names import check_namespace
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +33,13 @@ Listener = Callable[[str, Obj | None], None]
 
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 10.0
+#: Failures in a row after which an informer nobody listens to stops for good.
+GIVE_UP_AFTER = 3
+#: A watch that ends sooner than this with nothing in it counts as a failure (no tight loop).
+SHORT_WATCH = 1.0
+MAX_INFORMERS = 64
+#: Seconds a namespace's access check is remembered, allowed or not.
+ACCESS_TTL = 60.0
 
 
 def uid_of(obj: Obj) -> str:
@@ -47,9 +60,15 @@ class Informer:
     """The live copy of one (kind, namespace), kept by a background thread."""
 
     def __init__(
-        self, cluster: Cluster, kind: Kind, namespace: str | None, watch_seconds: int = 60
+        self,
+        cluster: Cluster,
+        kind: Kind,
+        namespace: str | None,
+        watch_seconds: int = 60,
+        on_give_up: Callable[[Informer], None] | None = None,
     ) -> None:
         self.cluster = cluster
+        self._on_give_up = on_give_up
         self.kind = kind
         self.namespace = namespace if kind.namespaced else None
         self.watch_seconds = watch_seconds
@@ -117,25 +136,37 @@ class Informer:
 
     def _run(self) -> None:
         backoff = BACKOFF_FIRST
+        failures = 0
         need_list = True
         while not self._stopped.is_set():
+            failure: MLOpsError | None = None
             try:
                 if need_list:
                     self._relist()
                     need_list = False
-                self._watch()
-                backoff = BACKOFF_FIRST
+                if self._watch():
+                    backoff, failures = BACKOFF_FIRST, 0
+                    continue
+                # Ended at once with nothing in it: wait as after a failure, never spin.
+                failure = self.error
             except Expired:
                 need_list = True
+                continue
             except MLOpsError as exc:
-                self._fail(exc)
-                self._stopped.wait(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                failure = exc
             except Exception as exc:  # never let the thread die silently
                 log.exception("watch of %s failed", self.kind.plural)
-                self._fail(Unavailable("cluster", f"the watch of {self.kind.plural} failed: {exc}"))
-                self._stopped.wait(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                failure = Unavailable("cluster", f"the watch of {self.kind.plural} failed: {exc}")
+            failures += 1
+            if failure is not None:
+                self._fail(failure)
+            if failures >= GIVE_UP_AFTER and self.listener_count() == 0:
+                self.stop()
+                if self._on_give_up is not None:
+                    self._on_give_up(self)
+                return
+            self._stopped.wait(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX)
 
     def _fail(self, exc: MLOpsError) -> None:
         if self._stopped.is_set():
@@ -170,7 +201,9 @@ class Informer:
                 listener(type_, obj)
             listener("SYNCED", None)
 
-    def _watch(self) -> None:
+    def _watch(self) -> bool:
+        """Follow one watch to its end; False when it ended at once with nothing in it."""
+        started = time.monotonic()
         stream = self.cluster.watch(
             self.kind, self.namespace, self.resource_version, timeout_seconds=self.watch_seconds
         )
@@ -179,15 +212,18 @@ class Informer:
         if self.error is not None:
             self.error = None
             self._emit("SYNCED", None)
+        seen = False
         try:
             for line in stream:
                 if self._stopped.is_set():
-                    return
+                    return True
                 if line.strip():
+                    seen = True
                     self._apply(json.loads(line))
         finally:
             self._stream = None
             stream.close()
+        return seen or time.monotonic() - started >= SHORT_WATCH
 
     def _apply(self, event: Obj) -> None:
         type_ = event.get("type")
@@ -243,11 +279,19 @@ class Subscription:
 class WatchCache:
     """Informers shared by every browser tab, magic and widget of one server or kernel."""
 
-    def __init__(self, cluster: Cluster, *, idle_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        idle_seconds: float = 300.0,
+        max_informers: int = MAX_INFORMERS,
+    ) -> None:
         self.cluster = cluster
         self.idle_seconds = idle_seconds
+        self.max_informers = max_informers
         self._informers: dict[tuple[Kind, str | None], Informer] = {}
         self._idle_timers: dict[tuple[Kind, str | None], threading.Timer] = {}
+        self._access: dict[tuple[str, str], tuple[float, MLOpsError | None]] = {}
         self._lock = threading.Lock()
 
     def informer(self, kind: Kind, namespace: str | None) -> Informer:
@@ -255,16 +299,85 @@ class WatchCache:
 
         Each use restarts its idle countdown; the countdown only stops it if nobody listens
         when it runs out, so a table read now and then stays cached while it is being read.
+        A new one is started only for a namespace that may be watched (`BadInput`,
+        `NotFound` or `Forbidden` otherwise), and only while fewer than `max_informers` run.
         """
-        key = (kind, namespace if kind.namespaced else None)
+        key = (kind, check_namespace(namespace) if kind.namespaced and namespace else None)
+        with self._lock:
+            known = key in self._informers
+        if not known and key[1] is not None and key[1] != self.cluster.namespace:
+            self._check_access(kind, key[1])
         with self._lock:
             informer = self._informers.get(key)
             if informer is None:
-                informer = Informer(self.cluster, kind, key[1])
+                self._make_room()
+                informer = Informer(self.cluster, kind, key[1], on_give_up=self._given_up)
                 self._informers[key] = informer
                 informer.start()
             self._arm_idle(key, informer)
             return informer
+
+    def _check_access(self, kind: Kind, namespace: str) -> None:
+        """Refuse a namespace that does not exist or whose `kind` this identity may not list.
+
+        The answer is kept for `ACCESS_TTL` seconds, so asking again costs the API nothing.
+        """
+        key = (kind.plural, namespace)
+        with self._lock:
+            cached = self._access.get(key)
+        if cached is not None and time.monotonic() - cached[0] < ACCESS_TTL:
+            if cached[1] is not None:
+                raise cached[1]
+            return
+        refusal: MLOpsError | None = None
+        if not self.cluster.can_i("list", kind.plural, namespace):
+            refusal = Forbidden(
+                f"not allowed to list {kind.plural} in namespace {namespace!r}: it needs a "
+                f"Role there with verbs ['list', 'watch'] on {kind.plural!r}",
+                verb="list",
+                resource=kind.plural,
+            )
+        else:
+            try:
+                self.cluster.get(find_kind("namespaces"), namespace)
+            except NotFound:
+                refusal = NotFound(f"namespace {namespace!r} does not exist")
+            except Forbidden:
+                pass  # rights granted by a RoleBinding in it: it exists
+        with self._lock:
+            if len(self._access) > 4 * self.max_informers:
+                self._access.clear()
+            self._access[key] = (time.monotonic(), refusal)
+        if refusal is not None:
+            raise refusal
+
+    def _make_room(self) -> None:
+        """Stop an informer nobody listens to when the bound is reached (lock held)."""
+        if len(self._informers) < self.max_informers:
+            return
+        for key, informer in list(self._informers.items()):
+            if informer.listener_count() == 0:
+                del self._informers[key]
+                timer = self._idle_timers.pop(key, None)
+                if timer is not None:
+                    timer.cancel()
+                informer.stop()
+                return
+        raise Unavailable(
+            "cluster",
+            f"this server already watches {self.max_informers} tables, each of them in view; "
+            "close a view and try again",
+        )
+
+    def _given_up(self, informer: Informer) -> None:
+        """Forget an informer that stopped because its requests kept failing unheard."""
+        with self._lock:
+            key = (informer.kind, informer.namespace)
+            if self._informers.get(key) is informer:
+                del self._informers[key]
+                timer = self._idle_timers.pop(key, None)
+                if timer is not None:
+                    timer.cancel()
 
     def subscribe(self, kind: Kind, namespace: str | None, listener: Listener) -> Subscription:
         informer = self.informer(kind, namespace)

@@ -14,7 +14,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ..errors import MLOpsError, ReadOnly
+from ..errors import MLOpsError
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -231,8 +231,6 @@ class K8sMagics(Magics):
         cluster = self.cluster()
         if cluster.kind(kind).plural != "pods":
             raise UsageError("only pods can be deleted here: %k8s delete pod NAME")
-        if cluster.settings.read_only:
-            raise ReadOnly("read-only mode: deleting pods is turned off (MLOpsConfig.read_only)")
         cluster.delete_pod(name, args.namespace)
         print(f'pod "{name}" deleted from namespace {cluster_ns(args, cluster)}')
 
@@ -242,8 +240,6 @@ class K8sMagics(Magics):
             raise UsageError("only deployments can be scaled here: %k8s scale deploy NAME")
         if args.replicas is None:
             raise UsageError("say how many pods: %k8s scale deploy NAME --replicas N")
-        if cluster.settings.read_only:
-            raise ReadOnly("read-only mode: scaling is turned off (MLOpsConfig.read_only)")
         answer = cluster.scale(name, args.replicas, args.namespace)
         replicas = (answer.get("spec") or {}).get("replicas", args.replicas)
         print(f'deployment "{name}" scaled to {replicas} replicas')

@@ -7,7 +7,8 @@ from jupyter_server.utils import url_path_join
 
 from ..config import configure, resolve
 from ..errors import BadConfig
-from .handlers import ROUTES, RefusedHandler
+from .handlers import FALLBACK, ROUTES, RefusedHandler
+from .log_filter import install as mask_tokens_in_logs
 from .state import ServerState
 
 
@@ -22,6 +23,7 @@ class MLOpsExtension(ExtensionApp):
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
+        mask_tokens_in_logs(self.serverapp.log, self.log)
         try:
             config = configure(parent=self.serverapp)
             if config.workspace is None:
@@ -45,7 +47,7 @@ class MLOpsExtension(ExtensionApp):
         )
 
     def initialize_handlers(self) -> None:
-        routes = [("(?P<path>.*)", RefusedHandler)] if self.refused else ROUTES
+        routes = [("(?P<path>.*)", RefusedHandler)] if self.refused else [*ROUTES, FALLBACK]
         self.handlers.extend((url_path_join("mlops/api", path), h) for path, h in routes)
 
     async def stop_extension(self) -> None:

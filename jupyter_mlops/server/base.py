@@ -5,14 +5,48 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
 from ..errors import BadInput, MLOpsError
+from .limits import parse_json
 from .state import ServerState
 
 
-class MLOpsHandler(APIHandler):
+class JsonErrors:
+    """Errors as the JSON envelope, for the routes and for the WebSocket's HTTP answers."""
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Answer `{"reason", "message"}`; tracebacks stay in the server log."""
+        handler: JupyterHandler = self  # type: ignore[assignment]
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, MLOpsError):
+            handler.set_status(exc.status)
+            body = exc.to_json()
+        elif isinstance(exc, web.HTTPError):
+            body = {
+                "reason": exc.reason or handler._reason,
+                "message": exc.log_message % exc.args if exc.log_message else handler._reason,
+            }
+        else:
+            body = {
+                "reason": "Internal error",
+                "message": "The server failed to answer; the details are in its log.",
+            }
+        handler.set_header("Content-Type", "application/json")
+        handler.finish(json.dumps(body))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        # Expected errors are answers, not server faults: log them in one line.
+        handler: JupyterHandler = self  # type: ignore[assignment]
+        if isinstance(value, MLOpsError):
+            request = handler.request
+            handler.log.info("%s %s: %s", request.method, request.path, value.message)
+        else:
+            super().log_exception(typ, value, tb)  # type: ignore[misc]
+
+
+class MLOpsHandler(JsonErrors, APIHandler):
     """Every route derives from this; a route raises typed errors and never formats them."""
 
     auth_resource = "mlops"
@@ -35,28 +69,6 @@ class MLOpsHandler(APIHandler):
             raise BadInput(f"{name} must be between {low} and {high}")
         return value
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """Answer `{"reason", "message"}`; tracebacks stay in the server log."""
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, MLOpsError):
-            self.set_status(exc.status)
-            body = exc.to_json()
-        elif isinstance(exc, web.HTTPError):
-            body = {
-                "reason": exc.reason or self._reason,
-                "message": exc.log_message % exc.args if exc.log_message else self._reason,
-            }
-        else:
-            body = {
-                "reason": "Internal error",
-                "message": "The server failed to answer; the details are in its log.",
-            }
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body))
-
-    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        # Expected errors are answers, not server faults: log them in one line.
-        if isinstance(value, MLOpsError):
-            self.log.info("%s %s: %s", self.request.method, self.request.path, value.message)
-        else:
-            super().log_exception(typ, value, tb)
+    def json_body(self) -> Any:
+        """The request's JSON body, bounded in size and depth; `BadInput` otherwise."""
+        return parse_json(self.request.body or b"{}")

@@ -7,7 +7,7 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import BadConfig
+from ..errors import BadConfig, NotFound
 from .base import MLOpsHandler
 from .kube_routes import KUBE_ROUTES
 from .pipelines_routes import PIPELINES_ROUTES
@@ -39,6 +39,16 @@ class RefusedHandler(MLOpsHandler):
     post = patch = delete = get
 
 
+class UnknownRouteHandler(MLOpsHandler):
+    """Any other path under `mlops/api/`: a JSON 404, not Jupyter's HTML page."""
+
+    @web.authenticated
+    async def get(self, path: str) -> None:
+        raise NotFound(f"there is no route mlops/api/{path}; see api/openapi.yaml for the routes")
+
+    post = put = patch = delete = get
+
+
 ROUTES: list[tuple[str, Any]] = [
     ("status", StatusHandler),
     ("ws", LiveSocket),
@@ -46,3 +56,5 @@ ROUTES: list[tuple[str, Any]] = [
     *PIPELINES_ROUTES,
     *TRACKING_ROUTES,
 ]
+#: Served after every route: the rest of `mlops/api/` answers a JSON 404.
+FALLBACK: tuple[str, Any] = ("(?P<path>.*)", UnknownRouteHandler)

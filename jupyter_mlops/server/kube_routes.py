@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import BadInput, ReadOnly
+from ..errors import BadInput
+from ..kube.names import check_name, check_namespace
 from .base import MLOpsHandler
 
-_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
-KIND = r"(?P<kind>[a-zA-Z0-9.]+)"
+# Any segment reaches a handler, which names what is wrong with it in the JSON envelope.
+KIND = r"(?P<kind>[^/]+)"
 NAME = r"(?P<name>[^/]+)"
 MAX_PAGE = 1000
 LOG_TAIL = 5000
@@ -24,18 +23,10 @@ class KubeHandler(MLOpsHandler):
 
     def namespace(self) -> str | None:
         value = self.get_query_argument("namespace", None)
-        if value is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value):
-            raise BadInput(f"{value!r} is not a namespace name")
-        return value
+        return check_namespace(value) if value else None
 
     def object_name(self, name: str) -> str:
-        if not _NAME.fullmatch(name):
-            raise BadInput(f"{name!r} is not an object name")
-        return name
-
-    def refuse_if_read_only(self, action: str) -> None:
-        if self.state.settings.read_only:
-            raise ReadOnly(f"read-only mode: {action} is turned off (c.MLOpsConfig.read_only)")
+        return check_name(name)
 
 
 class KindsHandler(KubeHandler):
@@ -120,7 +111,6 @@ class ObjectHandler(KubeHandler):
     @authorized
     async def delete(self, kind: str, name: str) -> None:
         namespace, name = self.namespace(), self.object_name(name)
-        self.refuse_if_read_only("deleting pods")
 
         def delete() -> dict[str, Any]:
             cluster = self.state.cluster()
@@ -201,14 +191,10 @@ class ScaleHandler(KubeHandler):
     async def patch(self, name: str) -> None:
         name = self.object_name(name)
         namespace = self.namespace()
-        self.refuse_if_read_only("scaling deployments")
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise BadInput('the body must be JSON like {"replicas": 3}') from None
-        replicas = body.get("replicas") if isinstance(body, dict) else None
-        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-            raise BadInput("replicas must be a whole number, zero or more")
+        body = self.json_body()
+        if not isinstance(body, dict) or "replicas" not in body:
+            raise BadInput('the body must be JSON like {"replicas": 3}')
+        replicas = body["replicas"]
         answer = await self.state.run(lambda: self.state.cluster().scale(name, replicas, namespace))
         self.finish({"name": name, "replicas": (answer.get("spec") or {}).get("replicas")})
 

@@ -7,6 +7,11 @@ Client → server: `{"op": "subscribe", "id", "kind", "namespace"}`, `{"op": "un
 "lines", "skipped"}`, `{"id", "type": "end"}`, `{"id", "type": "error", "reason", "message"}`.
 Changes are batched for 50 ms, so a burst is one frame.
 
+Every message is checked before anything is asked of the cluster: at most 64 KiB and 16 levels
+of JSON, only the fields its op takes, names as Kubernetes checks them, and at most
+`MAX_SUBSCRIPTIONS` tables and `MAX_FOLLOWS` logs open per tab. A bad message is answered with
+an error frame naming the field; the connection stays open.
+
 Pipeline runs: `{"op": "watch-runs", "id"}` / `{"op": "unwatch-runs", "id"}`. The server's one
 run poller (every few seconds, while a tab watches) sends `{"id", "type": "runs", "runs",
 "gone", "errors"}`: first every row of the newest page of each source, then only the rows that
@@ -17,6 +22,7 @@ source answers again).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections import deque
@@ -31,6 +37,9 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..errors import BadInput, MLOpsError
+from ..kube.names import check_container, check_name, check_namespace
+from .base import JsonErrors
+from .limits import parse_json
 from .state import ServerState
 
 if TYPE_CHECKING:
@@ -38,9 +47,59 @@ if TYPE_CHECKING:
 
 FLUSH_SECONDS = 0.05
 LOG_BUFFER = 20_000  # lines kept for a slow browser; older ones are counted as skipped
+INTERNAL = {
+    "reason": "Internal error",
+    "message": "The server failed to answer; the details are in its log.",
+}
+MAX_SUBSCRIPTIONS = 32
+MAX_FOLLOWS = 8
+MAX_TAIL = 100_000
+MAX_ID = 128
+MAX_KIND = 253
+# The fields each op takes; any other is refused, so a typo is named instead of ignored.
+OP_FIELDS: dict[str, frozenset[str]] = {
+    "subscribe": frozenset({"kind", "namespace"}),
+    "unsubscribe": frozenset(),
+    "follow": frozenset({"pod", "container", "namespace", "tail", "previous"}),
+    "unfollow": frozenset(),
+    "watch-runs": frozenset(),
+    "unwatch-runs": frozenset(),
+}
 
 
-class LiveSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
+def check_message(request: Any) -> dict[str, Any]:
+    """A client message whose op, id and fields are what the op takes; `BadInput` otherwise."""
+    if not isinstance(request, dict):
+        raise BadInput('a message is a JSON object with a string "id" and an "op"')
+    sid = request.get("id")
+    if not isinstance(sid, str) or not sid or len(sid) > MAX_ID:
+        raise BadInput(f'"id" must be a string of 1 to {MAX_ID} characters')
+    op = request.get("op")
+    if not isinstance(op, str) or op not in OP_FIELDS:
+        raise BadInput(f"unknown op {str(op)[:40]!r}: {', '.join(OP_FIELDS)}")
+    extra = sorted(set(request) - {"id", "op"} - OP_FIELDS[op])
+    if extra:
+        names = ", ".join(repr(name[:40]) for name in extra[:5])
+        raise BadInput(f"{op} takes no field {names}")
+    if request.get("namespace") is not None:
+        check_namespace(request["namespace"])
+    if op == "subscribe":
+        kind = request.get("kind")
+        if not isinstance(kind, str) or not kind or len(kind) > MAX_KIND:
+            raise BadInput(f'"kind" must be a kind name of 1 to {MAX_KIND} characters')
+    if op == "follow":
+        check_name(request.get("pod"), "pods")
+        if request.get("container") is not None:
+            check_container(request["container"])
+        tail = request.get("tail", 1000)
+        if isinstance(tail, bool) or not isinstance(tail, int) or not 0 <= tail <= MAX_TAIL:
+            raise BadInput(f'"tail" must be a whole number from 0 to {MAX_TAIL}')
+        if not isinstance(request.get("previous", False), bool):
+            raise BadInput('"previous" must be true or false')
+    return request
+
+
+class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
     """The tab's live channel; everything it shows comes from the shared watch cache."""
 
     auth_resource = "mlops"
@@ -61,7 +120,17 @@ class LiveSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         )
         if not allowed:
             raise web.HTTPError(403)
+        if self.request.headers.get("Upgrade", "").lower() != "websocket":
+            raise BadInput("mlops/api/ws takes WebSocket connections only (Upgrade: websocket)")
         await super().get(*args, **kwargs)
+
+    @web.authenticated
+    def refuse_method(self, *args: Any, **kwargs: Any) -> None:
+        """Methods other than GET: a JSON 405, as every other route answers."""
+        self.set_header("Allow", "GET")
+        raise web.HTTPError(405, "mlops/api/ws takes only GET, as a WebSocket upgrade")
+
+    post = put = patch = delete = refuse_method
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open()
@@ -77,22 +146,25 @@ class LiveSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     def on_message(self, message: str | bytes) -> None:
         try:
-            request = json.loads(message)
-            if not isinstance(request, dict) or not isinstance(request.get("id"), str):
-                raise BadInput('a message is a JSON object with a string "id" and an "op"')
-            task = asyncio.ensure_future(self.handle(request))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-        except ValueError:
-            self.send({"id": None, "type": "error", "reason": "Bad input", "message": "not JSON"})
+            request = check_message(parse_json(message, "a message"))
         except MLOpsError as exc:
-            self.send({"id": None, "type": "error", **exc.to_json()})
+            sid = None
+            with contextlib.suppress(MLOpsError, AttributeError, TypeError):
+                found = parse_json(message, "a message").get("id")
+                sid = found if isinstance(found, str) and len(found) <= MAX_ID else None
+            self.send({"id": sid, "type": "error", **exc.to_json()})
+            return
+        task = asyncio.ensure_future(self.handle(request))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def handle(self, request: dict[str, Any]) -> None:
-        sid, op = request["id"], request.get("op")
+        sid, op = request["id"], request["op"]
         try:
             if op == "subscribe":
-                await self.subscribe(sid, str(request.get("kind", "")), request.get("namespace"))
+                if sid not in self.subscriptions and len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+                    raise BadInput(f"a tab may watch at most {MAX_SUBSCRIPTIONS} tables at once")
+                await self.subscribe(sid, request["kind"], request.get("namespace"))
             elif op == "unsubscribe":
                 subscription = self.subscriptions.pop(sid, None)
                 if subscription is not None:
@@ -109,17 +181,14 @@ class LiveSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
                 stop = self.run_watches.pop(sid, None)
                 if stop is not None:
                     stop()
-            else:
-                raise BadInput(
-                    f"unknown op {op!r}: subscribe, unsubscribe, follow, unfollow, watch-runs, "
-                    "unwatch-runs"
-                )
         except MLOpsError as exc:
             self.send({"id": sid, "type": "error", **exc.to_json()})
+        except Exception:
+            # A fault of ours: logged without the request (its URL may carry the token).
+            self.log.exception("mlops/api/ws: the %s op failed", op)
+            self.send({"id": sid, "type": "error", **INTERNAL})
 
-    async def subscribe(self, sid: str, kind: str, namespace: Any) -> None:
-        if namespace is not None and not isinstance(namespace, str):
-            raise BadInput("namespace must be a string")
+    async def subscribe(self, sid: str, kind: str, namespace: str | None) -> None:
         from ..kube.rows import columns, row
 
         def start() -> tuple[Subscription, list[dict[str, Any]], list[str]]:
@@ -151,9 +220,8 @@ class LiveSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.schedule_flush()
 
     async def follow(self, sid: str, request: dict[str, Any]) -> None:
-        pod = request.get("pod")
-        if not isinstance(pod, str) or not pod:
-            raise BadInput("follow needs a pod name")
+        if sid not in self.follows and len(self.follows) >= MAX_FOLLOWS:
+            raise BadInput(f"a tab may follow at most {MAX_FOLLOWS} logs at once")
         old = self.follows.pop(sid, None)
         if old is not None:
             old.stop()
@@ -215,8 +283,7 @@ class LogFollow:
         self.socket, self.sid, self.cluster = socket, sid, cluster
         self.pod = str(request["pod"])
         self.container = request.get("container") or None
-        tail = request.get("tail", 1000)
-        self.tail = tail if isinstance(tail, int) and tail >= 0 else 1000
+        self.tail = int(request.get("tail", 1000))
         self.previous = bool(request.get("previous"))
         self.namespace = request.get("namespace") or None
         self.lines: deque[str] = deque(maxlen=LOG_BUFFER)
@@ -252,6 +319,9 @@ class LogFollow:
         except MLOpsError as exc:
             if not self.stopped.is_set():
                 self.socket.send({"id": self.sid, "type": "error", **exc.to_json()})
+        except Exception:
+            self.socket.log.exception("mlops/api/ws: following the log of %s failed", self.pod)
+            self.socket.send({"id": self.sid, "type": "error", **INTERNAL})
 
     def drain(self) -> list[dict[str, Any]]:
         with self.lock:

@@ -197,8 +197,8 @@ def test_secret_values_never_leave_the_api(kube: KubeEmulator, cluster: Cluster)
             "data": {"password": "aHVudGVyMg=="},
         }
     )
-    assert cluster.get("secret", "creds")["data"] == {"password": ""}
-    assert cluster.list("secrets").items[0]["data"] == {"password": ""}
+    assert cluster.get("secret", "creds")["data"] == {"password": "7 bytes"}
+    assert cluster.list("secrets").items[0]["data"] == {"password": "7 bytes"}
     assert row("secrets", cluster.get("secret", "creds"))["keys"] == ["password"]
 
 

@@ -68,7 +68,7 @@ def test_read_only_refuses_scale(notebook: Notebook) -> None:
     notebook.kube.create(deployment("web", 1))
     notebook.config("read_only = True")
 
-    with pytest.raises(UsageError, match=r"read-only mode: scaling is turned off"):
+    with pytest.raises(UsageError, match=r"read-only mode: scaling deployments is turned off"):
         notebook.k8s("scale deploy web --replicas 0")
 
     stored = notebook.kube.get("apps/v1", "Deployment", "web", NAMESPACE)
@@ -83,5 +83,5 @@ def test_scale_without_replicas_asks_for_them(notebook: Notebook) -> None:
 def test_scale_to_a_negative_count_is_refused(notebook: Notebook) -> None:
     notebook.kube.create(deployment("web", 1))
 
-    with pytest.raises(UsageError, match=r"replicas must be zero or more"):
+    with pytest.raises(UsageError, match=r"replicas must be between 0 and 1000"):
         notebook.k8s("scale deploy web --replicas -1")
