@@ -108,11 +108,11 @@ class MLOpsConfig(Configurable):
 
     read_only = Bool(
         False,
-        help="Refuse, with 403, every change to shared state on every surface (sidebar, "
-        "magics, Python API): deleting or scaling cluster objects, submitting, terminating or "
-        "retrying Kubeflow Pipelines runs, and any write to a remote MLflow server. Local runs "
-        "and a local MLflow store are this notebook's own files in the workspace and stay "
-        "allowed.",
+        help="Refuse, with 403, every write on every surface (sidebar, magics, Python API): "
+        "deleting pods and scaling deployments, starting, terminating or retrying pipeline "
+        "runs and creating experiments, and writing to MLflow. Local runs and the local "
+        "MLflow store in the workspace count too: read-only means nothing is started or "
+        "changed, here or on the cluster.",
     ).tag(config=True)
 
     max_replicas = Int(

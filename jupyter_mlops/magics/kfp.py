@@ -20,6 +20,7 @@ from IPython.core.magic_arguments import (
 )
 from traitlets import Float, Instance, Unicode
 
+from ..config import Settings
 from ..errors import MLOpsError
 from ..lineage import share_tracking
 from ..pipelines.backend import DEFAULT_EXPERIMENT, PipelineBackend, write_compiled
@@ -216,6 +217,7 @@ class KfpMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._local: LocalPipelines | None = None
+        self._made_cluster = False
         self._tracking_store: Tracking | None = None
 
     # -- backends --------------------------------------------------------------------------
@@ -225,33 +227,42 @@ class KfpMagics(Magics):
         """The local backend, rooted in the workspace's .mlops/pipelines unless configured."""
         if self._local is None:
             self._local = LocalPipelines(self._root())
+        # `%config MLOpsConfig.read_only` applies from the next command on.
+        settings = self._settings()
+        self._local.read_only = settings is not None and settings.read_only
         return self._local
+
+    def _settings(self) -> Settings | None:
+        """The kernel's settings as `%config` has them now; None while they are refused."""
+        from ..config import configure, resolve
+
+        try:
+            return resolve(configure(parent=self.shell))
+        except MLOpsError:
+            return None
 
     def _root(self) -> Path:
         if self.pipelines_dir:
             return Path(self.pipelines_dir)
-        from ..config import configure, resolve
-
-        try:
-            return resolve(configure(parent=self.shell)).state_dir / "pipelines"
-        except MLOpsError:
-            return Path.cwd() / ".mlops" / "pipelines"
+        settings = self._settings()
+        return settings.state_dir / "pipelines" if settings else Path.cwd() / ".mlops" / "pipelines"
 
     def _configured_cluster(self) -> PipelineBackend | None:
         """The cluster backend: set explicitly, else the configured Pipelines endpoint."""
-        if self.cluster is None:
-            from ..config import configure, resolve
+        settings = self._settings()
+        made = getattr(self.cluster, "settings", None) if self._made_cluster else settings
+        if made != settings:
+            self.cluster, self._made_cluster = None, False  # `%config` changed it
+        if self.cluster is None and settings is not None and settings.pipelines == "remote":
+            from ..kube.cluster import Cluster
+            from ..pipelines.remote import RemotePipelines
 
-            settings = resolve(configure(parent=self.shell))
-            if settings.pipelines == "remote":
-                from ..kube.cluster import Cluster
-                from ..pipelines.remote import RemotePipelines
-
-                # One connection, made when a task log is first asked for.
-                logs = functools.cache(lambda: Cluster(settings))
-                self.cluster = RemotePipelines(
-                    settings, cluster=logs if settings.cluster != "none" else None
-                )
+            # One connection, made when a task log is first asked for.
+            logs = functools.cache(lambda: Cluster(settings))
+            self.cluster = RemotePipelines(
+                settings, cluster=logs if settings.cluster != "none" else None
+            )
+            self._made_cluster = True
         backend: PipelineBackend | None = self.cluster
         return backend
 
@@ -327,11 +338,13 @@ class KfpMagics(Magics):
         self._record(run)
 
     def _tracking(self) -> Tracking:
-        if self._tracking_store is None:
-            from ..config import configure, resolve
+        from ..config import configure, resolve
+
+        settings = resolve(configure(parent=self.shell))
+        if self._tracking_store is None or self._tracking_store.settings != settings:
             from ..tracking import Tracking
 
-            self._tracking_store = Tracking(resolve(configure(parent=self.shell)))
+            self._tracking_store = Tracking(settings)
         return self._tracking_store
 
     # -- magics ----------------------------------------------------------------------------

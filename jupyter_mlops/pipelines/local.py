@@ -16,7 +16,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.errors import BadInput, Conflict, NotFound
+from jupyter_mlops.errors import BadInput, Conflict, Invalid, NotFound
 from jupyter_mlops.pipelines.backend import (
     DEFAULT_EXPERIMENT,
     PipelineBackend,
@@ -39,6 +39,7 @@ from jupyter_mlops.pipelines.record import (
     task_log_path,
     write_run,
 )
+from jupyter_mlops.policy import refuse_writes
 
 EXPERIMENTS = "experiments.json"
 CANCEL_MARK = "cancel-requested"
@@ -110,8 +111,9 @@ class LocalPipelines(PipelineBackend):
 
     kind = "local"
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, read_only: bool = False) -> None:
         self.root = Path(root) if root is not None else Path.cwd() / ".mlops" / "pipelines"
+        self.read_only = read_only
         self._workers: dict[str, BaseProcess] = {}
         self._lock = threading.RLock()
         self._context: Any = None
@@ -127,6 +129,7 @@ class LocalPipelines(PipelineBackend):
         run_name: str | None = None,
     ) -> Run:
         """Start the pipeline in a worker process and return its PENDING run at once."""
+        refuse_writes(self.read_only, "running pipelines")
         return self._start(load_spec(pipeline), arguments or {}, experiment, run_name, None)
 
     def _start(
@@ -215,6 +218,7 @@ class LocalPipelines(PipelineBackend):
 
     def terminate(self, run_id: str) -> Run:
         """Stop the worker and its task processes; the run ends CANCELED."""
+        refuse_writes(self.read_only, "terminating runs")
         run = self.get_run(run_id)
         if run.status.finished:
             raise Conflict(f"Run {run_id} has already ended ({run.status.value}).")
@@ -229,6 +233,7 @@ class LocalPipelines(PipelineBackend):
 
     def retry(self, run_id: str) -> Run:
         """A new run of the same compiled pipeline, arguments and experiment."""
+        refuse_writes(self.read_only, "retrying runs")
         run = self.get_run(run_id)
         if not run.status.finished:
             raise Conflict(f"Run {run_id} is still {run.status.value}; terminate it first.")
@@ -252,6 +257,7 @@ class LocalPipelines(PipelineBackend):
 
     def create_experiment(self, name: str, description: str = "") -> Experiment:
         """A new experiment; Conflict if one has this name."""
+        refuse_writes(self.read_only, "creating experiments")
         name = name.strip()
         if not name:
             raise BadInput("The experiment name is empty.")
@@ -383,10 +389,19 @@ class LocalPipelines(PipelineBackend):
 
 def _read_spec(path: Path) -> Any:
     """The pipeline spec a run executed, kept beside it so it can be retried after a restart."""
+    from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
     from kfp.pipeline_spec import pipeline_spec_pb2
 
     spec = pipeline_spec_pb2.PipelineSpec()
-    spec.ParseFromString(path.read_bytes())
+    try:
+        spec.ParseFromString(path.read_bytes())
+    except FileNotFoundError:
+        raise NotFound(
+            f"Run {path.parent.name} keeps no compiled pipeline ({path.name} is missing in "
+            f"{path.parent}), so it cannot be run again; run the pipeline anew with %kfp run."
+        ) from None
+    except (OSError, DecodeError) as exc:
+        raise Invalid(f"Cannot read the compiled pipeline {path}: {exc}") from None
     return spec
 
 
