@@ -30,6 +30,7 @@ NO_CLUSTER = (
 )
 
 MAX_INT32 = 2**31 - 1
+KUBECONFIG_SETTING = "c.MLOpsConfig.kubeconfig (or $KUBECONFIG)"
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
@@ -137,29 +138,34 @@ class MLOpsConfig(Configurable):
     def _valid_endpoint(self, proposal: dict[str, Any]) -> str | None:
         value: str | None = proposal["value"]
         if value is not None and urlparse(value).scheme not in ("http", "https"):
-            raise TraitError(f"must be an http:// or https:// URL, not {value!r}")
+            _refuse(proposal, "must be an http:// or https:// URL")
         return value
 
     @validate("max_replicas")
     def _valid_max_replicas(self, proposal: dict[str, Any]) -> int:
         value: int = proposal["value"]
         if not 0 <= value <= MAX_INT32:
-            raise TraitError(f"must be between 0 and {MAX_INT32}, not {value}")
+            _refuse(proposal, f"must be between 0 and {MAX_INT32}")
         return value
 
     @validate("backend_timeout")
     def _valid_backend_timeout(self, proposal: dict[str, Any]) -> float:
         value: float = proposal["value"]
         if not 0 < value <= 600:
-            raise TraitError(f"must be more than 0 and at most 600 seconds, not {value}")
+            _refuse(proposal, "must be more than 0 and at most 600 seconds")
         return value
 
     @validate("namespace")
     def _valid_namespace(self, proposal: dict[str, Any]) -> str | None:
         value: str | None = proposal["value"]
         if value is not None and not _is_dns_label(value):
-            raise TraitError(f"{value!r} is not a valid namespace name (RFC 1123 label)")
+            _refuse(proposal, "is not a valid namespace name (RFC 1123 label)")
         return value
+
+
+def _refuse(proposal: dict[str, Any], why: str) -> None:
+    """A refused value, worded with the setting's name so the user knows what to change."""
+    raise TraitError(f"c.MLOpsConfig.{proposal['trait'].name} = {proposal['value']!r} {why}")
 
 
 def configure(parent: Configurable | None = None, **values: Any) -> MLOpsConfig:
@@ -167,7 +173,9 @@ def configure(parent: Configurable | None = None, **values: Any) -> MLOpsConfig:
     try:
         return MLOpsConfig(parent=parent, **values)
     except TraitError as exc:
-        raise BadConfig(f"c.MLOpsConfig: {exc}") from None
+        text = str(exc)
+        named = text if text.startswith("c.MLOpsConfig.") else f"c.MLOpsConfig: {text}"
+        raise BadConfig(named) from None
 
 
 @dataclass(frozen=True)
@@ -343,9 +351,11 @@ def _kubeconfig_doc(path: Path) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
-        raise BadConfig(f"cannot read kubeconfig {str(path)!r}: {exc}") from None
+        raise BadConfig(f"{KUBECONFIG_SETTING}: cannot read {str(path)!r}: {exc}") from None
     if not isinstance(doc, dict):
-        raise BadConfig(f"kubeconfig {str(path)!r} is not a kubeconfig (no mapping at top level)")
+        raise BadConfig(
+            f"{KUBECONFIG_SETTING}: {str(path)!r} is not a kubeconfig (no mapping at top level)"
+        )
     return doc
 
 

@@ -35,3 +35,22 @@ async def test_the_log_and_every_route_name_the_setting(
     with pytest.raises(HTTPClientError) as anonymous:
         await jp_fetch("mlops", "api", "status", headers={"Authorization": ""})
     assert anonymous.value.code == 403, "the reason is for signed-in users only"
+
+
+@pytest.mark.parametrize(
+    ("values", "setting"),
+    [
+        ({"namespace": "Not_A_Label"}, "c.MLOpsConfig.namespace = 'Not_A_Label'"),
+        ({"kfp_endpoint": "ml-pipeline:8888"}, "c.MLOpsConfig.kfp_endpoint"),
+        ({"max_replicas": -1}, "c.MLOpsConfig.max_replicas = -1"),
+        ({"backend_timeout": 0.0}, "c.MLOpsConfig.backend_timeout = 0.0"),
+        ({"cluster": "kubeconfig", "kubeconfig": "/nowhere/config"}, "c.MLOpsConfig.kubeconfig"),
+    ],
+)
+def test_every_refused_value_names_its_setting(values: dict[str, Any], setting: str) -> None:
+    from jupyter_mlops.config import configure, resolve
+    from jupyter_mlops.errors import BadConfig
+
+    with pytest.raises(BadConfig) as refused:
+        resolve(configure(**values), env={})
+    assert setting in refused.value.message, refused.value.message
