@@ -81,7 +81,8 @@ def check_message(request: Any) -> dict[str, Any]:
     if extra:
         names = ", ".join(repr(name[:40]) for name in extra[:5])
         raise BadInput(f"{op} takes no field {names}")
-    if request.get("namespace") is not None:
+    # The browser sends "" and null for "the server's namespace" and "the first container".
+    if request.get("namespace") not in (None, ""):
         check_namespace(request["namespace"])
     if op == "subscribe":
         kind = request.get("kind")
@@ -89,7 +90,7 @@ def check_message(request: Any) -> dict[str, Any]:
             raise BadInput(f'"kind" must be a kind name of 1 to {MAX_KIND} characters')
     if op == "follow":
         check_name(request.get("pod"), "pods")
-        if request.get("container") is not None:
+        if request.get("container") not in (None, ""):
             check_container(request["container"])
         tail = request.get("tail", 1000)
         if isinstance(tail, bool) or not isinstance(tail, int) or not 0 <= tail <= MAX_TAIL:

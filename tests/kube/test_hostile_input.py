@@ -208,8 +208,10 @@ async def test_bad_websocket_messages_get_error_frames_and_cost_the_api_nothing(
     answers = await frames(ws, len(messages))
     assert [a["type"] for a in answers] == ["error"] * len(messages)
     assert {a["reason"] for a in answers} == {"Bad input"}
-    # The connection still works after all of that.
-    await ws.write_message(json.dumps({"op": "subscribe", "id": "ok", "kind": "pods"}))
+    # The connection still works after all of that, with the browser's "" for its namespace.
+    await ws.write_message(
+        json.dumps({"op": "subscribe", "id": "ok", "kind": "pods", "namespace": ""})
+    )
     [snapshot] = await frames(ws, 1)
     assert snapshot["type"] == "snapshot" and [r["name"] for r in snapshot["rows"]] == ["web"]
     ws.close()
