@@ -47,9 +47,10 @@ from jupyter_mlops.policy import refuse_writes
 if TYPE_CHECKING:
     from jupyter_mlops.kube.cluster import Cluster
 
-#: Seconds to connect, then to read an answer: an unreachable endpoint fails fast.
+#: Seconds to connect; the answer then has `Settings.backend_timeout` seconds to come.
 CONNECT_TIMEOUT = 2.0
-READ_TIMEOUT = 30.0
+#: Longest page token taken; KFP's are base64 text of a few hundred characters.
+MAX_PAGE_TOKEN = 4096
 #: Bound on pages read when every experiment is wanted.
 MAX_EXPERIMENT_PAGES = 50
 RUN_ID_LABEL = "pipeline/runid"
@@ -157,12 +158,14 @@ class RemotePipelines(PipelineBackend):
                     # A session cookie is used only when no token is found at start.
                     headers, _ = auth_headers(self.settings)
                     cookie = headers.get("Cookie")
-                    self._client = kfp.Client(
+                    client = kfp.Client(
                         host=self.endpoint,
                         namespace=self.namespace or "default",
                         cookies=cookie,
                         credentials=None if cookie else _FreshCredentials(self.settings),
                     )
+                _without_retries(client)
+                self._client = client
             return self._client
 
     @contextmanager
@@ -176,11 +179,32 @@ class RemotePipelines(PipelineBackend):
         except ApiException as exc:
             raise self._refusal(exc, what) from None
         except HTTPError as exc:
-            raise Unavailable(
-                "pipelines",
-                f"Kubeflow Pipelines at {self.endpoint} does not answer ({root_cause(exc)}) "
-                f"while trying to {what}.",
-            ) from None
+            raise self._no_answer(exc, what) from None
+
+    def _no_answer(self, exc: Exception, what: str) -> Unavailable:
+        """Which deadline ran out, or why the connection failed, in words."""
+        from urllib3.exceptions import (
+            ConnectTimeoutError,
+            MaxRetryError,
+            NewConnectionError,
+            ReadTimeoutError,
+        )
+
+        # With retries off, a GET's failure comes wrapped once; a POST's comes bare.
+        cause = exc.reason if isinstance(exc, MaxRetryError) and exc.reason is not None else exc
+        where = f"Kubeflow Pipelines at {self.endpoint}"
+        if isinstance(cause, ReadTimeoutError):
+            text = (
+                f"{where} connected but sent no answer within {self.settings.backend_timeout:g} s"
+            )
+        elif isinstance(cause, NewConnectionError):
+            # Refused or not resolved; checked first, as urllib3 makes it a connect timeout too.
+            text = f"cannot reach {where}: {root_cause(cause)}"
+        elif isinstance(cause, ConnectTimeoutError):
+            text = f"cannot reach {where}: could not connect within {CONNECT_TIMEOUT:g} s"
+        else:
+            text = f"{where} does not answer ({root_cause(cause)})"
+        return Unavailable("pipelines", f"{text} while trying to {what}.")
 
     def _refusal(self, exc: Any, what: str) -> MLOpsError:
         status = int(exc.status or 0)
@@ -201,7 +225,7 @@ class RemotePipelines(PipelineBackend):
         )
 
     def _options(self) -> dict[str, Any]:
-        return {"_request_timeout": (CONNECT_TIMEOUT, READ_TIMEOUT)}
+        return {"_request_timeout": (CONNECT_TIMEOUT, self.settings.backend_timeout)}
 
     def _namespace_args(self) -> dict[str, Any]:
         return {"namespace": self.namespace} if self.namespace else {}
@@ -276,6 +300,7 @@ class RemotePipelines(PipelineBackend):
     def list_runs(self, query: ListRunsQuery | None = None) -> RunPage:
         """One page of the namespace's runs, filtered and sorted by the KFP API itself."""
         query = query or ListRunsQuery()
+        token = _page_token(query.page_token)
         field, descending = parse_sort(query.sort)
         sort_by = _SORT_KEYS[field] + (" desc" if descending else "")
         predicates = []
@@ -292,7 +317,7 @@ class RemotePipelines(PipelineBackend):
             scope = {"experiment_id": experiment_id}
         with self._calling("list runs"):
             answer = self.client().runs.run_service_list_runs(
-                page_token=query.page_token,
+                page_token=token,
                 page_size=query.page_size,
                 sort_by=sort_by,
                 filter=json.dumps({"predicates": predicates}) if predicates else None,
@@ -461,7 +486,7 @@ class RemotePipelines(PipelineBackend):
         scope = {} if shared else self._namespace_args()
         with self._calling("list pipelines"):
             answer = self.client().pipelines.pipeline_service_list_pipelines(
-                page_token=page_token,
+                page_token=_page_token(page_token),
                 page_size=page_size,
                 sort_by="created_at desc",
                 **scope,
@@ -490,7 +515,7 @@ class RemotePipelines(PipelineBackend):
         with self._calling(f"list the versions of pipeline {pipeline_id}"):
             answer = self.client().pipelines.pipeline_service_list_pipeline_versions(
                 pipeline_id=pipeline_id,
-                page_token=page_token,
+                page_token=_page_token(page_token),
                 page_size=page_size,
                 sort_by="created_at desc",
                 **self._options(),
@@ -580,6 +605,29 @@ def _tasks(answer: Any, upstream: dict[str, list[str]]) -> list[Task]:
             )
         )
     return tasks
+
+
+def _without_retries(client: Any) -> None:
+    """Make `client` try each request once: urllib3 would repeat a timed-out GET three times.
+
+    kfp.Client builds its connection pool from a configuration made inside it, so the pool is
+    made again from that configuration with retries turned off.
+    """
+    from kfp_server_api.rest import RESTClientObject
+    from urllib3.util.retry import Retry
+
+    api = client.runs.api_client
+    # Redirects are still followed, as before; only failed attempts are not repeated.
+    api.configuration.retries = Retry(total=None, connect=0, read=0, other=0, status=0, redirect=3)
+    api.rest_client.pool_manager.clear()
+    api.rest_client = RESTClientObject(api.configuration)
+
+
+def _page_token(token: str) -> str:
+    """The token as given, if it can be one KFP gave out (printable ASCII, not too long)."""
+    if len(token) > MAX_PAGE_TOKEN or not all(" " <= c <= "~" for c in token):
+        raise BadInput("the page token is not one this server gave out")
+    return token
 
 
 def _server_message(exc: Any) -> str:

@@ -14,6 +14,7 @@ from .base import MLOpsHandler
 if TYPE_CHECKING:
     from ..pipelines.backend import PipelineBackend
     from ..pipelines.models import Run
+    from .state import Backend
 
 RUN = r"(?P<run_id>[^/]+)"
 TASK = r"(?P<task>[^/]+)"
@@ -54,6 +55,10 @@ class PipelinesHandler(MLOpsHandler):
             return self.state.local_pipelines()
         return self.state.remote_pipelines()
 
+    def pool(self, *sources: str) -> Backend:
+        """The pool for calls to these sources: Kubeflow Pipelines', or the local disk's."""
+        return "pipelines" if "remote" in sources else "local"
+
     def refuse_if_read_only(self, action: str) -> None:
         if self.state.settings.read_only:
             raise ReadOnly(f"read-only mode: {action} is turned off (c.MLOpsConfig.read_only)")
@@ -90,7 +95,7 @@ class ExperimentsHandler(PipelinesHandler):
                 rows.extend({**e.model_dump(mode="json"), "source": source} for e in found)
             return {"experiments": rows, "errors": errors}
 
-        self.finish(await self.state.run(experiments))
+        self.finish(await self.state.run(experiments, backend=self.pool(*sources)))
 
 
 class RunsHandler(PipelinesHandler):
@@ -145,7 +150,7 @@ class RunsHandler(PipelinesHandler):
                 }
             return {"runs": rows, "pages": pages, "errors": errors}
 
-        self.finish(await self.state.run(runs))
+        self.finish(await self.state.run(runs, backend=self.pool(*sources)))
 
 
 class RunHandler(PipelinesHandler):
@@ -157,9 +162,11 @@ class RunHandler(PipelinesHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         source = self.run_source(run_id)
-        run = await self.state.run(lambda: self.backend(source).get_run(run_id))
+        run = await self.state.run(
+            lambda: self.backend(source).get_run(run_id), backend=self.pool(source)
+        )
         answer = _run_json(run, source)
-        answer["mlflow"] = await self.state.run(self.mlflow_links, run)
+        answer["mlflow"] = await self.state.run(self.mlflow_links, run, backend="tracking")
         self.finish(answer)
 
     def mlflow_links(self, run: Run) -> list[dict[str, Any]] | dict[str, str]:
@@ -182,7 +189,9 @@ class TaskLogHandler(PipelinesHandler):
     async def get(self, run_id: str, task: str) -> None:
         source = self.run_source(run_id)
         tail = self.integer("tail", LOG_TAIL, 0, 100_000)
-        text = await self.state.run(lambda: self.backend(source).task_logs(run_id, task, tail))
+        text = await self.state.run(
+            lambda: self.backend(source).task_logs(run_id, task, tail), backend=self.pool(source)
+        )
         self.finish({"run": run_id, "task": task, "source": source, "text": text})
 
 
@@ -196,7 +205,9 @@ class TerminateHandler(PipelinesHandler):
     async def post(self, run_id: str) -> None:
         source = self.run_source(run_id)
         self.refuse_if_read_only("terminating runs")
-        run = await self.state.run(lambda: self.backend(source).terminate(run_id))
+        run = await self.state.run(
+            lambda: self.backend(source).terminate(run_id), backend=self.pool(source)
+        )
         self.finish(_run_json(run, source))
 
 
@@ -210,7 +221,9 @@ class RetryHandler(PipelinesHandler):
     async def post(self, run_id: str) -> None:
         source = self.run_source(run_id)
         self.refuse_if_read_only("retrying runs")
-        run = await self.state.run(lambda: self.backend(source).retry(run_id))
+        run = await self.state.run(
+            lambda: self.backend(source).retry(run_id), backend=self.pool(source)
+        )
         self.finish(_run_json(run, source))
 
 
@@ -226,7 +239,8 @@ class PipelineListHandler(PipelinesHandler):
         size = self.integer("page_size", 50, 1, 200)
         shared = self.get_query_argument("shared", "0") in ("1", "true")
         page = await self.state.run(
-            lambda: self.state.remote_pipelines().list_pipelines(token, size, shared=shared)
+            lambda: self.state.remote_pipelines().list_pipelines(token, size, shared=shared),
+            backend="pipelines",
         )
         self.finish(page.model_dump_json(include={"pipelines", "next_page_token", "total_size"}))
 
@@ -244,7 +258,8 @@ class PipelineVersionsHandler(PipelinesHandler):
         token = self.get_query_argument("page_token", "") or ""
         size = self.integer("page_size", 50, 1, 200)
         page = await self.state.run(
-            lambda: self.state.remote_pipelines().list_pipeline_versions(pipeline_id, token, size)
+            lambda: self.state.remote_pipelines().list_pipeline_versions(pipeline_id, token, size),
+            backend="pipelines",
         )
         self.finish(page.model_dump_json(include={"versions", "next_page_token", "total_size"}))
 

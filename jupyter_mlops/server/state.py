@@ -1,4 +1,4 @@
-"""Per-server state shared by every handler: settings, a thread pool, cached checks."""
+"""Per-server state shared by every handler: settings, a thread pool per backend, cached checks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ..config import NO_CLUSTER, Settings
 from ..errors import Unavailable
@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from ..tracking import Tracking
 
 T = TypeVar("T")
+
+#: The pools blocking calls run on, by what they wait for: a hung backend fills only its own.
+#: "local" is this machine's disk (local runs, artifact files), never behind a remote backend.
+Backend = Literal["cluster", "pipelines", "tracking", "local"]
+POOL_SIZES: dict[Backend, int] = {"cluster": 8, "pipelines": 4, "tracking": 4, "local": 2}
 
 STATUS_TTL = 5.0
 ROWS_TTL = 5.0
@@ -65,8 +70,17 @@ class ServerState:
 
     settings: Settings
     log: logging.Logger
-    pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="mlops")
+    pools: dict[Backend, ThreadPoolExecutor] = field(
+        default_factory=lambda: {
+            name: ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"mlops-{name}")
+            for name, size in POOL_SIZES.items()
+        }
+    )
+    # The status check asks all three backends at once, each within a short deadline: on a
+    # pool of its own it neither waits behind a hung backend nor holds a worker one needs.
+    # One worker is enough, as concurrent callers share one check.
+    status_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlops-status")
     )
     status: CachedCall[StatusReport] = field(init=False)
     _cluster: Cluster | None = field(default=None, init=False)
@@ -82,7 +96,7 @@ class ServerState:
     sockets: set[Any] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
-        self.status = CachedCall(self._check, STATUS_TTL, self.pool)
+        self.status = CachedCall(self._check, STATUS_TTL, self.status_pool)
 
     def _check(self) -> StatusReport:
         # Imported on the first check, in a worker thread: the models cost JupyterLab's start.
@@ -90,9 +104,11 @@ class ServerState:
 
         return status(settings=self.settings)
 
-    async def run(self, call: Callable[..., T], *args: Any) -> T:
-        """Run a blocking call on the pool: the event loop never waits for a backend."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, call, *args)
+    async def run(self, call: Callable[..., T], *args: Any, backend: Backend = "cluster") -> T:
+        """Run a blocking call on the pool of the backend it waits for: the event loop never
+        waits for a backend, and a backend that hangs holds only its own pool's workers."""
+        pool = self.pools[backend]
+        return await asyncio.get_running_loop().run_in_executor(pool, call, *args)
 
     def cluster(self) -> Cluster:
         """The one cluster connection of this server (blocking: call it through `run`)."""
@@ -139,7 +155,9 @@ class ServerState:
             if self._local_pipelines is None:
                 from ..pipelines.local import LocalPipelines
 
-                self._local_pipelines = LocalPipelines(self.settings.state_dir / "pipelines")
+                self._local_pipelines = LocalPipelines(
+                    self.settings.state_dir / "pipelines", read_only=self.settings.read_only
+                )
             return self._local_pipelines
 
     def pipeline_backends(self) -> dict[str, PipelineBackend]:
@@ -197,4 +215,5 @@ class ServerState:
             self._watch_cache.close()
         if self._cluster is not None:
             self._cluster.close()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        for pool in (*self.pools.values(), self.status_pool):
+            pool.shutdown(wait=False, cancel_futures=True)

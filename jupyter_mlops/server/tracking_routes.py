@@ -56,7 +56,9 @@ class ExperimentsHandler(TrackingHandler):
     @authorized
     async def get(self) -> None:
         name, page = self.text("name"), self.page()
-        answer = await self.state.run(lambda: self.tracking().experiments(name, **page))
+        answer = await self.state.run(
+            lambda: self.tracking().experiments(name, **page), backend="tracking"
+        )
         self.finish(answer.model_dump_json())
 
 
@@ -79,7 +81,8 @@ class RunsHandler(TrackingHandler):
                 params=params,
                 metrics=metrics,
                 **page,
-            )
+            ),
+            backend="tracking",
         )
         self.finish(answer.model_dump_json())
 
@@ -92,7 +95,7 @@ class RunHandler(TrackingHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        answer = await self.state.run(lambda: self.tracking().run(run_id))
+        answer = await self.state.run(lambda: self.tracking().run(run_id), backend="tracking")
         self.finish(answer.model_dump_json())
 
 
@@ -112,7 +115,7 @@ class HistoryHandler(TrackingHandler):
             raise BadInput("name the metric: ?key=…")
         points = self.integer("points", DEFAULT_POINTS, MIN_POINTS, MAX_POINTS)
         answer = await self.state.run(
-            lambda: self.tracking().metric_history(run_id, key, points=points)
+            lambda: self.tracking().metric_history(run_id, key, points=points), backend="tracking"
         )
         self.finish(answer.model_dump_json())
 
@@ -128,7 +131,9 @@ class ArtifactsHandler(TrackingHandler):
         from ..tracking.client import artifact_path
 
         path = artifact_path(self.get_query_argument("path", "") or "", allow_root=True)
-        listed = await self.state.run(lambda: self.tracking().artifacts(run_id, path))
+        listed = await self.state.run(
+            lambda: self.tracking().artifacts(run_id, path), backend="tracking"
+        )
         self.finish({"run_id": run_id, "path": path, "artifacts": [a.model_dump() for a in listed]})
 
 
@@ -146,7 +151,7 @@ class ArtifactDownloadHandler(TrackingHandler):
         folder = tempfile.mkdtemp(prefix="mlops-artifact-")
         try:
             local = await self.state.run(
-                lambda: self.tracking().download_artifact(run_id, path, folder)
+                lambda: self.tracking().download_artifact(run_id, path, folder), backend="tracking"
             )
             kind = mimetypes.guess_type(local.name)[0] or "application/octet-stream"
             self.set_header("Content-Type", kind)
@@ -155,12 +160,12 @@ class ArtifactDownloadHandler(TrackingHandler):
             self.set_header("Content-Disposition", f'attachment; filename="{quoted}"')
             with local.open("rb") as stream:
                 # Chunk by chunk: an artifact may be larger than the server's memory allows.
-                while chunk := await self.state.run(stream.read, CHUNK):
+                while chunk := await self.state.run(stream.read, CHUNK, backend="local"):
                     self.write(chunk)
                     await self.flush()
             self.finish()
         finally:
-            await self.state.run(shutil.rmtree, folder, True)
+            await self.state.run(shutil.rmtree, folder, True, backend="local")
 
 
 class ModelsHandler(TrackingHandler):
@@ -172,7 +177,9 @@ class ModelsHandler(TrackingHandler):
     @authorized
     async def get(self) -> None:
         name, page = self.text("name"), self.page()
-        answer = await self.state.run(lambda: self.tracking().models(name, **page))
+        answer = await self.state.run(
+            lambda: self.tracking().models(name, **page), backend="tracking"
+        )
         self.finish(answer.model_dump_json())
 
 
@@ -184,7 +191,7 @@ class ModelHandler(TrackingHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        answer = await self.state.run(lambda: self.tracking().model(name))
+        answer = await self.state.run(lambda: self.tracking().model(name), backend="tracking")
         self.finish(answer.model_dump_json())
 
 
@@ -197,7 +204,9 @@ class ModelVersionsHandler(TrackingHandler):
     @authorized
     async def get(self, name: str) -> None:
         page = self.page()
-        answer = await self.state.run(lambda: self.tracking().model_versions(name, **page))
+        answer = await self.state.run(
+            lambda: self.tracking().model_versions(name, **page), backend="tracking"
+        )
         self.finish(answer.model_dump_json())
 
 

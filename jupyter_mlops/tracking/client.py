@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import os
 import shutil
 import threading
@@ -40,8 +41,11 @@ if TYPE_CHECKING:
 
 MAX_RESULTS = 1000
 DEFAULT_PAGE = 100
-TIMEOUT = 5
+#: Seconds to connect; the answer then has `Settings.backend_timeout` seconds to come.
+CONNECT_TIMEOUT = 2.0
 MAX_POINTS = 100_000
+#: Longest page token taken; MLflow's are base64 text of a few hundred characters.
+MAX_PAGE_TOKEN = 4096
 
 # Read from the environment by the MLflow client at each request, so they are set around calls.
 CREDENTIALS = (
@@ -99,25 +103,81 @@ def _set_environment(values: Mapping[str, str | None]) -> None:
 _ENVIRONMENT = _ScopedEnvironment()
 
 
+class _Deadlines(threading.local):
+    """The (connect, read) deadlines of the MLflow calls this thread is making, if any."""
+
+    value: tuple[float, float] | None = None
+
+
+_DEADLINES = _Deadlines()
+
+
+def _split_deadlines() -> None:
+    """Give MLflow's requests a connect deadline apart from the read one.
+
+    The client takes one timeout, for both, from the environment; its HTTP session is put
+    behind an adapter that applies this thread's deadlines instead, while `_calling` runs.
+    Calls made outside `_calling` keep the client's own timeout.
+    """
+    from mlflow import environment_variables
+    from mlflow.utils import request_utils
+
+    variables: Any = environment_variables
+    requests_of: Any = request_utils
+    try:
+        # The session MLflow's requests use with the settings `_calling` put in place.
+        session = requests_of._get_request_session(
+            variables.MLFLOW_HTTP_REQUEST_MAX_RETRIES.get(),
+            variables.MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR.get(),
+            variables.MLFLOW_HTTP_REQUEST_BACKOFF_JITTER.get(),
+            requests_of._TRANSIENT_FAILURE_RESPONSE_CODES,
+            True,
+            variables.MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER.get(),
+        )
+    except (AttributeError, TypeError, ValueError):
+        # Another MLflow: its one timeout stands for both deadlines.
+        return
+    for prefix in ("http://", "https://"):
+        inner = session.get_adapter(prefix)
+        if not isinstance(inner, _DeadlineAdapter):
+            session.mount(prefix, _DeadlineAdapter(inner))
+
+
+class _DeadlineAdapter:
+    """Sends through MLflow's own adapter, with this thread's deadlines when it has some."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if _DEADLINES.value is not None:
+            kwargs["timeout"] = _DEADLINES.value
+        return self.inner.send(request, *args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class Tracking:
     """MLflow as a data scientist browses it: experiments, runs, metric charts, models.
 
     >>> tracking = Tracking.connect()        # $MLFLOW_TRACKING_URI, else the workspace's store
     >>> [e.name for e in tracking.experiments().experiments]
 
-    Searches are paged (at most 1000 items a page); every call answers or fails within about
-    `timeout` seconds, because the client neither retries nor waits long for an answer.
+    Searches are paged (at most 1000 items a page). Each request has 2 s to connect and
+    `timeout` seconds (`Settings.backend_timeout` by default) to answer, and is never retried.
     """
 
-    def __init__(self, settings: Settings, *, timeout: int = TIMEOUT) -> None:
+    def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
         self.settings = settings
         self.uri = settings.tracking_uri
         self.local = settings.tracking == "local"
-        self.timeout = timeout
+        self.timeout = settings.backend_timeout if timeout is None else timeout
         self._client: MlflowClient | None = None
         self._lock = threading.Lock()
         self._environment: dict[str, str | None] = {
-            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(timeout),
+            # Whole seconds only; `_split_deadlines` applies the exact deadlines.
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(math.ceil(self.timeout)),
             "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
             **{name: settings.env.get(name) for name in CREDENTIALS},
         }
@@ -155,22 +215,26 @@ class Tracking:
     def writer(self) -> contextlib.AbstractContextManager[MlflowClient]:
         """The official client for writes, with the same timeouts, credentials and errors.
 
-        `ReadOnly` for an MLflow server in read-only mode; a local store is the workspace's own.
+        `ReadOnly` in read-only mode, for a server and for the workspace's local store alike.
         """
-        if not self.local:
-            refuse_writes(self.settings, "writing to the MLflow server")
+        refuse_writes(self.settings, f"writing to {self.where}")
         return self._calling()
 
     @contextlib.contextmanager
     def _calling(self, missing: str = "") -> Iterator[MlflowClient]:
         """The client, with short timeouts and our credentials; MLflow's errors made typed."""
         with _ENVIRONMENT.apply(self._environment):
+            if not self.local:
+                _split_deadlines()
+            outer, _DEADLINES.value = _DEADLINES.value, (CONNECT_TIMEOUT, self.timeout)
             try:
                 yield self.client()
             except MLOpsError:
                 raise
             except Exception as exc:
                 raise self._error(exc, missing) from None
+            finally:
+                _DEADLINES.value = outer
 
     def _error(self, exc: Exception, missing: str) -> MLOpsError:
         from mlflow.exceptions import MlflowException
@@ -187,9 +251,9 @@ class Tracking:
                     f"{self.where} refused the request ({message}); check "
                     "$MLFLOW_TRACKING_TOKEN, or $MLFLOW_TRACKING_USERNAME and _PASSWORD"
                 )
-            cause = _network_cause(exc)
-            if cause is not None:
-                return Unavailable("tracking", f"cannot reach {self.where}: {cause}")
+            failure = self._network_failure(exc)
+            if failure is not None:
+                return failure
             return Unavailable("tracking", f"{self.where} failed: {message}")
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if status == 404:
@@ -198,10 +262,28 @@ class Tracking:
             return BadInput(f"{self.where} refused the request: {_response_message(exc)}")
         if status in (401, 403):
             return Forbidden(f"{self.where} refused the request: {_response_message(exc)}")
-        cause = _network_cause(exc)
-        if cause is not None:
-            return Unavailable("tracking", f"cannot reach {self.where}: {cause}")
+        failure = self._network_failure(exc)
+        if failure is not None:
+            return failure
         return Unavailable("tracking", f"{self.where} failed: {root_cause(exc)}")
+
+    def _network_failure(self, exc: BaseException) -> Unavailable | None:
+        """Which deadline ran out, or why the connection failed, if that is what `exc` is."""
+        cause = _network_cause(exc)
+        if cause is None:
+            return None
+        kind, words = cause
+        if kind == "read":
+            return Unavailable(
+                "tracking", f"{self.where} is still computing after {self.timeout:g} s"
+            )
+        if kind == "dropped":
+            return Unavailable(
+                "tracking", f"{self.where} closed the connection unanswered: {words}"
+            )
+        if kind == "connect-timeout":
+            words = f"could not connect within {CONNECT_TIMEOUT:g} s"
+        return Unavailable("tracking", f"cannot reach {self.where}: {words}")
 
     # -- experiments -----------------------------------------------------------------------
 
@@ -210,12 +292,13 @@ class Tracking:
     ) -> ExperimentPage:
         """Active experiments whose name contains `name` (any case), by name, one page."""
         text = _quoted(f"%{name}%", "name") if name else None
+        token = _page_token(page_token)
         with self._calling() as client:
             page = client.search_experiments(
                 max_results=_page_size(max_results),
                 filter_string=f"name ILIKE {text}" if text else None,
                 order_by=["name ASC"],
-                page_token=page_token or None,
+                page_token=token,
             )
         return ExperimentPage(
             experiments=[_experiment(e) for e in page], next_page_token=page.token or None
@@ -249,15 +332,16 @@ class Tracking:
         """One page of an experiment's active runs, filtered with MLflow's search syntax
         (`metrics.loss < 0.2 and params.lr = '0.1'`) and ordered (`metrics.loss ASC`; newest
         first by default). `params` and `metrics` choose the columns kept (all when None)."""
+        token = _page_token(page_token)
         with self._calling(f"no experiment with id {experiment_id!r}") as client:
             page = client.search_runs(
                 [experiment_id],
                 filter_string=filter,
                 max_results=_page_size(max_results),
                 order_by=list(order_by) or None,
-                page_token=page_token or None,
+                page_token=token,
             )
-            if not page and not page_token:
+            if not page and not token:
                 # A search in a missing experiment finds nothing rather than failing.
                 client.get_experiment(experiment_id)
         return RunPage(
@@ -341,12 +425,13 @@ class Tracking:
     ) -> RegisteredModelPage:
         """Registered models whose name contains `name` (any case), by name, one page."""
         text = _quoted(f"%{name}%", "name") if name else None
+        token = _page_token(page_token)
         with self._calling() as client:
             page = client.search_registered_models(
                 filter_string=f"name ILIKE {text}" if text else None,
                 max_results=_page_size(max_results),
                 order_by=["name ASC"],
-                page_token=page_token or None,
+                page_token=token,
             )
         return RegisteredModelPage(
             models=[_registered_model(m) for m in page], next_page_token=page.token or None
@@ -362,6 +447,7 @@ class Tracking:
     ) -> ModelVersionPage:
         """One page of a registered model's versions, newest first, each with its aliases."""
         quoted = _quoted(name, "name")
+        token = _page_token(page_token)
         with self._calling(f"no registered model named {name!r}") as client:
             # Searched versions may come without aliases: the model itself has them all.
             model = client.get_registered_model(name)
@@ -369,7 +455,7 @@ class Tracking:
                 filter_string=f"name = {quoted}",
                 max_results=_page_size(max_results),
                 order_by=["version_number DESC"],
-                page_token=page_token or None,
+                page_token=token,
             )
         by_version: dict[str, list[str]] = {}
         for alias, version in sorted((model.aliases or {}).items()):
@@ -398,6 +484,16 @@ def artifact_path(path: str, *, allow_root: bool = False) -> str:
     return clean
 
 
+def _page_token(token: str | None) -> str | None:
+    """The token as given (None for the first page), if it can be one MLflow gave out:
+    printable ASCII and not too long. Others would fail on the wire and look like an outage."""
+    if not token:
+        return None
+    if len(token) > MAX_PAGE_TOKEN or not all(" " <= c <= "~" for c in token):
+        raise BadInput("the page token is not one this server gave out")
+    return token
+
+
 def _page_size(max_results: int) -> int:
     if max_results < 1:
         raise BadInput("max_results must be 1 or more")
@@ -417,26 +513,36 @@ def _plain(message: str, code: str) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-def _network_cause(exc: BaseException) -> str | None:
-    """The words of the connection failure behind `exc`, if there is one."""
+def _network_cause(exc: BaseException) -> tuple[str, str] | None:
+    """What failed on the wire behind `exc`, if anything did, and its words. The kind is "read"
+    (connected, no answer in time), "connect-timeout", "connect" (refused, not resolved) or
+    "dropped" (connected, then the connection broke)."""
     import requests
-    import urllib3.exceptions
+    import urllib3.exceptions as wire
 
     seen: BaseException | None = exc
     for _ in range(10):
         if seen is None:
             return None
+        if isinstance(seen, requests.ConnectTimeout):
+            return "connect-timeout", root_cause(seen)
         if isinstance(seen, requests.Timeout):
-            return "no answer in time"
+            return "read", root_cause(seen)
         if isinstance(seen, requests.ConnectionError):
-            # The client's retry layer wraps a timeout in a connection error; a refused
-            # connection is a timeout error too, for urllib3's history's sake.
-            reason = getattr(seen.args[0] if seen.args else None, "reason", None)
-            if isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
-                reason, urllib3.exceptions.NewConnectionError
-            ):
-                return "no answer in time"
-            return root_cause(seen)
+            # With retries off, urllib3's error comes wrapped, and requests then calls a read
+            # timeout a connection error too.
+            inner = seen.args[0] if seen.args else None
+            reason = getattr(inner, "reason", inner)
+            if isinstance(reason, wire.ReadTimeoutError):
+                return "read", root_cause(reason)
+            # A refused connection is a connect timeout to urllib3, for its history's sake.
+            if isinstance(reason, wire.NewConnectionError):
+                return "connect", root_cause(reason)
+            if isinstance(reason, wire.ConnectTimeoutError):
+                return "connect-timeout", root_cause(reason)
+            if isinstance(reason, (wire.ProtocolError, ConnectionError)):
+                return "dropped", root_cause(reason)
+            return "connect", root_cause(seen)
         seen = seen.__cause__ or seen.__context__
     return None
 
