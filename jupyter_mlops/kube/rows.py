@@ -33,15 +33,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 GENERIC_COLUMNS = ("name", "status", "age")
 
-_WAITING_ERRORS = {
-    "CrashLoopBackOff",
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "CreateContainerConfigError",
-    "InvalidImageName",
-    "RunContainerError",
-}
-
 
 def columns(plural: str) -> tuple[str, ...]:
     return COLUMNS.get(plural, GENERIC_COLUMNS)
@@ -60,8 +51,6 @@ def row(plural: str, obj: Obj, now: dt.datetime | None = None) -> Row:
         "deleting": bool(meta.get("deletionTimestamp")),
     }
     base.update(_SUMMARIES.get(plural, _generic)(obj))
-    if base["deleting"] and plural == "pods":
-        base["status"], base["health"] = "Terminating", "progress"
     return base
 
 
@@ -82,44 +71,109 @@ def age(timestamp: str | None, now: dt.datetime | None = None) -> str:
     return f"{seconds}s"
 
 
-def _pod(obj: Obj) -> Row:
+def pod_status(obj: Obj) -> tuple[str, int, int, int]:
+    """(STATUS, ready, total, restarts) of a pod, worked out as `kubectl get pod` does."""
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    statuses = status.get("containerStatuses") or []
-    total = len(spec.get("containers") or []) or len(statuses)
-    ready = sum(1 for c in statuses if c.get("ready"))
-    restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
     phase = status.get("phase") or "Pending"
-    word, health = (
-        phase,
-        {
-            "Running": "ok",
-            "Succeeded": "done",
-            "Pending": "progress",
-            "Failed": "error",
-        }.get(phase, "warning"),
-    )
-    if status.get("reason"):  # Evicted, NodeLost, …
-        word, health = status["reason"], "error"
-    for c in (status.get("initContainerStatuses") or []) + statuses:
+    reason = status.get("reason") or phase
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
+            reason = "SchedulingGated"
+    init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
+    # Sidecars (init containers that restart always) count among the pod's containers.
+    sidecars = {name for name, c in init_specs.items() if c.get("restartPolicy") == "Always"}
+    total = len(spec.get("containers") or []) + len(sidecars)
+    ready = restarts = sidecar_restarts = 0
+    initializing = False
+    for index, c in enumerate(status.get("initContainerStatuses") or []):
+        restarts += int(c.get("restartCount") or 0)
+        sidecar = c.get("name") in sidecars
+        if sidecar:
+            sidecar_restarts += int(c.get("restartCount") or 0)
+            ready += 1 if c.get("ready") else 0
         state = c.get("state") or {}
-        waiting, terminated = state.get("waiting") or {}, state.get("terminated") or {}
-        if waiting.get("reason") and waiting["reason"] != "ContainerCreating":
-            word = waiting["reason"]
-            health = "error" if word in _WAITING_ERRORS else "progress"
-            break
-        if terminated.get("reason") and phase == "Running":
-            word, health = terminated["reason"], "error"
-            break
-    if phase == "Pending":
-        for cond in status.get("conditions") or []:
-            if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
-                word, health = cond.get("reason") or "Unschedulable", "error"
-    if phase == "Running" and total and ready < total and health == "ok":
-        health = "progress"
+        waiting, terminated = state.get("waiting"), state.get("terminated")
+        if terminated is not None and int(terminated.get("exitCode") or 0) == 0:
+            continue
+        if sidecar and c.get("started"):
+            continue
+        if terminated is not None:
+            reason = "Init:" + _ended(terminated)
+        elif waiting is not None and waiting.get("reason") not in (None, "", "PodInitializing"):
+            reason = "Init:" + str(waiting["reason"])
+        else:
+            reason = f"Init:{index}/{len(init_specs)}"
+        initializing = True
+        break
+    if not initializing or _condition(status, "Initialized"):
+        restarts = sidecar_restarts
+        running = False
+        for c in reversed(status.get("containerStatuses") or []):
+            restarts += int(c.get("restartCount") or 0)
+            state = c.get("state") or {}
+            waiting, terminated = state.get("waiting"), state.get("terminated")
+            if waiting is not None and waiting.get("reason"):
+                reason = str(waiting["reason"])
+            elif terminated is not None:
+                reason = str(terminated.get("reason") or "") or _ended(terminated)
+            elif c.get("ready") and state.get("running") is not None:
+                running = True
+                ready += 1
+        if reason == "Completed" and running:
+            reason = "Running" if _condition(status, "Ready") else "NotReady"
+    deleting = (obj.get("metadata") or {}).get("deletionTimestamp")
+    if deleting and status.get("reason") == "NodeLost":
+        reason = "Unknown"
+    elif deleting and phase not in ("Succeeded", "Failed"):
+        reason = "Terminating"
+    return reason, ready, total, restarts
+
+
+def _ended(terminated: Obj) -> str:
+    """kubectl's word for a container that ended without a reason: its signal or exit code."""
+    if terminated.get("reason"):
+        return str(terminated["reason"])
+    if terminated.get("signal"):
+        return f"Signal:{terminated['signal']}"
+    return f"ExitCode:{int(terminated.get('exitCode') or 0)}"
+
+
+def _condition(status: Obj, kind: str) -> bool:
+    return any(
+        c.get("type") == kind and c.get("status") == "True" for c in status.get("conditions") or []
+    )
+
+
+_PROGRESS = {"Pending", "ContainerCreating", "PodInitializing", "Terminating", "SchedulingGated"}
+
+
+def _pod_health(word: str, ready: int, total: int, obj: Obj) -> str:
+    if word == "Running":
+        whole = ready == total or _condition(obj.get("status") or {}, "Ready")
+        return "ok" if whole else "progress"
+    if word in ("Completed", "Succeeded"):
+        return "done"
+    if word == "Pending":
+        status = obj.get("status") or {}
+        unschedulable = any(
+            c.get("type") == "PodScheduled" and c.get("status") == "False"
+            for c in status.get("conditions") or []
+        )
+        return "error" if unschedulable else "progress"
+    if word in _PROGRESS or (word.startswith("Init:") and word[5:6].isdigit()):
+        return "progress"
+    if word == "NotReady":
+        return "warning"
+    return "error"
+
+
+def _pod(obj: Obj) -> Row:
+    spec = obj.get("spec") or {}
+    word, ready, total, restarts = pod_status(obj)
     return {
         "ready": f"{ready}/{total}",
         "status": word,
-        "health": health,
+        "health": _pod_health(word, ready, total, obj),
         "restarts": restarts,
         "node": spec.get("nodeName") or "",
         "containers": [c.get("name") for c in spec.get("containers") or []],

@@ -341,7 +341,7 @@ def test_a_pending_pod_says_why_in_describe(page: Page, kube: KubeEmulator) -> N
     kube.create(pod(name, cpu="64"))
     open_cluster(page)
     status = row(page, name).locator('[data-testid="mlops-status"]')
-    expect(status).to_have_text("Unschedulable")
+    expect(status).to_have_text("Pending")  # as kubectl says; red, and describe says why
     expect(status).to_have_attribute("data-health", "error")
     panel = open_object(page, name)
     diagnosis = by_test_id(panel, "mlops-diagnosis-item").first
@@ -575,13 +575,13 @@ def test_screenshots_of_the_cluster_section_and_the_log_viewer(
         if exit_code is not None:
             kube.finish_pod(namespace, name, exit_code)
     expect(row(page, "preprocess-data").locator('[data-testid="mlops-status"]')).to_have_text(
-        "Succeeded"
+        "Completed"
     )
     expect(row(page, "tune-learning-rate").locator('[data-testid="mlops-status"]')).to_have_text(
-        "Failed"
+        "Error"
     )
     expect(row(page, "big-model").locator('[data-testid="mlops-status"]')).to_have_text(
-        "Unschedulable"
+        "Pending"
     )
     expect(row(page, "train-resnet").locator('[data-testid="mlops-status"]')).to_have_text(
         "Running"

@@ -70,7 +70,7 @@ async def test_describe_explains_a_pod_that_asks_for_too_much_cpu(
         if described["diagnosis"]:
             break
         await asyncio.sleep(0.05)
-    assert described["row"]["status"] == "Unschedulable"
+    assert (described["row"]["status"], described["row"]["health"]) == ("Pending", "error")
     assert "No node has enough cpu" in described["diagnosis"][0]
     assert "requests cpu 64" in described["diagnosis"][0]
     assert any(e["reason"] == "FailedScheduling" for e in described["events"])

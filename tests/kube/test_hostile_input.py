@@ -267,7 +267,10 @@ def test_watches_are_bounded_and_one_that_keeps_failing_unheard_stops(
         with pytest.raises(Unavailable, match="already watches 2 tables"):
             cache.informer(claims, NAMESPACE)
     finally:
+        running = cache.informers()
         cache.close()
+        for informer in running:
+            informer._thread.join(10)
 
     kube.add_token("viewer", "system:serviceaccount:team:viewer", [])
     viewer = cluster_for(kube, tmp_path / "viewer", token="viewer")
