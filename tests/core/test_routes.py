@@ -48,7 +48,7 @@ def test_openapi_describes_exactly_the_served_routes() -> None:
     spec = yaml.safe_load((ROOT / "api" / "openapi.yaml").read_text())
     assert set(spec["paths"]) == {openapi_path(pattern) for pattern, _ in ROUTES}
     for pattern, handler in ROUTES:
-        methods = {m for m in ("get", "post", "patch", "delete") if m in vars(handler)}
+        methods = {m for m in ("get", "put", "post", "patch", "delete") if m in vars(handler)}
         assert set(spec["paths"][openapi_path(pattern)]) == methods, pattern
 
 
