@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,11 @@ import pytest
 
 from jupyter_mlops.testing.mlflow_server import mlflow_server_fixture
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+# The scan of everything our server sends for secrets runs over the whole suite.
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.traffic_scan"]
+
+# A token long enough that finding it in a response or a log line cannot be chance.
+JUPYTER_TOKEN = f"jupyter-token-{secrets.token_hex(12)}"
 
 # One real MLflow tracking server for the whole session: it takes seconds to start.
 mlflow_server = mlflow_server_fixture(scope="session")
@@ -47,5 +52,6 @@ def mlops_config() -> dict[str, Any]:
 def jp_server_config(mlops_config: dict[str, Any]) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}},
+        "IdentityProvider": {"token": JUPYTER_TOKEN},
         "MLOpsConfig": mlops_config,
     }

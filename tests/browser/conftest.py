@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE as KFP_NAMESPACE
 from jupyter_mlops.testing.kfp import KfpEmulator
 from jupyter_mlops.testing.kube import KubeEmulator
+from tests import traffic_scan
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -119,6 +120,7 @@ def running_lab(
     lab_env.update(env or {}, HOME=str(home), JUPYTER_CONFIG_DIR=str(config_dir))
     port = _free_port()
     token = secrets.token_hex(16)
+    traffic_scan.register_secret(token, "Jupyter token")
     args = [
         str(Path(sys.executable).with_name("jupyter-lab")),
         "--no-browser",
@@ -352,6 +354,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
+    traffic_scan.watch_contexts(browser)
     yield browser
     browser.close()
 
