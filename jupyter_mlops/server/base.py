@@ -56,6 +56,13 @@ class MLOpsHandler(JsonErrors, APIHandler):
         state: ServerState = self.settings["mlops"]
         return state
 
+    def get_query_argument(
+        self, name: str, default: Any = web._ARG_DEFAULT, strip: bool = False
+    ) -> Any:
+        """A query value exactly as sent: checks see its control characters and spaces,
+        which tornado would otherwise turn into a different, valid-looking name."""
+        return super().get_query_argument(name, default, strip)
+
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         """A whole-number query argument within [low, high]; `BadInput` naming it otherwise."""
         raw = self.get_query_argument(name, None)

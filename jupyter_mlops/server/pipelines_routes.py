@@ -42,7 +42,7 @@ class PipelinesHandler(MLOpsHandler):
         """Which backend holds a run: `source=` if given, else told by the id's shape."""
         if not _ID.fullmatch(run_id):
             raise BadInput(f"{run_id!r} is not a run id")
-        value = self.get_query_argument("source", None)
+        value: str | None = self.get_query_argument("source", None)
         if value is None:
             return "local" if _LOCAL_ID.fullmatch(run_id) else "remote"
         if value not in SOURCES:
