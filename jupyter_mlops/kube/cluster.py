@@ -195,38 +195,56 @@ class Cluster:
         return BUILTIN + self.custom_kinds()
 
     def custom_kinds(self, *, refresh: bool = False) -> tuple[Kind, ...]:
-        """Custom resources found through discovery (preferred version of each group)."""
+        """Every other kind the server serves, as `kubectl api-resources` lists them.
+
+        All versions of every group are read, the preferred one first, so a kind served only
+        in an older version (Katib's `kubeflow.org/v1beta1` beside Notebooks' `v1`) is found
+        too; each kind appears once, in the first version that serves it.
+        """
         if self._custom is not None and not refresh:
             return self._custom
+        known = {(k.group, k.plural) for k in BUILTIN}
         found: list[Kind] = []
-        groups = self.request("GET", "/apis").get("groups", [])
-        for group in groups:
-            name = group.get("name", "")
-            if name in BUILTIN_GROUPS or name.endswith(".k8s.io"):
-                continue
-            version = (group.get("preferredVersion") or {}).get("version")
-            if not version:
-                continue
+        for group, version in self._group_versions():
+            path = f"/apis/{group}/{version}" if group else f"/api/{version}"
             try:
-                listing = self.request("GET", f"/apis/{name}/{version}")
+                listing = self.request("GET", path)
             except MLOpsError:
                 continue  # one broken group must not hide the others
             for res in listing.get("resources", []):
-                if "/" in res.get("name", "") or "list" not in res.get("verbs", []):
+                name = res.get("name", "")
+                if "/" in name or "list" not in res.get("verbs", []):
                     continue
+                if (group, name) in known:
+                    continue
+                known.add((group, name))
                 found.append(
                     Kind(
-                        plural=res["name"],
-                        kind=res.get("kind", res["name"]),
-                        group=name,
+                        plural=name,
+                        kind=res.get("kind", name),
+                        group=group,
                         version=version,
                         namespaced=bool(res.get("namespaced", True)),
                         short_names=tuple(res.get("shortNames") or ()),
-                        custom=True,
+                        custom=group not in BUILTIN_GROUPS,
+                        singular_name=res.get("singularName") or "",
                     )
                 )
         self._custom = tuple(sorted(found, key=lambda k: (k.group, k.plural)))
         return self._custom
+
+    def _group_versions(self) -> list[tuple[str, str]]:
+        """(group, version) of everything served: the core group, then each group's versions
+        with the preferred one first."""
+        pairs = [("", v) for v in self.request("GET", "/api").get("versions", []) or ["v1"]]
+        for group in self.request("GET", "/apis").get("groups", []):
+            name = group.get("name", "")
+            preferred = (group.get("preferredVersion") or {}).get("version")
+            versions = [v.get("version") for v in group.get("versions") or [] if v.get("version")]
+            ordered = [preferred] if preferred else []
+            ordered += [v for v in versions if v != preferred]
+            pairs += [(name, v) for v in ordered]
+        return pairs
 
     def kind(self, word: str) -> Kind:
         """The kind a user means (`po`, `pods`, `deploy`, `notebooks`, …)."""

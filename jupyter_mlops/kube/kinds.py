@@ -20,6 +20,7 @@ class Kind:
     namespaced: bool = True
     short_names: tuple[str, ...] = field(default=(), compare=False)
     custom: bool = field(default=False, compare=False)
+    singular_name: str = field(default="", compare=False)
 
     @property
     def api_version(self) -> str:
@@ -27,7 +28,19 @@ class Kind:
 
     @property
     def singular(self) -> str:
-        return self.kind.lower()
+        return self.singular_name or self.kind.lower()
+
+    def names(self) -> set[str]:
+        """Every name kubectl takes for this kind, lower case: plural, singular, short names
+        and Kind, each also followed by `.group` and `.version.group`."""
+        plain = {self.plural, self.singular, self.kind.lower(), *self.short_names}
+        if not self.group:
+            return plain
+        return (
+            plain
+            | {f"{n}.{self.group}" for n in plain}
+            | {f"{n}.{self.version}.{self.group}" for n in plain}
+        )
 
     def path(self, namespace: str | None = None, name: str | None = None, sub: str = "") -> str:
         """The REST path of the collection, or of one object and one of its subresources.
@@ -98,15 +111,16 @@ BUILTIN_GROUPS = frozenset(
 def find_kind(word: str, extra: tuple[Kind, ...] = ()) -> Kind:
     """The kind a user means by `word`: plural, singular, short name or Kind, any case.
 
-    `extra` holds custom resources found by discovery; `plural.group` picks one of those
-    when two groups share a plural.
+    `extra` holds the kinds found by discovery; `name.group` picks one of those when two
+    groups share a name.
     """
     wanted = word.strip().lower()
     for kind in BUILTIN + extra:
-        names = {kind.plural, kind.singular, *kind.short_names}
-        if kind.group:
-            names.add(f"{kind.plural}.{kind.group}")
-        if wanted in names:
+        if wanted in kind.names():
             return kind
     known = ", ".join(k.plural for k in BUILTIN)
-    raise BadInput(f"unknown kind {word!r}; known kinds: {known}, or a custom resource's plural")
+    shown = word if len(word) <= 80 else word[:77] + "..."
+    raise BadInput(
+        f"unknown kind {shown!r}; known kinds: {known}, or any kind the cluster serves "
+        "(see `kubectl api-resources`)"
+    )
