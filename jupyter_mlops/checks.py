@@ -40,6 +40,13 @@ class BackendStatus(BaseModel):
     checked_at: str = Field(description="ISO-8601 time of the check.")
 
 
+# A dot and a word in the theme's colours: emoji render as empty boxes without an emoji font.
+_STATE = {
+    True: '<span style="color: var(--jp-success-color1, green)">\u25cf</span> reachable',
+    False: '<span style="color: var(--jp-error-color1, red)">\u25cf</span> not reachable',
+}
+
+
 class StatusReport(BaseModel):
     """Answer of `GET /mlops/api/status`, `jupyter_mlops.status()` and `%mlops status`."""
 
@@ -53,7 +60,7 @@ class StatusReport(BaseModel):
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><th>{name}</th><td>{html.escape(b.mode)}</td>"
-            f"<td>{'✅ reachable' if b.reachable else '❌ not reachable'}</td>"
+            f"<td>{_STATE[b.reachable]}</td>"
             f"<td>{html.escape(b.endpoint or '')}</td>"
             f"<td>{html.escape(b.reason or b.hint or '')}</td></tr>"
             for name, b in self._sections()

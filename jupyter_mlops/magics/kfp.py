@@ -112,14 +112,14 @@ class RunTable:
 
 def _kfp_parser() -> MagicArgumentParser:
     parser = MagicArgumentParser(
-        prog="%kfp",
+        prog="kfp",  # the help adds the %
         description="Compile, run and inspect Kubeflow Pipelines (local runs or the cluster).",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
     compile_ = commands.add_parser("compile", help="Compile a pipeline to KFP v2 YAML.")
-    compile_.add_argument("name", help="A pipeline defined with %%kfp_pipeline or @dsl.pipeline.")
+    compile_.add_argument("name", help="A pipeline defined with %%%%kfp_pipeline or @dsl.pipeline.")
     compile_.add_argument("-o", "--output", required=True, help="Path of the YAML file.")
 
     run = commands.add_parser("run", help="Run a pipeline and show a live monitor.")

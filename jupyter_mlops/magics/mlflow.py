@@ -114,7 +114,7 @@ def _value(value: float | None) -> str:
 
 def _mlflow_parser() -> MagicArgumentParser:
     parser = MagicArgumentParser(
-        prog="%mlflow", description="Browse MLflow experiments, runs and registered models."
+        prog="mlflow", description="Browse MLflow experiments, runs and registered models."
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
@@ -239,8 +239,8 @@ class MlflowMagics(Magics):
     def _mlflow_plot(self, args: argparse.Namespace) -> MetricChart:
         tracking = self.tracking()
         histories, labels = [], []
-        for run_id in dict.fromkeys(args.runs):
-            run = tracking.run(run_id)
-            histories.append(tracking.metric_history(run_id, args.metric, points=self.plot_points))
-            labels.append(f"{run.name} ({run_id[:8]})" if run.name else run_id)
+        for given in dict.fromkeys(args.runs):
+            run = tracking.run(given)  # the whole id, from the 8 characters the legend shows
+            histories.append(tracking.metric_history(run.id, args.metric, points=self.plot_points))
+            labels.append(f"{run.name} ({run.id[:8]})" if run.name else run.id)
         return MetricChart(histories, labels)

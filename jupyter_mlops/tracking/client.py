@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import math
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 MAX_RESULTS = 1000
+FULL_RUN_ID = 32
+SHORT_RUN_ID = 8
+_HEX = re.compile(r"[0-9a-f]+")
 DEFAULT_PAGE = 100
 #: Seconds to connect; the answer then has `Settings.backend_timeout` seconds to come.
 CONNECT_TIMEOUT = 2.0
@@ -351,7 +355,9 @@ class Tracking:
         )
 
     def run(self, run_id: str) -> Run:
-        """A run with all its params, latest metrics and tags."""
+        """A run with all its params, latest metrics and tags; `run_id` may be the first
+        characters of the id (8 or more), as the product prints it."""
+        run_id = self.full_run_id(run_id)
         with self._calling(f"no run {run_id!r}") as client:
             found = client.get_run(run_id)
         summary = _run_summary(found, None, None)
@@ -361,6 +367,35 @@ class Tracking:
             artifact_uri=found.info.artifact_uri or "",
             tags=dict(found.data.tags),
         )
+
+    def full_run_id(self, run_id: str) -> str:
+        """The whole id of the run whose id starts with `run_id`, among the newest runs.
+
+        MLflow finds runs by whole ids only, so a shorter one is looked for among the
+        `MAX_RESULTS` newest runs of every experiment: bounded, and enough for ids just shown.
+        """
+        run_id = run_id.strip().lower()
+        if len(run_id) == FULL_RUN_ID or not _HEX.fullmatch(run_id):
+            return run_id
+        if len(run_id) < SHORT_RUN_ID:
+            raise BadInput(f"give at least {SHORT_RUN_ID} characters of the run id, not {run_id!r}")
+        with self._calling() as client:
+            experiments = [
+                e.experiment_id for e in client.search_experiments(max_results=MAX_RESULTS)
+            ]
+            found = (
+                client.search_runs(
+                    experiments, max_results=MAX_RESULTS, order_by=["attributes.start_time DESC"]
+                )
+                if experiments
+                else []
+            )
+        matches = sorted({r.info.run_id for r in found if r.info.run_id.startswith(run_id)})
+        if not matches:
+            raise NotFound(f"no run whose id starts with {run_id!r} in {self.where}")
+        if len(matches) > 1:
+            raise BadInput(f"{run_id!r} starts {len(matches)} run ids; give more of it")
+        return matches[0]
 
     def metric_history(self, run_id: str, key: str, *, points: int | None = None) -> MetricHistory:
         """Every logged value of metric `key`, in step order; with `points`, at most that many,

@@ -57,3 +57,13 @@ def test_a_usage_error_reaches_the_user_without_a_traceback(
     assert isinstance(result.error_in_exec, UsageError)
     assert "UsageError" in shown.err + shown.out
     assert "Traceback" not in shown.err + shown.out
+
+
+def test_magic_help_names_line_and_cell_magics_as_they_are_typed() -> None:
+    from jupyter_mlops.magics.kfp import KfpMagics
+    from jupyter_mlops.magics.mlflow import MlflowMagics
+
+    kfp_help, mlflow_help = KfpMagics.kfp.__doc__ or "", MlflowMagics.mlflow.__doc__ or ""
+    assert "  %kfp run [--local | --cluster]" in kfp_help
+    assert "%%kfp run" not in kfp_help and "%%mlflow" not in mlflow_help
+    assert "defined with %%kfp_pipeline" in kfp_help

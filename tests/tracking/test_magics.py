@@ -121,3 +121,14 @@ def test_an_unreachable_server_is_a_usage_error(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(UsageError, match="cannot reach the MLflow server"):
         shell.run_line_magic("mlflow", "experiments")
+
+
+def test_plot_takes_the_short_ids_its_legend_shows(shell: InteractiveShell, seeded: Seeded) -> None:
+    runs = [seeded.runs[name] for name in ("run-0", "run-1")]
+    whole = shell.run_line_magic("mlflow", f"plot {' '.join(runs)} --metric loss")
+    short = shell.run_line_magic("mlflow", f"plot {' '.join(r[:8] for r in runs)} --metric loss")
+    assert repr(short) == repr(whole)
+    with pytest.raises(UsageError, match="at least 8 characters"):
+        shell.run_line_magic("mlflow", f"plot {runs[0][:4]} --metric loss")
+    with pytest.raises(UsageError, match="no run whose id starts with"):
+        shell.run_line_magic("mlflow", "plot 00000000 --metric loss")
