@@ -16,6 +16,7 @@ from IPython.core.magic_arguments import MagicArgumentParser
 from traitlets import Int
 
 from ..errors import MLOpsError
+from ..widgets.summary import html_value, text
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -54,7 +55,7 @@ class Table:
             return f"<p>{html.escape(self.empty)}</p>"
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            "<tr>" + "".join(f"<td>{html_value(cell)}</td>" for cell in row) + "</tr>"
             for row in self.rows
         )
         note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
@@ -63,7 +64,7 @@ class Table:
     def __repr__(self) -> str:
         if not self.rows:
             return self.empty
-        table = [self.columns, *self.rows]
+        table = [self.columns, *(tuple(text(cell) for cell in row) for row in self.rows)]
         widths = [max(len(row[i]) for row in table) for i in range(len(self.columns))]
         lines = [
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()

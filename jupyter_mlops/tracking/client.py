@@ -390,7 +390,7 @@ class Tracking:
                 if experiments
                 else []
             )
-        matches = sorted({r.info.run_id for r in found if r.info.run_id.startswith(run_id)})
+        matches = sorted({str(r.info.run_id) for r in found if r.info.run_id.startswith(run_id)})
         if not matches:
             raise NotFound(f"no run whose id starts with {run_id!r} in {self.where}")
         if len(matches) > 1:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,7 @@ from traitlets import Dict, Float, Int, List, Unicode, observe
 
 from jupyter_mlops.pipelines.backend import PipelineBackend
 from jupyter_mlops.pipelines.models import Run, RunStatus
+from jupyter_mlops.widgets.summary import html_value, text
 
 # How many log lines of the running task the monitor shows.
 TAIL_LINES = 15
@@ -189,8 +189,12 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]
         if not self.outputs:
             self._outputs.value = ""
             return
-        shown = html.escape(json.dumps(self.outputs, indent=2, default=str))
-        self._outputs.value = f"<div>Outputs</div><pre>{shown}</pre>"
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
+            f"<td>{html_value(value)}</td></tr>"
+            for name, value in self.outputs.items()
+        )
+        self._outputs.value = f"<div>Outputs</div><table>{rows}</table>"
 
 
 def text_progress(backend: PipelineBackend, run: Run, write: Callable[[str], None]) -> Run:
@@ -215,7 +219,8 @@ def summary_line(run: Run) -> str:
     if run.error:
         line += f": {run.error}"
     if run.outputs:
-        line += f"; outputs: {json.dumps(run.outputs, default=str)}"
+        shown = ", ".join(f"{name}={text(value)}" for name, value in run.outputs.items())
+        line += f"; outputs: {shown}"
     return line
 
 
