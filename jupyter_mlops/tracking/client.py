@@ -375,10 +375,8 @@ class Tracking:
         `MAX_RESULTS` newest runs of every experiment: bounded, and enough for ids just shown.
         """
         run_id = run_id.strip().lower()
-        if len(run_id) == FULL_RUN_ID or not _HEX.fullmatch(run_id):
-            return run_id
-        if len(run_id) < SHORT_RUN_ID:
-            raise BadInput(f"give at least {SHORT_RUN_ID} characters of the run id, not {run_id!r}")
+        if not SHORT_RUN_ID <= len(run_id) < FULL_RUN_ID or not _HEX.fullmatch(run_id):
+            return run_id  # a whole id, or not one the product prints: MLflow says what it is
         with self._calling() as client:
             experiments = [
                 e.experiment_id for e in client.search_experiments(max_results=MAX_RESULTS)

@@ -128,7 +128,7 @@ def test_plot_takes_the_short_ids_its_legend_shows(shell: InteractiveShell, seed
     whole = shell.run_line_magic("mlflow", f"plot {' '.join(runs)} --metric loss")
     short = shell.run_line_magic("mlflow", f"plot {' '.join(r[:8] for r in runs)} --metric loss")
     assert repr(short) == repr(whole)
-    with pytest.raises(UsageError, match="at least 8 characters"):
+    with pytest.raises(UsageError, match="no run"):
         shell.run_line_magic("mlflow", f"plot {runs[0][:4]} --metric loss")
     with pytest.raises(UsageError, match="no run whose id starts with"):
         shell.run_line_magic("mlflow", "plot 00000000 --metric loss")
