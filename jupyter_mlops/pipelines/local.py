@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import importlib.machinery
 import json
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from multiprocessing.connection import wait as wait_for
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -82,6 +86,25 @@ def _worker_context() -> Any:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)
     return context
+
+
+@contextlib.contextmanager
+def _main_left_alone() -> Iterator[None]:
+    """Start workers without running the caller's `__main__` again in them.
+
+    multiprocessing runs the parent's main script anew in each child, so a script without a
+    main guard would start its run again there, and one read from stdin cannot be run at all.
+    It leaves alone a `__main__` whose spec is named `__main__`, as for `python -m package`.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None:
+        yield  # a kernel, or `python -m`: nothing is run again
+        return
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
 
 
 def load_spec(source: Any) -> Any:
@@ -174,7 +197,7 @@ class LocalPipelines(PipelineBackend):
             name=f"kfp-local-{run.id}",
             daemon=True,
         )
-        with self._lock:
+        with self._lock, _main_left_alone():
             process.start()
             self._workers[run.id] = process
         return run
