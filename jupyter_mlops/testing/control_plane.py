@@ -1,0 +1,674 @@
+"""A real Kubernetes control plane on loopback, started as child processes, for the tests.
+
+The binaries are built from the Go module proxy by `make control-plane` (`testbed/build.sh`)
+into a per-version cache outside the checkout. `ControlPlane` runs, in a temporary directory:
+
+- etcd;
+- kube-apiserver on 127.0.0.1 with its own CA and serving certificate, ServiceAccount token
+  signing (TokenRequest), the Node and RBAC authorizers, the standard admission plugins, and a
+  static admin token (group `system:masters`);
+- kube-controller-manager (all default controllers, per-controller ServiceAccount credentials);
+- kube-scheduler;
+- kwok playing the kubelets of three fake nodes: two CPU nodes and one GPU node tainted
+  `nvidia.com/gpu=present:NoSchedule` with `nvidia.com/gpu: 2` allocatable.
+
+>>> with ControlPlane() as plane:
+...     plane.write_kubeconfig(tmp / "kubeconfig", namespace="default")
+...     plane.kubectl("get", "nodes")
+
+Every child runs in its own process group and dies with its parent (PR_SET_PDEATHSIG on
+Linux: strictly, with the thread that started it, so start planes from a thread that lives as
+long as they should); `stop()` kills the groups, and runs at interpreter exit and on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+K8S_VERSION = "v1.35.4"
+ETCD_VERSION = "v3.6.6"
+KWOK_VERSION = "v0.7.0"
+VERSIONS = f"kubernetes={K8S_VERSION} etcd={ETCD_VERSION} kwok={KWOK_VERSION}"
+BINARIES = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "kwok",
+)
+
+KWOK_ANNOTATION = "kwok.x-k8s.io/node"
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
+SERVICE_CIDR = "10.96.0.0/16"
+ISSUER = "https://kubernetes.default.svc.cluster.local"
+
+Obj = dict[str, Any]
+
+
+class NotBuilt(RuntimeError):
+    """The control-plane binaries of this version are not in the cache."""
+
+
+class StartFailed(RuntimeError):
+    """A component did not come up; the message carries the tail of its log."""
+
+
+def cache_dir() -> Path:
+    """Where `testbed/build.sh` puts the binaries of this version (same rule as the script)."""
+    base = os.environ.get("JUPYTER_MLOPS_CONTROL_PLANE_CACHE")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        base = str(Path(xdg) / "jupyter-mlops" / "control-plane")
+    return Path(base) / K8S_VERSION / "bin"
+
+
+def find_binaries(bin_dir: Path | None = None) -> Path:
+    """The directory holding every binary; `NotBuilt` saying what to run when it does not."""
+    where = bin_dir or cache_dir()
+    stamp = where / ".versions"
+    missing = [b for b in BINARIES if not os.access(where / b, os.X_OK)]
+    if missing or not stamp.is_file() or stamp.read_text().strip() != VERSIONS:
+        what = ", ".join(missing) if missing else f"a build of {VERSIONS}"
+        raise NotBuilt(
+            f"the real Kubernetes control plane is not built ({what} missing in {where}): "
+            "run `make control-plane` (testbed/build.sh) first"
+        )
+    return where
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# -- certificates ----------------------------------------------------------------------------
+
+
+def _write_pki(d: Path) -> None:
+    """A CA, the apiserver's serving certificate and the ServiceAccount signing key pair."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+
+    def pem_key(key: Any) -> bytes:
+        data: bytes = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        return data
+
+    now = dt.datetime.now(dt.timezone.utc)
+    start, end = now - dt.timedelta(hours=1), now + dt.timedelta(days=7)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jupyter-mlops test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    names: list[x509.GeneralName] = [
+        x509.DNSName(n)
+        for n in (
+            "localhost",
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            "kubernetes.default.svc.cluster.local",
+        )
+    ]
+    names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ("127.0.0.1", "10.96.0.1")]
+    serving = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (d / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (d / "ca.key").write_bytes(pem_key(ca_key))
+    (d / "apiserver.crt").write_bytes(serving.public_bytes(serialization.Encoding.PEM))
+    (d / "apiserver.key").write_bytes(pem_key(key))
+    (d / "sa.key").write_bytes(pem_key(sa_key))
+    (d / "sa.pub").write_bytes(
+        sa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+# -- process handling ------------------------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+_LIVE: set[ControlPlane] = set()
+_LIVE_LOCK = threading.Lock()
+_HOOKED = False
+
+
+def _load_prctl() -> Any:
+    """libc's prctl, looked up in the parent: the child after fork must not dlopen."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _child_setup() -> None:
+    """In the child before exec: own process group, and SIGKILL when the parent dies.
+
+    Only two system calls, nothing that takes a lock (it runs between fork and exec).
+    """
+    os.setsid()
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
+_PREFIX = "jupyter-mlops-plane-"
+
+
+def remove_orphans() -> None:
+    """Remove the directories of planes whose process was killed outright (SIGKILL)."""
+    for d in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        try:
+            owner = int((d / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            pass  # someone else's live process
+
+
+def _stop_all() -> None:
+    with _LIVE_LOCK:
+        planes = list(_LIVE)
+    for plane in planes:
+        plane.stop()
+
+
+def _install_hooks() -> None:
+    """Stop every plane at interpreter exit and on SIGTERM (then let SIGTERM do its job)."""
+    global _HOOKED
+    if _HOOKED:
+        return
+    _HOOKED = True
+    atexit.register(_stop_all)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        _stop_all()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
+class _Process:
+    def __init__(self, name: str, argv: list[str], log: Path) -> None:
+        self.name, self.log = name, log
+        with open(log, "wb") as out:
+            self.popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_child_setup,
+                close_fds=True,
+            )
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(text[-lines:])
+
+    def kill(self, grace: float) -> None:
+        pgid = self.popen.pid  # setsid: the group id is the child's pid
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(grace)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)  # whatever is left in the group
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(5)
+
+
+# -- the plane -------------------------------------------------------------------------------
+
+
+def node(
+    name: str,
+    cpu: str,
+    memory: str,
+    *,
+    gpus: int = 0,
+    ip: str = "10.0.0.1",
+    labels: dict[str, str] | None = None,
+    taints: list[Obj] | None = None,
+) -> Obj:
+    """A fake node for kwok, with realistic capacity and allocatable."""
+    capacity = {"cpu": cpu, "memory": memory, "pods": "110", "ephemeral-storage": "100Gi"}
+    if gpus:
+        capacity["nvidia.com/gpu"] = str(gpus)
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": {KWOK_ANNOTATION: "fake"},
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "type": "kwok",
+                **(labels or {}),
+            },
+        },
+        "spec": {"taints": taints or []},
+        "status": {
+            "capacity": capacity,
+            "allocatable": dict(capacity),
+            "addresses": [
+                {"type": "InternalIP", "address": ip},
+                {"type": "Hostname", "address": name},
+            ],
+        },
+    }
+
+
+DEFAULT_NODES: tuple[Obj, ...] = (
+    node("cpu-1", "4", "16Gi", ip="10.0.0.11"),
+    node("cpu-2", "4", "16Gi", ip="10.0.0.12"),
+    node(
+        "gpu-1",
+        "8",
+        "64Gi",
+        gpus=2,
+        ip="10.0.0.21",
+        labels={"nvidia.com/gpu.present": "true", "accelerator": "nvidia-tesla-t4"},
+        taints=[GPU_TAINT],
+    ),
+)
+
+
+class ControlPlane:
+    """etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok on loopback."""
+
+    def __init__(
+        self,
+        bin_dir: Path | None = None,
+        *,
+        nodes: tuple[Obj, ...] = DEFAULT_NODES,
+        keep_dir: bool = False,
+    ) -> None:
+        self.bin_dir = find_binaries(bin_dir)
+        self.nodes = nodes
+        self.keep_dir = keep_dir
+        self._dir: Path | None = None
+        self.token = secrets.token_hex(16)
+        self.port = 0
+        self.start_seconds: float | None = None
+        self._procs: list[_Process] = []
+        self._ssl: ssl.SSLContext | None = None
+
+    # -- public ----------------------------------------------------------------------------
+
+    @property
+    def dir(self) -> Path:
+        """The plane's directory: certificates, kubeconfigs, etcd data and one log per process."""
+        if self._dir is None:
+            remove_orphans()
+            self._dir = Path(tempfile.mkdtemp(prefix=_PREFIX))
+            (self._dir / "owner.pid").write_text(str(os.getpid()))
+        return self._dir
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.dir / "ca.crt"
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The admin kubeconfig (namespace `default`)."""
+        return self.dir / "admin.kubeconfig"
+
+    def __enter__(self) -> ControlPlane:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 60.0) -> ControlPlane:
+        """Start every component and wait until the plane can run pods."""
+        _install_hooks()
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        try:
+            self._prepare()
+            self._start_etcd_and_apiserver()
+            self._wait("kube-apiserver /readyz", deadline, self._ready)
+            self._start_controllers()
+            for obj in self.nodes:
+                self.api("POST", "/api/v1/nodes", obj)
+            self._wait("the nodes to be Ready", deadline, self._nodes_ready)
+            self._wait(
+                "the ServiceAccount default/default",
+                deadline,
+                lambda: self._exists("/api/v1/namespaces/default/serviceaccounts/default"),
+            )
+        except BaseException:
+            self.stop()
+            raise
+        self.start_seconds = time.monotonic() - t0
+        return self
+
+    def stop(self) -> None:
+        """Kill every component's process group; remove the directory unless kept."""
+        for proc in reversed(self._procs):
+            proc.kill(grace=5.0)
+        self._procs.clear()
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
+        if self._dir is not None and not self.keep_dir:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def pids(self) -> list[int]:
+        return [p.popen.pid for p in self._procs if p.alive()]
+
+    def write_kubeconfig(
+        self, path: Path, *, namespace: str = "default", token: str | None = None
+    ) -> Path:
+        """A kubeconfig for the admin (or for `token`), acting in `namespace`."""
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "control-plane",
+                    "cluster": {"server": self.url, "certificate-authority": str(self.ca_file)},
+                }
+            ],
+            "users": [{"name": "user", "user": {"token": token or self.token}}],
+            "contexts": [
+                {
+                    "name": "control-plane",
+                    "context": {"cluster": "control-plane", "user": "user", "namespace": namespace},
+                }
+            ],
+            "current-context": "control-plane",
+        }
+        path.write_text(json.dumps(config, indent=2))
+        return path
+
+    def kubectl(
+        self, *args: str, kubeconfig: Path | None = None, check: bool = True, timeout: float = 30
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the built kubectl against this plane (admin unless `kubeconfig`)."""
+        argv = [str(self.bin_dir / "kubectl"), f"--kubeconfig={kubeconfig or self.kubeconfig}"]
+        result = subprocess.run(
+            [*argv, *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result
+
+    def api(self, method: str, path: str, body: Obj | None = None) -> Obj:
+        """One admin request to the apiserver, the JSON answer decoded."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10, context=self._context()) as answer:
+            decoded: Obj = json.loads(answer.read() or b"{}")
+            return decoded
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context(cafile=str(self.ca_file))
+        return self._ssl
+
+    def _prepare(self) -> None:
+        d = self.dir
+        _write_pki(d)
+        self.kcm_token, self.scheduler_token = secrets.token_hex(16), secrets.token_hex(16)
+        (d / "tokens.csv").write_text(
+            f'{self.token},admin,admin,"system:masters"\n'
+            f"{self.kcm_token},system:kube-controller-manager,kcm\n"
+            f"{self.scheduler_token},system:kube-scheduler,scheduler\n"
+        )
+        self.port = free_port()
+        self.write_kubeconfig(self.kubeconfig)
+        self.write_kubeconfig(d / "kcm.kubeconfig", token=self.kcm_token)
+        self.write_kubeconfig(d / "scheduler.kubeconfig", token=self.scheduler_token)
+
+    def _spawn(self, name: str, *args: str) -> _Process:
+        proc = _Process(name, [str(self.bin_dir / name), *args], self.dir / f"{name}.log")
+        self._procs.append(proc)
+        return proc
+
+    def _start_etcd_and_apiserver(self) -> None:
+        d = self.dir
+        client, peer = free_port(), free_port()
+        self._spawn(
+            "etcd",
+            "--name=default",
+            f"--data-dir={d / 'etcd'}",
+            f"--listen-client-urls=http://127.0.0.1:{client}",
+            f"--advertise-client-urls=http://127.0.0.1:{client}",
+            f"--listen-peer-urls=http://127.0.0.1:{peer}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+            f"--initial-cluster=default=http://127.0.0.1:{peer}",
+            "--unsafe-no-fsync=true",
+            "--log-level=warn",
+        )
+        self._spawn(
+            "kube-apiserver",
+            f"--etcd-servers=http://127.0.0.1:{client}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={self.port}",
+            f"--cert-dir={d / 'apiserver-certs'}",
+            f"--tls-cert-file={d / 'apiserver.crt'}",
+            f"--tls-private-key-file={d / 'apiserver.key'}",
+            f"--client-ca-file={d / 'ca.crt'}",
+            # Published for aggregated API servers (and so the controllers stop asking for it).
+            f"--requestheader-client-ca-file={d / 'ca.crt'}",
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--token-auth-file={d / 'tokens.csv'}",
+            f"--service-account-issuer={ISSUER}",
+            f"--service-account-key-file={d / 'sa.pub'}",
+            f"--service-account-signing-key-file={d / 'sa.key'}",
+            "--authorization-mode=Node,RBAC",
+            "--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,"
+            "DefaultStorageClass,ResourceQuota",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--allow-privileged=true",
+            # Loopback cannot be an Endpoints address: the "kubernetes" Service gets none.
+            "--endpoint-reconciler-type=none",
+            "--profiling=false",
+            "--v=1",
+        )
+
+    def _start_controllers(self) -> None:
+        d = self.dir
+        kcm = str(d / "kcm.kubeconfig")
+        self._spawn(
+            "kube-controller-manager",
+            f"--kubeconfig={kcm}",
+            f"--authentication-kubeconfig={kcm}",
+            f"--authorization-kubeconfig={kcm}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={free_port()}",
+            f"--cert-dir={d / 'kcm-certs'}",
+            f"--service-account-private-key-file={d / 'sa.key'}",
+            f"--root-ca-file={d / 'ca.crt'}",
+            f"--cluster-signing-cert-file={d / 'ca.crt'}",
+            f"--cluster-signing-key-file={d / 'ca.key'}",
+            "--use-service-account-credentials=true",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--leader-elect=false",
+            "--controllers=*",
+            "--v=1",
+        )
+        sched = str(d / "scheduler.kubeconfig")
+        self._spawn(
+            "kube-scheduler",
+            f"--kubeconfig={sched}",
+            f"--authentication-kubeconfig={sched}",
+            f"--authorization-kubeconfig={sched}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={free_port()}",
+            f"--cert-dir={d / 'scheduler-certs'}",
+            "--leader-elect=false",
+            "--v=1",
+        )
+        self._spawn(
+            "kwok",
+            f"--kubeconfig={self.kubeconfig}",
+            "--manage-all-nodes=false",
+            f"--manage-nodes-with-annotation-selector={KWOK_ANNOTATION}=fake",
+            "--cidr=10.244.0.0/16",
+            "--node-ip=10.0.0.1",
+            "--node-lease-duration-seconds=40",
+        )
+
+    def _wait(self, what: str, deadline: float, check: Callable[[], bool]) -> None:
+        delay = 0.05
+        while True:
+            for proc in self._procs:
+                if not proc.alive():
+                    raise StartFailed(
+                        f"{proc.name} exited ({proc.popen.returncode}) while waiting for "
+                        f"{what}; its log ({proc.log}):\n{proc.tail()}"
+                    )
+            with contextlib.suppress(OSError, ValueError, urllib.error.URLError):
+                if check():
+                    return
+            if time.monotonic() > deadline:
+                logs = "\n".join(f"--- {p.name}:\n{p.tail(10)}" for p in self._procs)
+                raise StartFailed(f"timed out waiting for {what}\n{logs}")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    def _ready(self) -> bool:
+        request = urllib.request.Request(
+            self.url + "/readyz", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=2, context=self._context()) as answer:
+                return bool(answer.status == 200)
+        except urllib.error.HTTPError:
+            return False
+
+    def _exists(self, path: str) -> bool:
+        try:
+            self.api("GET", path)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return False
+            raise
+        return True
+
+    def _nodes_ready(self) -> bool:
+        items = self.api("GET", "/api/v1/nodes").get("items") or []
+        wanted = {n["metadata"]["name"] for n in self.nodes}
+        ready = set()
+        for item in items:
+            conditions = (item.get("status") or {}).get("conditions") or []
+            taints = (item.get("spec") or {}).get("taints") or []
+            if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions) and not any(
+                t["key"].startswith("node.kubernetes.io/") for t in taints
+            ):
+                ready.add(item["metadata"]["name"])
+        return wanted <= ready
