@@ -14,7 +14,7 @@ LAB_SOURCES := $(shell find labextension -type f) package.json tsconfig.json api
 .PHONY: demo test runtime setup build lint typecheck pytest browser-deps control-plane clean-control-plane benchmarks clean
 
 demo: runtime
-	$(PY) -m jupyter_mlops.demo
+	$(PY) -m jupyter_mlops.demo $(if $(KEEP),--keep-state)
 
 test: setup browser-deps control-plane lint typecheck pytest
 

@@ -4,7 +4,8 @@ No cluster is needed: the Kubernetes API emulator serves a seeded Kubeflow profi
 (a notebook, a pipeline run's pods, a model server, Katib, Spark, and the failures people meet:
 a claim stuck Pending without a default StorageClass, a pod asking for more CPU than a node has,
 a crash loop). Pipelines run locally through kfp.local and MLflow keeps its runs in the
-workspace. The emulator keeps its state in the workspace across restarts.
+workspace. The cluster starts from its seed each time; `--keep-state` (or
+MLOPS_DEMO_KEEP_STATE=1) carries on from the last run's state instead.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ NOTEBOOK = Path(__file__).with_name("demo.ipynb")
 NAMESPACE = "kubeflow-user-example-com"
 EDITOR_TOKEN = "demo-default-editor"
 ADMIN_TOKEN = "demo-admin"
+#: Set to 1 to carry on from the last run's cluster state (what `--keep-state` does).
+KEEP_STATE_VARIABLE = "MLOPS_DEMO_KEEP_STATE"
 
 
 def prepare(workspace: Path) -> Path:
@@ -43,25 +46,25 @@ def free_port() -> int:
     return port
 
 
-def start_cluster(workspace: Path) -> tuple[subprocess.Popen[bytes], Path]:
-    """Start the emulated cluster, seed it once, and write the notebook's kubeconfig."""
+def start_cluster(
+    workspace: Path, *, keep_state: bool = False
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start the emulated cluster from its seed (or its last state) and write the kubeconfig."""
     state = workspace / ".mlops" / "demo-cluster.json"
-    seeded = state.exists()
+    state.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_mlops.testing.kube",
-            f"--port={port}",
-            f"--state={state}",
-            f"--admin-token={ADMIN_TOKEN}",
-            f"--profile={NAMESPACE}:{EDITOR_TOKEN}",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter_mlops.demo.cluster",
+        f"--port={port}",
+        f"--state={state}",
+        f"--admin-token={ADMIN_TOKEN}",
+        f"--profile={NAMESPACE}:{EDITOR_TOKEN}",
+    ]
+    process = subprocess.Popen(command + (["--keep-state"] if keep_state else []))
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(f"{url}/version", timeout=1):
@@ -70,8 +73,6 @@ def start_cluster(workspace: Path) -> tuple[subprocess.Popen[bytes], Path]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the demo cluster did not start; see the messages above") from None
             time.sleep(0.1)
-    if not seeded:
-        seed(url)
     kubeconfig = workspace / ".mlops" / "demo-kubeconfig"
     kubeconfig.write_text(
         yaml.safe_dump(
@@ -95,21 +96,6 @@ def start_cluster(workspace: Path) -> tuple[subprocess.Popen[bytes], Path]:
         )
     )
     return process, kubeconfig
-
-
-def seed(url: str) -> None:
-    from kubernetes import client
-
-    from ..testing.kubeflow import load_kubeflow
-
-    configuration = client.Configuration(host=url)
-    configuration.api_key = {"authorization": f"Bearer {ADMIN_TOKEN}"}
-    with client.ApiClient(configuration) as api:
-        # The seeded node replaces the emulator's own, so that its 2 CPUs are the whole
-        # cluster and the notebook asking for too much stays Pending, as it did for real.
-        client.CoreV1Api(api).delete_node("emulated-node")
-        loaded = load_kubeflow(api, namespace=NAMESPACE)
-    print(f"demo cluster: seeded {len(loaded.created)} objects in namespace {NAMESPACE}")
 
 
 def lab_command(workspace: Path, notebook: Path, extra: list[str]) -> list[str]:
@@ -139,6 +125,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--prepare-only", action="store_true", help="prepare the workspace, start nothing"
     )
+    parser.add_argument(
+        "--keep-state",
+        action="store_true",
+        default=os.environ.get(KEEP_STATE_VARIABLE, "") not in ("", "0"),
+        help="carry on from the last run's cluster (deleted pods stay deleted) instead of "
+        f"starting from the seed; also {KEEP_STATE_VARIABLE}=1",
+    )
     args, extra = parser.parse_known_args(argv)
     workspace = args.workspace.resolve()
     notebook = prepare(workspace)
@@ -148,7 +141,17 @@ def main(argv: list[str] | None = None) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBERNETES_", "KF_"))}
     cluster = None
     if not args.no_cluster:
-        cluster, kubeconfig = start_cluster(workspace)
+        if args.keep_state:
+            print(
+                "demo cluster: keeping the last run's state; start without --keep-state "
+                f"(and {KEEP_STATE_VARIABLE} unset) to begin again from the seed"
+            )
+        else:
+            print(
+                "demo cluster: starting from the seed; to keep what you change for the next "
+                f"start, run with --keep-state (or {KEEP_STATE_VARIABLE}=1)"
+            )
+        cluster, kubeconfig = start_cluster(workspace, keep_state=args.keep_state)
         env["KUBECONFIG"] = str(kubeconfig)
     try:
         subprocess.run(lab_command(workspace, notebook, extra), env=env, check=False)

@@ -35,11 +35,48 @@ CELLS: list[tuple[str, str]] = [
         "md",
         "Something is stuck. `describe` puts a diagnosis first: here, a volume claim made while "
         "the cluster had no default StorageClass, so no volume is ever made for it (and a "
-        "notebook that mounts it stays Pending); then a training pod in a crash loop.",
+        "notebook that mounts it would stay Pending); then a notebook asking for more CPU than "
+        "the node has free.",
     ),
     ("code", "%k8s describe pvc new-notebook-workspace"),
-    ("code", "%k8s describe pod mnist-train-5xk2p"),
+    ("code", "%k8s describe pod training-notebook-0"),
+    (
+        "md",
+        "Pods come and go: delete one in the sidebar and its Job or Deployment makes another, "
+        "under a new name. So the next cells pick pods from the live list, through the same "
+        "Python API the magics use, instead of naming them.",
+    ),
+    (
+        "code",
+        "from jupyter_mlops.kube.cluster import Cluster\n\n"
+        "cluster = Cluster.connect()\n"
+        'crashing = cluster.list("pods", selector="job-name=mnist-train").items[0]\n'
+        'crashing = crashing["metadata"]["name"]\n'
+        "crashing",
+    ),
+    ("code", "%k8s describe pod {crashing}"),
+    (
+        "md",
+        "The diagnosis says to read the previous log, the output of the container that "
+        "crashed: NumPy 2 under a PyTorch built for NumPy 1.x. Pinning `numpy<2` by hand in "
+        "the pod is lost at the next restart; the lasting fix is the image.",
+    ),
+    ("code", "%k8s logs {crashing} --previous --tail 8"),
     ("code", "%k8s events --warnings"),
+    (
+        "md",
+        "The healthy training Deployment prints its metrics per epoch as `name=value`, the "
+        "form Katib's metrics collector reads. Follow it live with `%k8s logs POD -f`.",
+    ),
+    (
+        "code",
+        'trainers = cluster.list("pods", selector="app=iris-trainer").items\n'
+        "if trainers:\n"
+        '    for line in cluster.logs(trainers[0]["metadata"]["name"], tail=5):\n'
+        "        print(line)\n"
+        "else:\n"
+        '    print("iris-trainer has no pods: scale it up again in the sidebar")',
+    ),
     (
         "md",
         "## A pipeline from notebook cells\n\n"
@@ -120,8 +157,6 @@ CELLS: list[tuple[str, str]] = [
     ),
     (
         "code",
-        "from jupyter_mlops.kube.cluster import Cluster\n\n"
-        "cluster = Cluster.connect()\n"
         '[(p["metadata"]["name"], p["status"].get("phase")) for p in cluster.list("pods").items]',
     ),
 ]

@@ -49,7 +49,16 @@ def test_every_cell_runs_and_shows_what_the_text_promises(demo_workspace: Path) 
         by_source["%k8s describe pvc new-notebook-workspace"]
     )
     assert "SUCCEEDED" in text_of(by_source["run = %kfp run regression --local --wait"])
-    assert "my-notebook-0" in text_of(by_source["from jupyter_mlops.kube.cluster import Cluster"])
+    assert "Insufficient cpu" in text_of(by_source["%k8s describe pod training-notebook-0"])
+    assert "keeps crashing" in text_of(by_source["%k8s describe pod {crashing}"])
+    assert "RuntimeError: Numpy is not available" in text_of(
+        by_source["%k8s logs {crashing} --previous --tail 8"]
+    )
+    assert "loss=" in text_of(
+        by_source['trainers = cluster.list("pods", selector="app=iris-trainer").items']
+    )
+    listing = next(c for c in notebook.cells if c.source.startswith('[(p["metadata"]["name"]'))
+    assert "my-notebook-0" in text_of(listing)
     assert "regression" in text_of(by_source["%mlflow runs kfp/Default"])
     chart = text_of(by_source["%mlflow plot {ids[0]} {ids[1]} --metric loss"])
     assert "<svg" in chart and "lr=0.2" in chart and "lr=0.05" in chart

@@ -10,11 +10,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
+
+from jupyter_mlops.testing.kube.controllers import template_hash
+
+if TYPE_CHECKING:
+    from jupyter_mlops.testing.kube import KubeEmulator
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -27,6 +32,7 @@ __all__ = [
     "LoadedObjects",
     "load_kubeflow",
     "render_manifests",
+    "seed_emulator",
 ]
 
 DEFAULT_NAMESPACE = "kubeflow-user-example-com"
@@ -42,6 +48,7 @@ SCENARIOS: tuple[str, ...] = (
     "storage",
     "scheduling",
     "crashloop",
+    "training",
 )
 
 _SCENARIO_FILES: dict[str, tuple[str, ...]] = {
@@ -53,6 +60,7 @@ _SCENARIO_FILES: dict[str, tuple[str, ...]] = {
     "storage": ("storage.yaml", "storage-{storage}.yaml"),
     "scheduling": ("scheduling.yaml",),
     "crashloop": ("crashloop.yaml",),
+    "training": ("training.yaml",),
 }
 _CLUSTER_FILES = ("cluster.yaml", "storageclasses-{storage}.yaml")
 
@@ -165,7 +173,7 @@ class LoadedObjects:
 # Placeholders the manifests use. Anything else in ${...} (Katib's own trial templates) is
 # left as written.
 _SIMPLE = re.compile(r"\$\{(namespace|user)\}")
-_CALL = re.compile(r"\$\{(ago|uid|uuid|hex|sha):([^{}]+)\}")
+_CALL = re.compile(r"\$\{(ago|uid|uuid|hex|sha|podhash):([^{}]+)\}")
 _DURATION = re.compile(r"(\d+)([dhms])")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -183,6 +191,8 @@ class _Renderer:
     user: str
     now: datetime
     uid_of: Callable[[str, str], str]
+    # The pod template of an already loaded Deployment or StatefulSet, as the server stored it.
+    template_of: Callable[[str, str], Any] = field(default=lambda kind, name: {})
 
     def _seed(self, key: str) -> bytes:
         # Stable per profile, so reloading is idempotent and two profiles never collide.
@@ -200,12 +210,23 @@ class _Renderer:
             return str(uuid.UUID(bytes=self._seed(arg)[:16], version=4))
         if func == "hex":
             return self._seed(arg).hex()[:16]
+        if func == "podhash":
+            # The emulated Deployment and StatefulSet controllers name ReplicaSets and revisions
+            # by this hash of the stored template: with the same name they adopt what was
+            # loaded instead of replacing it (a real cluster's controllers make their own).
+            kind, _, name = arg.partition("/")
+            return template_hash(self.template_of(kind, name))
         return self._seed(arg).hex()
 
     def text(self, value: str) -> str:
         names = {"namespace": self.namespace, "user": self.user}
         value = _SIMPLE.sub(lambda m: names[m.group(1)], value)
-        return _CALL.sub(self._call, value)
+        # Innermost first: a name may hold a placeholder (a ReplicaSet's name holds its hash).
+        for _ in range(3):
+            value, count = _CALL.subn(self._call, value)
+            if not count:
+                break
+        return value
 
     def tree(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -273,13 +294,46 @@ def render_manifests(
     Owner and event uids come from ``uid_of(kind, name)``; by default a stable stand-in,
     since only a server can assign the real ones.
     """
+    templates: dict[tuple[str, str], Any] = {}
     renderer = _Renderer(
-        namespace, user, now or datetime.now(timezone.utc), uid_of or _placeholder_uid(namespace)
+        namespace,
+        user,
+        now or datetime.now(timezone.utc),
+        uid_of or _placeholder_uid(namespace),
+        lambda kind, name: templates.get((kind, name), {}),
     )
     files = _manifest_files(
         scenarios, default_storage_class=default_storage_class, cluster_objects=cluster_objects
     )
-    return [renderer.tree(doc) for doc in _raw_documents(files)]
+    docs = []
+    for raw in _raw_documents(files):
+        body = dict(raw)
+        raw_status = body.pop("status", None)
+        doc = renderer.tree(body)
+        # Before the status, which may name the object's own template hash.
+        _remember_template(templates, raw["kind"], doc)
+        if raw_status is not None:
+            doc["status"] = renderer.tree(raw_status)
+        docs.append(doc)
+    return docs
+
+
+def _remember_template(templates: dict[tuple[str, str], Any], kind: str, obj: Any) -> None:
+    if kind in ("Deployment", "StatefulSet"):
+        templates[(kind, obj["metadata"]["name"])] = obj["spec"]["template"]
+
+
+def _template_lookup(templates: dict[tuple[str, str], Any]) -> Callable[[str, str], Any]:
+    def template_of(kind: str, name: str) -> Any:
+        try:
+            return templates[(kind, name)]
+        except KeyError:
+            raise KubeflowFixtureError(
+                f"a manifest refers to the template of {kind}/{name}, which was not loaded "
+                "before it"
+            ) from None
+
+    return template_of
 
 
 class _Server:
@@ -343,7 +397,10 @@ def load_kubeflow(
                 f"a manifest refers to {kind}/{name}, which was not loaded before it"
             ) from None
 
-    renderer = _Renderer(namespace, user, now or datetime.now(timezone.utc), uid_of)
+    templates: dict[tuple[str, str], Any] = {}
+    renderer = _Renderer(
+        namespace, user, now or datetime.now(timezone.utc), uid_of, _template_lookup(templates)
+    )
     files = _manifest_files(
         scenarios, default_storage_class=default_storage_class, cluster_objects=cluster_objects
     )
@@ -352,7 +409,13 @@ def load_kubeflow(
         if raw["kind"] != "CustomResourceDefinition" and crds:
             _wait_established(server, crds)
             crds = []
-        obj = _apply(server, renderer, raw, namespace)
+        obj = _apply(
+            server,
+            renderer,
+            raw,
+            namespace,
+            lambda kind, stored: _remember_template(templates, kind, stored),
+        )
         uids[(obj.kind, obj.name)] = obj.uid
         loaded.objects.append(obj)
         if obj.kind == "StorageClass":
@@ -365,7 +428,11 @@ def load_kubeflow(
 
 
 def _apply(
-    server: _Server, renderer: _Renderer, raw: dict[str, Any], namespace: str
+    server: _Server,
+    renderer: _Renderer,
+    raw: dict[str, Any],
+    namespace: str,
+    remember: Callable[[str, dict[str, Any]], None],
 ) -> LoadedObject:
     kind_name = raw["kind"]
     kind = KINDS[kind_name]
@@ -391,6 +458,7 @@ def _apply(
         created = False
         stored = server.call("GET", f"{collection}/{name}")
     uid = str(stored.get("metadata", {}).get("uid", ""))
+    remember(kind_name, stored)
     if raw_status is not None:
         own_uid = renderer.uid_of
         renderer.uid_of = lambda k, n: uid if (k, n) == (kind_name, name) else own_uid(k, n)
@@ -413,6 +481,79 @@ def _apply(
                     f"writing the status of {kind_name}/{name} failed: {_describe(error)}"
                 ) from None
     return LoadedObject(kind_name, name, obj_namespace, uid, created)
+
+
+def seed_emulator(
+    emulator: KubeEmulator,
+    *,
+    namespace: str = DEFAULT_NAMESPACE,
+    user: str = DEFAULT_USER,
+    default_storage_class: bool = False,
+    scenarios: Sequence[str] = SCENARIOS,
+    cluster_objects: bool = True,
+    now: datetime | None = None,
+) -> LoadedObjects:
+    """Create the same objects as :func:`load_kubeflow` inside an emulator, as if made earlier.
+
+    A real server stamps every new object with the time of its creation, so a loaded claim
+    reads "created 0s ago" beside conditions an hour old. The emulator's own write path keeps
+    what the manifests say: creation times, statuses and the uids of the objects themselves,
+    so every time in the namespace tells the same story relative to ``now``. Objects already
+    there are kept, except the StorageClasses, which take the chosen variant's shape.
+    """
+    loaded = LoadedObjects(namespace=namespace)
+    uids: dict[tuple[str, str], str] = {}
+    stable_uid = _placeholder_uid(namespace)
+    templates: dict[tuple[str, str], Any] = {}
+    renderer = _Renderer(
+        namespace,
+        user,
+        now or datetime.now(timezone.utc),
+        # An object's status may name its own uid, known here before it is created.
+        lambda kind, name: uids.get((kind, name)) or stable_uid(kind, name),
+        _template_lookup(templates),
+    )
+    files = _manifest_files(
+        scenarios, default_storage_class=default_storage_class, cluster_objects=cluster_objects
+    )
+    for raw in _raw_documents(files):
+        kind_name = raw["kind"]
+        kind = KINDS[kind_name]
+        body = dict(raw)
+        raw_status = body.pop("status", None)
+        document = renderer.tree(body)
+        meta = document["metadata"]
+        name = meta["name"]
+        obj_namespace = namespace if kind.namespaced else None
+        if kind.namespaced:
+            meta["namespace"] = namespace
+        meta["uid"] = stable_uid(kind_name, name)
+        api_version = document["apiVersion"]
+        existing = emulator.get(api_version, kind_name, name, obj_namespace or "")
+        if existing is not None and kind_name == "StorageClass":
+            # A class's binding mode and default mark are immutable in effect: replace it.
+            emulator.delete(api_version, kind_name, name)
+            existing = None
+        if existing is None:
+            stored = emulator.create(document)
+            # The status may name the stored template's hash: it goes in second.
+            _remember_template(templates, kind_name, stored)
+            if raw_status is not None:
+                emulator.apply(
+                    {
+                        "apiVersion": api_version,
+                        "kind": kind_name,
+                        "metadata": {"name": name, "namespace": obj_namespace},
+                        "status": renderer.tree(raw_status),
+                    }
+                )
+        else:
+            stored = existing
+            _remember_template(templates, kind_name, stored)
+        uid = str(stored["metadata"]["uid"])
+        uids[(kind_name, name)] = uid
+        loaded.objects.append(LoadedObject(kind_name, name, obj_namespace, uid, existing is None))
+    return loaded
 
 
 _DEFAULT_CLASS_ANNOTATIONS = (
