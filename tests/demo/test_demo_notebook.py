@@ -62,3 +62,28 @@ def test_every_cell_runs_and_shows_what_the_text_promises(demo_workspace: Path) 
     assert "regression" in text_of(by_source["%mlflow runs kfp/Default"])
     chart = text_of(by_source["%mlflow plot {ids[0]} {ids[1]} --metric loss"])
     assert "<svg" in chart and "lr=0.2" in chart and "lr=0.05" in chart
+
+
+def test_run_all_still_works_after_deleting_and_scaling_as_the_sidebar_does(
+    demo_workspace: Path, tmp_path: Path
+) -> None:
+    from jupyter_mlops.config import configure, resolve
+    from jupyter_mlops.kube.cluster import Cluster
+
+    # What the sidebar's delete and scale do, through the same API, before Run All.
+    cluster = Cluster(resolve(configure(), root=tmp_path))
+    try:
+        [crashing] = cluster.list("pods", selector="job-name=mnist-train").items
+        cluster.delete_pod(crashing["metadata"]["name"])
+        cluster.scale("iris-trainer", 0)
+    finally:
+        cluster.close()
+    notebook = nbformat.read(demo_workspace, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(demo_workspace.parent)}},
+    ).execute()
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors == []
