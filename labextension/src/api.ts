@@ -233,6 +233,37 @@ export function fetchDescription(ref: IObjectRef): Promise<IDescription> {
   return request<IDescription>(objectPath(ref, 'describe'));
 }
 
+/** Who owns an object, as its `metadata.ownerReferences` say. */
+export interface IOwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+}
+
+/**
+ * An object as the cluster stores it (`GET kube/KIND/NAME`). Only the fields the sidebar reads
+ * are typed; the rest depends on the kind.
+ */
+export interface IKubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    ownerReferences?: IOwnerReference[];
+    [field: string]: unknown;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+/** `GET /mlops/api/kube/KIND/NAME`: the whole object (a Secret's values left out). */
+export function fetchObject(ref: IObjectRef): Promise<IKubeObject> {
+  return request<IKubeObject>(objectPath(ref));
+}
+
 /** `GET /mlops/api/kube/KIND/NAME/yaml`: the object as YAML text. */
 export async function fetchYaml(ref: IObjectRef): Promise<string> {
   const answer = await request<{ yaml: string }>(objectPath(ref, 'yaml'));

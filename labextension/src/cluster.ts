@@ -122,6 +122,11 @@ export class ClusterModel implements IDisposable {
     return this._filter;
   }
 
+  /** Whether the Events tab shows only Warning events (as the warnings badge opens it). */
+  get onlyWarnings(): boolean {
+    return this._onlyWarnings;
+  }
+
   /** The state of the tab's live connection. */
   get connection(): ConnectionState {
     return this.socket.state;
@@ -161,7 +166,10 @@ export class ClusterModel implements IDisposable {
       return [];
     }
     const words = this._filter.trim().toLowerCase();
-    const rows = [...table.rows.values()].filter(row => !words || matches(row, words));
+    const warningsOnly = this._tab === 'events' && this._onlyWarnings;
+    const rows = [...table.rows.values()].filter(
+      row => (!words || matches(row, words)) && (!warningsOnly || row.type === 'Warning')
+    );
     if (this._tab === 'events') {
       // Newest first: what just happened is what the user looks for.
       return rows.sort((a, b) => asText(b.time).localeCompare(asText(a.time)));
@@ -206,14 +214,31 @@ export class ClusterModel implements IDisposable {
     this._emitChanged();
   }
 
-  /** Select a tab by kind. */
+  /** Select a tab by kind; the Events tab chosen this way shows every event. */
   setTab(kind: string): void {
-    if (kind === this._tab) {
+    if (kind === this._tab && !(kind === 'events' && this._onlyWarnings)) {
       return;
     }
     this._tab = kind;
+    this._onlyWarnings = false;
     this._update();
     this._emitChanged();
+  }
+
+  /** Show the Events tab with only its Warning events, as the warnings badge does. */
+  showWarnings(): void {
+    this._tab = 'events';
+    this._onlyWarnings = true;
+    this._update();
+    this._emitChanged();
+  }
+
+  /** Show only the Warning events of the Events tab, or all of them. */
+  setOnlyWarnings(only: boolean): void {
+    if (only !== this._onlyWarnings) {
+      this._onlyWarnings = only;
+      this._emitChanged();
+    }
   }
 
   /** Pick a custom kind (or none) and show its tab. */
@@ -462,6 +487,7 @@ export class ClusterModel implements IDisposable {
   private _kindsRetryMs = FIRST_RETRY_MS;
   private _kindsTimer = 0;
   private _namespace = '';
+  private _onlyWarnings = false;
   private _rowsChanged = new Signal<this, IRowChange>(this);
   private _tab = TABS[0].kind;
   private _tables = new Map<string, KindTable>();

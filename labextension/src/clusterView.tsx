@@ -41,6 +41,35 @@ const COLUMN_WORDS: Record<string, string> = {
   keys: 'Keys'
 };
 
+/** Cells that may be cut short with an ellipsis carry their whole text as a tooltip. */
+const TOOLTIP_COLUMNS = new Set(['name', 'status', 'object', 'reason']);
+
+/** Columns hide from the highest priority up as the section narrows (see base.css). */
+const MAX_PRIORITY = 5;
+
+/**
+ * Which columns stay when the section is narrow: 0 always shows (the name, and the status or,
+ * where a kind has none, its next column), then 1, 2… in the order the server lists them.
+ * Events lay out on two lines instead, so all their columns stay.
+ */
+export function columnPriorities(kind: string, columns: readonly string[]): number[] {
+  if (kind === 'events') {
+    return columns.map(() => 0);
+  }
+  const essential = new Set(['name', columns.includes('status') ? 'status' : columns[1]]);
+  let next = 0;
+  return columns.map(column => (essential.has(column) ? 0 : Math.min(MAX_PRIORITY, (next += 1))));
+}
+
+/** A row's tooltip: what it opens, and every column, so narrow tables hide nothing for good. */
+function rowTitle(row: IRow, columns: readonly string[], now: number): string {
+  const facts = columns
+    .filter(column => column !== 'name')
+    .map(column => `${COLUMN_WORDS[column] ?? column}: ${cellText(row, column, now)}`)
+    .filter(fact => !fact.endsWith(': '));
+  return [`Open ${row.name}`, ...facts].join('\n');
+}
+
 /** What the Cluster section needs besides its model. */
 export interface IClusterViewProps {
   model: ClusterModel;
@@ -78,7 +107,7 @@ export function ClusterView(props: IClusterViewProps): JSX.Element | null {
     >
       <div className="jp-mlops-cluster-bar">
         <NamespaceInput model={model} />
-        <WarningBadge count={model.warnings} onClick={() => model.setTab('events')} />
+        <WarningBadge count={model.warnings} onClick={() => model.showWarnings()} />
       </div>
       {reconnecting && (
         <div className="jp-mlops-reconnecting" role="status" data-testid="mlops-reconnecting">
@@ -96,6 +125,17 @@ export function ClusterView(props: IClusterViewProps): JSX.Element | null {
         value={model.filter}
         onChange={event => model.setFilter(event.target.value)}
       />
+      {model.tab === 'events' && (
+        <label className="jp-mlops-only-warnings">
+          <input
+            type="checkbox"
+            data-testid="mlops-only-warnings"
+            checked={model.onlyWarnings}
+            onChange={event => model.setOnlyWarnings(event.target.checked)}
+          />{' '}
+          Warnings only
+        </label>
+      )}
       <TableView model={model} table={table} onOpen={props.onOpen} />
     </div>
   );
@@ -148,7 +188,7 @@ function WarningBadge(props: { count: number; onClick: () => void }): JSX.Elemen
       className="jp-mlops-warnings jp-Button jp-mod-minimal"
       data-testid="mlops-warnings"
       data-count={count}
-      title={`${count} Warning event${count === 1 ? '' : 's'} in this namespace: show events`}
+      title={`${count} Warning event${count === 1 ? '' : 's'} in this namespace: show them`}
       onClick={props.onClick}
     >
       {count} warning{count === 1 ? '' : 's'}
@@ -228,6 +268,7 @@ function TableView(props: {
   const rows = model.visibleRows();
   const shown = rows.slice(0, MAX_TABLE_ROWS);
   const columns = table.columns.length > 0 ? table.columns : ['name', 'status', 'age'];
+  const priorities = columnPriorities(kind, columns);
   const now = Date.now();
   return (
     <div className="jp-mlops-table-wrap">
@@ -235,12 +276,14 @@ function TableView(props: {
         className="jp-mlops-table"
         data-testid="mlops-table"
         data-kind={kind}
+        data-layout={kind === 'events' ? 'events' : 'columns'}
         data-state={table.state}
+        data-only-warnings={kind === 'events' && model.onlyWarnings}
       >
         <thead>
           <tr>
-            {columns.map(column => (
-              <th key={column} scope="col" data-column={column}>
+            {columns.map((column, index) => (
+              <th key={column} scope="col" data-column={column} data-priority={priorities[index]}>
                 {COLUMN_WORDS[column] ?? column}
               </th>
             ))}
@@ -256,7 +299,7 @@ function TableView(props: {
               data-name={row.name}
               data-health={row.health}
               tabIndex={0}
-              title={`Open ${row.name}`}
+              title={rowTitle(row, columns, now)}
               onClick={() => props.onOpen(kind, row)}
               onKeyDown={event => {
                 if (event.key === 'Enter') {
@@ -264,8 +307,13 @@ function TableView(props: {
                 }
               }}
             >
-              {columns.map(column => (
-                <td key={column} data-column={column}>
+              {columns.map((column, index) => (
+                <td
+                  key={column}
+                  data-column={column}
+                  data-priority={priorities[index]}
+                  title={TOOLTIP_COLUMNS.has(column) ? cellText(row, column, now) : undefined}
+                >
                   <Cell row={row} column={column} now={now} />
                 </td>
               ))}
@@ -277,7 +325,9 @@ function TableView(props: {
         <div className="jp-mlops-empty" data-testid="mlops-table-empty">
           {model.filter
             ? `No ${kind} match "${model.filter}".`
-            : `No ${kind} in namespace ${model.namespace}.`}
+            : kind === 'events' && model.onlyWarnings
+              ? `No Warning events in namespace ${model.namespace}.`
+              : `No ${kind} in namespace ${model.namespace}.`}
         </div>
       )}
       {rows.length > shown.length && (
@@ -287,6 +337,17 @@ function TableView(props: {
       )}
     </div>
   );
+}
+
+/** A cell's words, as its tooltip and the row's say them. */
+function cellText(row: IRow, column: string, now: number): string {
+  if (column === 'age' && typeof row.created === 'string') {
+    return formatAge(row.created, now);
+  }
+  if (column === 'last_seen' && typeof row.time === 'string') {
+    return formatAge(row.time, now);
+  }
+  return asText(row[column]);
 }
 
 /** One cell: the status coloured by health, times as ages, lists joined. */

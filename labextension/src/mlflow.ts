@@ -1,5 +1,6 @@
 /** State of the sidebar's MLflow section: experiments, a runs table, registered models. */
 
+import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
@@ -18,6 +19,9 @@ import { StatusModel } from './status';
 
 /** Runs per page of the table. */
 export const MLFLOW_PAGE_SIZE = 25;
+
+/** Failed reads back off up to this many milliseconds between tries. */
+const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
 /** Param and metric columns shown before the user chooses: enough to compare, few enough to fit. */
 const DEFAULT_COLUMNS = 3;
@@ -57,10 +61,21 @@ export interface IVersionsShown {
   error: ApiError | null;
 }
 
-/** The MLflow section's model: every list is read on demand and paged; nothing unbounded. */
+/**
+ * The MLflow section's model: every list is read on demand and paged; nothing unbounded.
+ * MLflow pushes nothing, so a poll reads the shown pages again at the sidebar's refresh
+ * interval, standing by while the sidebar or the browser tab is hidden.
+ */
 export class MlflowModel {
   constructor(readonly status: StatusModel) {
     status.changed.connect(this._onStatusChanged);
+    this._refreshSeconds = status.refreshSeconds;
+    this._poll = new Poll<void, ApiError>({
+      name: 'jupyter-mlops:mlflow',
+      factory: () => this._tick(),
+      frequency: this._frequency(),
+      standby: () => (this._visible && this.configured ? 'when-hidden' : true)
+    });
   }
 
   /** Emitted when anything the view shows changes. */
@@ -217,8 +232,8 @@ export class MlflowModel {
     }
   }
 
-  /** Read the shown page of runs again. */
-  async loadRuns(): Promise<void> {
+  /** Read the shown page of runs again; `quiet` keeps the table as it is meanwhile. */
+  async loadRuns(quiet = false): Promise<void> {
     const experiment = this._experiment;
     if (!experiment) {
       this._runs = { items: [], next: null, error: null, loading: false };
@@ -226,8 +241,10 @@ export class MlflowModel {
       return;
     }
     const asked = ++this._runsGeneration;
-    this._runs = { ...this._runs, loading: true };
-    this._emit();
+    if (!quiet) {
+      this._runs = { ...this._runs, loading: true };
+      this._emit();
+    }
     const order = orderKey(this._orderBy.column);
     try {
       const page = await fetchMlflowRuns(experiment.id, {
@@ -281,11 +298,20 @@ export class MlflowModel {
     }
     this._versions.set(name, { versions: [], error: null });
     this._emit();
+    await this._loadVersions(name);
+  }
+
+  private async _loadVersions(name: string): Promise<void> {
+    let shown: IVersionsShown;
     try {
       const page = await fetchModelVersions(name);
-      this._versions.set(name, { versions: page.versions, error: null });
+      shown = { versions: page.versions, error: null };
     } catch (error) {
-      this._versions.set(name, { versions: [], error: asApiError(error) });
+      shown = { versions: [], error: asApiError(error) };
+    }
+    // Folded meanwhile: stay folded.
+    if (this._versions.has(name)) {
+      this._versions.set(name, shown);
     }
     this._emit();
   }
@@ -295,8 +321,11 @@ export class MlflowModel {
     await Promise.all([this._loadExperiments(false), this._loadModels(false)]);
   }
 
-  /** Whether the sidebar is on screen: the first showing reads the lists. */
+  /** Whether the sidebar is on screen: showing it reads the lists, hidden the poll stands by. */
   set visible(visible: boolean) {
+    if (visible === this._visible) {
+      return;
+    }
     this._visible = visible;
     this._start();
   }
@@ -310,29 +339,73 @@ export class MlflowModel {
       return;
     }
     this._disposed = true;
+    this._poll.dispose();
     this.status.changed.disconnect(this._onStatusChanged);
     Signal.clearData(this);
   }
 
   private _start(): void {
-    if (this._started || !this._visible || !this.configured) {
+    if (!this._visible || !this.configured) {
       return;
     }
-    this._started = true;
-    void this.refresh();
+    if (!this._started) {
+      this._started = true;
+      void this.refresh();
+    } else {
+      // Back on screen: catch up now rather than at the next tick.
+      void this._poll.refresh();
+    }
   }
 
-  private async _loadExperiments(more: boolean): Promise<void> {
+  private _frequency(): IPoll.Frequency {
+    const interval = this._refreshSeconds * 1000;
+    return { interval, backoff: true, max: Math.max(interval, MAX_BACKOFF_MS) };
+  }
+
+  /**
+   * One poll: the first pages of experiments and models, the shown page of runs and the
+   * unfolded versions, read again without a loading state (nothing flickers). Lists the user
+   * paged further are left alone, so a tick never takes away what "More…" added.
+   */
+  private async _tick(): Promise<void> {
+    if (!this._started) {
+      return;
+    }
+    const reads: Promise<unknown>[] = [];
+    if (this._experimentPages <= 1) {
+      reads.push(this._loadExperiments(false, true));
+    }
+    if (this._modelPages <= 1) {
+      reads.push(this._loadModels(false, true));
+    }
+    if (this._experiment) {
+      reads.push(this.loadRuns(true));
+    }
+    for (const name of this._versions.keys()) {
+      reads.push(this._loadVersions(name));
+    }
+    await Promise.all(reads);
+    const error = this._experiments.error ?? this._models.error;
+    if (error) {
+      // The poll backs off while MLflow does not answer.
+      throw error;
+    }
+  }
+
+  private async _loadExperiments(more: boolean, quiet = false): Promise<void> {
     const asked = ++this._experimentsGeneration;
     const token = more ? (this._experiments.next ?? '') : '';
-    this._experiments = { ...this._experiments, loading: true };
-    this._emit();
+    if (!quiet) {
+      this._experiments = { ...this._experiments, loading: true };
+      this._emit();
+    }
     try {
       const page = await fetchMlflowExperiments(this._experimentSearch, token);
       if (asked !== this._experimentsGeneration) {
         return;
       }
       const items = more ? [...this._experiments.items, ...page.experiments] : page.experiments;
+      this._experimentPages = more ? this._experimentPages + 1 : 1;
       this._experiments = { items, next: page.next_page_token, error: null, loading: false };
       const kept = items.some(e => e.id === this._experiment?.id);
       if (!more && !kept && items.length > 0) {
@@ -349,17 +422,20 @@ export class MlflowModel {
     this._emit();
   }
 
-  private async _loadModels(more: boolean): Promise<void> {
+  private async _loadModels(more: boolean, quiet = false): Promise<void> {
     const asked = ++this._modelsGeneration;
     const token = more ? (this._models.next ?? '') : '';
-    this._models = { ...this._models, loading: true };
-    this._emit();
+    if (!quiet) {
+      this._models = { ...this._models, loading: true };
+      this._emit();
+    }
     try {
       const page = await fetchRegisteredModels(this._modelSearch, token);
       if (asked !== this._modelsGeneration) {
         return;
       }
       const items = more ? [...this._models.items, ...page.models] : page.models;
+      this._modelPages = more ? this._modelPages + 1 : 1;
       this._models = { items, next: page.next_page_token, error: null, loading: false };
     } catch (error) {
       if (asked === this._modelsGeneration) {
@@ -370,6 +446,10 @@ export class MlflowModel {
   }
 
   private _onStatusChanged = (): void => {
+    if (this.status.refreshSeconds !== this._refreshSeconds) {
+      this._refreshSeconds = this.status.refreshSeconds;
+      this._poll.frequency = this._frequency();
+    }
     if (this.configured !== this._wasConfigured) {
       this._wasConfigured = this.configured;
       this._start();
@@ -390,14 +470,19 @@ export class MlflowModel {
   private _experimentSearch = '';
   private _experiments: IListed<IMlflowExperiment> = empty();
   private _experimentsGeneration = 0;
+  /** How many pages of experiments are listed: 1 unless the user asked for more. */
+  private _experimentPages = 1;
   private _filter = '';
   private _modelSearch = '';
   private _models: IListed<IRegisteredModel> = empty();
   private _modelsGeneration = 0;
+  private _modelPages = 1;
   private _orderBy: { column: IRunColumn; descending: boolean } = {
     column: { kind: 'attribute', key: 'started' },
     descending: true
   };
+  private _poll: Poll<void, ApiError>;
+  private _refreshSeconds: number;
   private _runs: IListed<IMlflowRunSummary> = empty();
   private _runsGeneration = 0;
   private _selected = new Set<string>();

@@ -2,6 +2,8 @@
 
 import * as React from 'react';
 
+import { niceAxis, runColourIndex, tickLabel } from './chartScale';
+
 /** One line: a run's values of the metric, step by step. */
 export interface ISeries {
   /** What the legend calls the line. */
@@ -11,39 +13,22 @@ export interface ISeries {
   points: ReadonlyArray<{ step: number; value: number | null }>;
 }
 
-/** Colours cycle through this many theme colours (see mlflow.css). */
-const PALETTE_SIZE = 6;
-
 const WIDTH = 560;
-const HEIGHT = 220;
-const MARGIN = { top: 10, right: 12, bottom: 26, left: 56 };
-const TICKS = 4;
+const HEIGHT = 230;
+const MARGIN = { top: 10, right: 12, bottom: 38, left: 64 };
 
-/** A number as a short axis label. */
-export function tickLabel(value: number): string {
-  if (value === 0) {
-    return '0';
-  }
-  const size = Math.abs(value);
-  if (size >= 1e5 || size < 1e-3) {
-    return value.toExponential(1);
-  }
-  return Number(value.toPrecision(3)).toString();
+/** The colour of each line: the run's own, and a dash when an earlier line has the same one. */
+function lineStyles(series: ISeries[]): Array<{ colour: number; dashed: boolean }> {
+  const taken = new Set<number>();
+  return series.map(s => {
+    const colour = runColourIndex(s.id);
+    const dashed = taken.has(colour);
+    taken.add(colour);
+    return { colour, dashed };
+  });
 }
 
-/** The lowest and highest of some numbers, widened when they are equal so a flat line shows. */
-function extent(values: number[]): [number, number] {
-  let low = Math.min(...values);
-  let high = Math.max(...values);
-  if (low === high) {
-    const pad = low === 0 ? 1 : Math.abs(low) * 0.1;
-    low -= pad;
-    high += pad;
-  }
-  return [low, high];
-}
-
-/** The chart of one metric: axes with a few ticks, a line per run, a legend naming each. */
+/** The chart of one metric: round ticks, titled axes, a line per run, a legend naming each. */
 export function LineChart(props: { title: string; series: ISeries[] }): JSX.Element {
   const { title, series } = props;
   const finite = series.flatMap(s =>
@@ -57,13 +42,17 @@ export function LineChart(props: { title: string; series: ISeries[] }): JSX.Elem
       </figure>
     );
   }
-  const [x0, x1] = extent(finite.map(p => p.step));
-  const [y0, y1] = extent(finite.map(p => p.value as number));
+  const steps = finite.map(p => p.step);
+  const values = finite.map(p => p.value as number);
+  const xAxis = niceAxis(Math.min(...steps), Math.max(...steps), 6, true);
+  const yAxis = niceAxis(Math.min(...values), Math.max(...values), 5);
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const x = (step: number): number => MARGIN.left + ((step - x0) / (x1 - x0)) * plotWidth;
-  const y = (value: number): number => MARGIN.top + (1 - (value - y0) / (y1 - y0)) * plotHeight;
-  const ticks = Array.from({ length: TICKS + 1 }, (_, i) => i / TICKS);
+  const x = (step: number): number =>
+    MARGIN.left + ((step - xAxis.low) / (xAxis.high - xAxis.low)) * plotWidth;
+  const y = (value: number): number =>
+    MARGIN.top + (1 - (value - yAxis.low) / (yAxis.high - yAxis.low)) * plotHeight;
+  const styles = lineStyles(series);
   return (
     <figure className="jp-mlops-chart" data-testid="mlops-chart" data-metric={title}>
       <figcaption className="jp-mlops-chart-title">{title}</figcaption>
@@ -73,38 +62,42 @@ export function LineChart(props: { title: string; series: ISeries[] }): JSX.Elem
         role="img"
         aria-label={`${title} over steps, ${series.length} run${series.length === 1 ? '' : 's'}`}
       >
-        {ticks.map(t => {
-          const value = y0 + t * (y1 - y0);
-          return (
-            <g key={`y${t}`} className="jp-mlops-chart-grid">
-              <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y(value)} y2={y(value)} />
-              <text x={MARGIN.left - 4} y={y(value)} textAnchor="end" dominantBaseline="middle">
-                {tickLabel(value)}
-              </text>
-            </g>
-          );
-        })}
-        {ticks.map(t => {
-          const step = x0 + t * (x1 - x0);
-          return (
-            <text
-              key={`x${t}`}
-              className="jp-mlops-chart-label"
-              x={x(step)}
-              y={HEIGHT - MARGIN.bottom + 14}
-              textAnchor="middle"
-            >
-              {tickLabel(step)}
+        {yAxis.ticks.map(value => (
+          <g key={`y${value}`} className="jp-mlops-chart-grid" data-testid="mlops-chart-y-tick">
+            <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y(value)} y2={y(value)} />
+            <text x={MARGIN.left - 4} y={y(value)} textAnchor="end" dominantBaseline="middle">
+              {tickLabel(value, yAxis.step)}
             </text>
-          );
-        })}
+          </g>
+        ))}
+        {xAxis.ticks.map(step => (
+          <text
+            key={`x${step}`}
+            className="jp-mlops-chart-label"
+            data-testid="mlops-chart-x-tick"
+            x={x(step)}
+            y={HEIGHT - MARGIN.bottom + 14}
+            textAnchor="middle"
+          >
+            {tickLabel(step, xAxis.step)}
+          </text>
+        ))}
         <text
-          className="jp-mlops-chart-label"
-          x={WIDTH - MARGIN.right}
-          y={HEIGHT - 2}
-          textAnchor="end"
+          className="jp-mlops-chart-axis-title"
+          data-testid="mlops-chart-x-title"
+          x={MARGIN.left + plotWidth / 2}
+          y={HEIGHT - 4}
+          textAnchor="middle"
         >
           step
+        </text>
+        <text
+          className="jp-mlops-chart-axis-title"
+          data-testid="mlops-chart-y-title"
+          transform={`translate(12 ${MARGIN.top + plotHeight / 2}) rotate(-90)`}
+          textAnchor="middle"
+        >
+          {title}
         </text>
         {series.map((s, index) => (
           <path
@@ -112,31 +105,51 @@ export function LineChart(props: { title: string; series: ISeries[] }): JSX.Elem
             className="jp-mlops-chart-line"
             data-testid="mlops-chart-line"
             data-run={s.id}
-            data-colour={index % PALETTE_SIZE}
+            data-colour={styles[index].colour}
+            data-dashed={styles[index].dashed}
             d={linePath(s.points, x, y)}
           >
             <title>{s.name}</title>
           </path>
         ))}
-        {series.map((s, index) =>
-          s.points.length === 1 && s.points[0].value !== null ? (
-            <circle
-              key={`dot-${s.id}`}
-              className="jp-mlops-chart-dot"
-              data-colour={index % PALETTE_SIZE}
-              cx={x(s.points[0].step)}
-              cy={y(s.points[0].value)}
-              r={3}
-            />
-          ) : null
-        )}
+        {series.map((s, index) => {
+          const drawn = s.points.filter(p => p.value !== null && Number.isFinite(p.value));
+          if (drawn.length !== 1) {
+            return null;
+          }
+          const only = drawn[0];
+          const value = only.value as number;
+          return (
+            <g key={`dot-${s.id}`}>
+              <circle
+                className="jp-mlops-chart-dot"
+                data-testid="mlops-chart-dot"
+                data-colour={styles[index].colour}
+                cx={x(only.step)}
+                cy={y(value)}
+                r={4}
+              >
+                <title>{`${s.name}: ${value} at step ${only.step}`}</title>
+              </circle>
+              <text
+                className="jp-mlops-chart-label"
+                x={x(only.step) + 7}
+                y={y(value) - 7}
+                data-testid="mlops-chart-dot-label"
+              >
+                {formatPoint(value)}
+              </text>
+            </g>
+          );
+        })}
       </svg>
       <ul className="jp-mlops-chart-legend" data-testid="mlops-chart-legend">
         {series.map((s, index) => (
           <li key={s.id} data-testid="mlops-chart-legend-item" data-run={s.id}>
             <span
               className="jp-mlops-chart-swatch"
-              data-colour={index % PALETTE_SIZE}
+              data-colour={styles[index].colour}
+              data-dashed={styles[index].dashed}
               aria-hidden="true"
             />
             {s.name}
@@ -145,6 +158,11 @@ export function LineChart(props: { title: string; series: ISeries[] }): JSX.Elem
       </ul>
     </figure>
   );
+}
+
+/** A single point's value, as the runs table shows metrics. */
+function formatPoint(value: number): string {
+  return Number.isInteger(value) ? String(value) : Number(value.toPrecision(4)).toString();
 }
 
 /** An SVG path through the points; a missing or infinite value breaks the line. */

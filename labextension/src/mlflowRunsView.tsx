@@ -11,6 +11,7 @@ import { LineChart } from './mlflowChart';
 import { MlflowRunsModel, mlflowRunsKey } from './mlflowRuns';
 import { formatDuration, formatMetric, MLFLOW_HEALTH } from './mlflowView';
 import { ICommandRunner, OPEN_PIPELINE_RUN } from './pipelinesRun';
+import { ValueView } from './valueView';
 
 /** Tags the pipeline runs recorded in MLflow carry: the run, the task, where it ran. */
 const TAG_PIPELINE_RUN = 'kfp.run_id';
@@ -377,7 +378,11 @@ function Params(props: { model: MlflowRunsModel }): JSX.Element | null {
               <th scope="row">{row.key}</th>
               {row.values.map((value, index) => (
                 <td key={runs[index]?.id ?? index}>
-                  {value === null ? <span className="jp-mlops-muted">(not set)</span> : value}
+                  {value === null ? (
+                    <span className="jp-mlops-muted">(not set)</span>
+                  ) : (
+                    <ValueView value={value} />
+                  )}
                 </td>
               ))}
             </tr>

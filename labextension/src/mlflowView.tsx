@@ -4,6 +4,7 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { IMlflowRunSummary } from './api';
+import { summariseValue } from './format';
 import { IRunColumn, MlflowModel, orderKey } from './mlflow';
 import type { IMlflowRunsRef } from './mlflowRuns';
 import type { ISectionBody } from './sidebar';
@@ -278,9 +279,10 @@ function Runs(props: { model: MlflowModel; onOpen: (runs: IMlflowRunsRef) => voi
                   <td
                     key={`${column.kind}:${column.key}`}
                     data-column={`${column.kind}:${column.key}`}
+                    title={column.kind === 'param' ? run.params[column.key] : undefined}
                   >
                     {column.kind === 'param'
-                      ? (run.params[column.key] ?? '')
+                      ? summariseValue(run.params[column.key] ?? '').short
                       : formatMetric(run.metrics[column.key])}
                   </td>
                 ))}

@@ -7,17 +7,23 @@ import {
   ApiError,
   deletePod,
   fetchDescription,
+  fetchObject,
   fetchYaml,
   IDescription,
+  IKubeObject,
   IObjectRef,
   IRow,
   scaleDeployment
 } from './api';
 import { ClusterModel, IRowChange } from './cluster';
+import { controllerOf, deleteOutcome, IDeleteOutcome } from './deletion';
 import { LogModel } from './logs';
 
 /** The tabs of an object panel. */
 export type ObjectTab = 'describe' | 'yaml' | 'logs';
+
+/** Owners whose object tells more about a deleted pod's fate: a Job's completions, a Deployment. */
+const OWNER_PLURALS: Record<string, string> = { Job: 'jobs', ReplicaSet: 'replicasets' };
 
 /** A live change to the object reloads its description at most this often. */
 const RELOAD_MS = 500;
@@ -140,7 +146,40 @@ export class ObjectModel implements IDisposable {
     this._emit();
   }
 
-  /** Delete the pod (its Deployment or StatefulSet, if any, makes a new one). */
+  /**
+   * What deleting the pod will do, read from the pod's owner references and the owner itself
+   * (a Job's completions); when the cluster does not say, the words say that the owner decides.
+   */
+  async deleteOutcome(): Promise<IDeleteOutcome> {
+    let pod: IKubeObject;
+    try {
+      pod = await fetchObject(this.ref);
+    } catch {
+      const owners = this._description?.owners ?? [];
+      return owners.length > 0
+        ? {
+            fate: 'maybe',
+            words: `It belongs to ${owners.join(', ')}, which decides whether a new pod replaces it.`
+          }
+        : {
+            fate: 'gone',
+            words: 'Nothing owns it, so no new pod replaces it: it is gone for good.'
+          };
+    }
+    const ref = controllerOf(pod);
+    const plural = ref && OWNER_PLURALS[ref.kind];
+    let owner: IKubeObject | null = null;
+    if (ref && plural) {
+      try {
+        owner = await fetchObject({ kind: plural, name: ref.name, namespace: this.ref.namespace });
+      } catch {
+        // Not allowed to read the owner: the words say less, but nothing false.
+      }
+    }
+    return deleteOutcome(pod, owner);
+  }
+
+  /** Delete the pod; what follows depends on its owner (see `deleteOutcome`). */
   async deletePod(): Promise<void> {
     await this._act(async () => {
       await deletePod(this.ref.namespace, this.ref.name);

@@ -58,14 +58,14 @@ export class ObjectView extends ReactWidget {
 
   private async _confirmDelete(): Promise<void> {
     const { name, namespace } = this.model.ref;
-    const owned = (this.model.description?.owners.length ?? 0) > 0;
+    const outcome = await this.model.deleteOutcome();
+    const body = document.createElement('div');
+    body.dataset.testid = 'mlops-delete-outcome';
+    body.dataset.fate = outcome.fate;
+    body.textContent = `Delete pod ${name} in namespace ${namespace}? ${outcome.words}`;
     const result = await showDialog({
       title: 'Delete pod?',
-      body:
-        `Delete pod ${name} in namespace ${namespace}? ` +
-        (owned
-          ? 'Its owner makes a new pod in its place.'
-          : 'Nothing owns it, so it will not come back.'),
+      body: new Widget({ node: body }),
       buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
     });
     if (result.button.accept) {

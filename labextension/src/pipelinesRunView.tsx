@@ -5,10 +5,11 @@ import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { IPipelineMlflowLink, IPipelineRun, IPipelineTask } from './api';
-import { asText, formatTime } from './format';
+import { formatTime } from './format';
 import { mlopsIcon } from './icon';
 import { runKey, SOURCE_WORDS, STATE_HEALTH } from './pipelines';
 import { ICommandRunner, OPEN_MLFLOW_RUNS, PipelineRunModel } from './pipelinesRun';
+import { ValueView } from './valueView';
 
 /** The panel's id: one panel per run, found again by this. */
 export function pipelineRunPanelId(model: PipelineRunModel): string {
@@ -568,7 +569,7 @@ function MlflowBlock(props: { model: PipelineRunModel; onOpen: OpenMlflow }): JS
   );
 }
 
-/** Names and values (parameters, outputs), values as text. */
+/** Names and values (parameters, outputs); long values summarised, expandable. */
 function Values(props: {
   title: string;
   values: Record<string, unknown>;
@@ -587,7 +588,7 @@ function Values(props: {
             <tr key={name} data-name={name}>
               <th scope="row">{name}</th>
               <td>
-                <code>{asText(value)}</code>
+                <ValueView value={value} />
               </td>
             </tr>
           ))}

@@ -146,7 +146,7 @@ def test_a_new_pod_appears_and_its_phase_change_shows(page: Page, kube: KubeEmul
     expect(row(page, name).locator('td[data-column="node"]')).to_have_text("emulated-node")
 
     kube.finish_pod(CLUSTER_NAMESPACE, name, exit_code=1)
-    expect(status).to_have_text("Failed")
+    expect(status).to_have_text("Error")  # as kubectl prints a pod whose container failed
     expect(status).to_have_attribute("data-health", "error")
     # The status colour is the theme's error colour.
     colours = status.evaluate(
@@ -305,6 +305,8 @@ def test_delete_asks_first_and_the_deployment_makes_a_new_pod(
     by_test_id(panel, "mlops-action-delete").click()
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_contain_text(f"Delete pod {first} in namespace {CLUSTER_NAMESPACE}?")
+    expect(dialog).to_contain_text(f"Its Deployment {name} (through ReplicaSet {name}-")
+    expect(by_test_id(dialog, "mlops-delete-outcome")).to_have_attribute("data-fate", "replaced")
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
     expect(row(page, first)).to_have_count(1)
@@ -316,6 +318,89 @@ def test_delete_asks_first_and_the_deployment_makes_a_new_pod(
     expect(owned).to_have_count(1)
     expect(owned).not_to_have_attribute("data-name", first)
     expect(owned.locator('[data-testid="mlops-status"]')).to_have_text("Running")
+
+
+def job(name: str) -> Any:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": CLUSTER_NAMESPACE},
+        "spec": {
+            "backoffLimit": 3,
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "main", "image": "python:3.11-slim"}],
+                }
+            },
+        },
+    }
+
+
+def delete_dialog_says(page: Page, pod_name: str) -> tuple[str, str]:
+    """Open the pod, ask to delete it, read what the dialog promises, and cancel."""
+    panel = open_object(page, pod_name)
+    by_test_id(panel, "mlops-action-delete").click()
+    outcome = by_test_id(page.locator(".jp-Dialog"), "mlops-delete-outcome")
+    expect(outcome).to_be_visible()
+    said = (outcome.inner_text(), outcome.get_attribute("data-fate") or "")
+    page.locator(".jp-Dialog").get_by_role("button", name="Cancel").click()
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+    return said
+
+
+def test_the_delete_dialog_says_a_bare_pod_is_gone_for_good(page: Page, kube: KubeEmulator) -> None:
+    name = unique("bare")
+    kube.create(pod(name))
+    open_cluster(page)
+    expect(row(page, name)).to_have_count(1)
+    words, fate = delete_dialog_says(page, name)
+    assert fate == "gone"
+    assert "Nothing owns it, so no new pod replaces it: it is gone for good." in words
+
+
+def test_the_delete_dialog_says_what_a_job_does_for_a_finished_and_a_running_pod(
+    page: Page, kube: KubeEmulator
+) -> None:
+    name = unique("train-job")
+    kube.create(job(name))
+    open_cluster(page)
+    pods = pod_rows(page, f"{name}-")
+    expect(pods).to_have_count(1)
+    failed = pods.get_attribute("data-name")
+    assert failed is not None
+    # The first try fails; the Job has made its next pod, which is running.
+    kube.finish_pod(CLUSTER_NAMESPACE, failed, 1)
+    expect(pods).to_have_count(2)
+    running = next(n for n in pods.evaluate_all("rs => rs.map(r => r.dataset.name)") if n != failed)
+    expect(row(page, running).locator('[data-testid="mlops-status"]')).to_have_text("Running")
+
+    words, fate = delete_dialog_says(page, failed)
+    assert fate == "gone"
+    assert f"It has failed already, and its Job {name} does not run a finished pod again" in words
+    words, fate = delete_dialog_says(page, running)
+    assert fate == "replaced"
+    assert f"Its Job {name} still needs 1 successful pod, so it makes a new pod" in words
+
+
+def test_the_warnings_badge_opens_only_the_warning_events(page: Page, kube: KubeEmulator) -> None:
+    kube.create(pod(unique("too-big"), cpu="64"))
+    kube.create(pod(unique("fits")))
+    open_cluster(page)
+    badge = by_test_id(page, "mlops-warnings")
+    expect(badge).not_to_have_attribute("data-count", "0")
+    by_test_id(page, "mlops-tab-events").click()
+    events = by_test_id(page, "mlops-row")
+    expect(page.locator('[data-testid="mlops-row"][data-health="ok"]').first).to_be_visible()
+
+    badge.click()
+    count = int(badge.get_attribute("data-count") or 0)
+    expect(by_test_id(page, "mlops-only-warnings")).to_be_checked()
+    expect(events).to_have_count(count)
+    assert set(events.evaluate_all("rs => rs.map(r => r.dataset.health)")) == {"warning"}
+    # Unticked, every event shows again.
+    by_test_id(page, "mlops-only-warnings").uncheck()
+    expect(page.locator('[data-testid="mlops-row"][data-health="ok"]').first).to_be_visible()
 
 
 def test_scale_a_deployment_after_confirming(page: Page, kube: KubeEmulator) -> None:
@@ -536,17 +621,6 @@ def training_log(epochs: int) -> list[str]:
     return lines
 
 
-def widen_sidebar(page: Page, pixels: int) -> None:
-    """Drag the sidebar's split handle, as a user reading wide tables would."""
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    box = handle.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + pixels, box["y"] + box["height"] / 2, steps=5)
-    page.mouse.up()
-
-
 def test_screenshots_of_the_cluster_section_and_the_log_viewer(
     page: Page, kube: KubeEmulator
 ) -> None:
@@ -566,7 +640,12 @@ def test_screenshots_of_the_cluster_section_and_the_log_viewer(
     kube.append_log(namespace, "train-resnet", "main", training_log(20))
     page.set_viewport_size({"width": 1280, "height": 900})
     open_cluster(page)
-    widen_sidebar(page, 260)
+    # The README shows the section as a new user sees it: at JupyterLab's default width.
+    assert (
+        249
+        <= (page.locator("#jupyter-mlops-sidebar").bounding_box() or {"width": 0})["width"]
+        <= 251
+    )
     field = by_test_id(page, "mlops-namespace-input")
     field.fill(namespace)
     field.press("Enter")
@@ -580,9 +659,7 @@ def test_screenshots_of_the_cluster_section_and_the_log_viewer(
     expect(row(page, "tune-learning-rate").locator('[data-testid="mlops-status"]')).to_have_text(
         "Error"
     )
-    expect(row(page, "big-model").locator('[data-testid="mlops-status"]')).to_have_text(
-        "Pending"
-    )
+    expect(row(page, "big-model").locator('[data-testid="mlops-status"]')).to_have_text("Pending")
     expect(row(page, "train-resnet").locator('[data-testid="mlops-status"]')).to_have_text(
         "Running"
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,8 @@ import mlflow
 import pytest
 import requests
 from playwright.sync_api import Locator, Page, expect
+
+from jupyter_mlops.tracking.chart import run_colour_index
 
 from .conftest import Lab, OpenPage
 
@@ -216,6 +221,133 @@ def test_registered_models_show_aliases_and_versions(
         expect(version).to_contain_text("@champion")
 
 
+@pytest.fixture
+def quick_refresh(mlflow_lab: Lab) -> Iterator[None]:
+    """The sidebar refreshing every 2 s (the shortest the settings allow), not 10 s."""
+    mlflow_lab.put_settings("jupyter-mlops:plugin", {"refreshInterval": 2})
+    yield
+    mlflow_lab.put_settings("jupyter-mlops:plugin", {})
+
+
+@pytest.mark.usefixtures("quick_refresh")
+def test_new_experiments_and_models_appear_without_pressing_refresh(
+    open_page: OpenPage, mlflow_lab: Lab, mlflow_server: Any
+) -> None:
+    prefix = f"appears-{secrets.token_hex(3)}"
+    with open_page(mlflow_lab, "mlflow-live") as page:
+        page.click(SIDEBAR_TAB)
+        section = by_test_id(page, "mlops-section-tracking")
+        expect(by_test_id(page, "mlops-updated")).to_contain_text("every 2 s")
+        by_test_id(section, "mlops-mlflow-experiment-search").fill(prefix)
+        expect(by_test_id(section, "mlops-mlflow-no-experiments")).to_be_visible()
+        models = by_test_id(section, "mlops-mlflow-models")
+        by_test_id(models, "mlops-mlflow-model-search").fill(prefix)
+        expect(models).to_contain_text("No registered models.")
+
+        # Logged from a notebook while the section is open.
+        client = mlflow.MlflowClient(tracking_uri=mlflow_server.url)
+        client.create_experiment(f"{prefix}-experiment")
+        client.create_registered_model(f"{prefix}-model")
+
+        chosen = by_test_id(section, "mlops-mlflow-experiment")
+        expect(chosen.locator("option:checked")).to_have_text(f"{prefix}-experiment")
+        expect(
+            models.locator(f'[data-testid="mlops-mlflow-model"][data-name="{prefix}-model"]')
+        ).to_be_visible()
+        assert by_test_id(section, "mlops-mlflow-refresh").count() == 1
+
+
+def test_the_chart_has_round_ticks_titled_axes_and_each_runs_own_colour(
+    open_page: OpenPage, mlflow_lab: Lab, logged: Logged
+) -> None:
+    with open_page(mlflow_lab, "mlflow-ticks") as page:
+        panel = compare_both(page, open_experiment(page, logged.experiment))
+        chart = panel.locator('[data-testid="mlops-chart"][data-metric="loss"]')
+        for run_id in logged.runs.values():
+            line = chart.locator(f'[data-testid="mlops-chart-line"][data-run="{run_id}"]')
+            # The same colour as the notebook's chart gives the run (chart.py).
+            expect(line).to_have_attribute("data-colour", str(run_colour_index(run_id)))
+            swatch = chart.locator(
+                f'[data-testid="mlops-chart-legend-item"][data-run="{run_id}"] span'
+            )
+            expect(swatch).to_have_attribute("data-colour", str(run_colour_index(run_id)))
+        for axis in ("y", "x"):
+            ticks = [
+                float(t) for t in by_test_id(chart, f"mlops-chart-{axis}-tick").all_text_contents()
+            ]
+            assert len(ticks) >= 3
+            gaps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
+            assert len(gaps) == 1, ticks
+            (gap,) = gaps
+            mantissa = abs(gap) / 10 ** math.floor(math.log10(abs(gap)))
+            assert round(mantissa, 6) in (1, 2, 5), ticks
+        assert [float(t) for t in by_test_id(chart, "mlops-chart-x-tick").all_text_contents()][
+            -1
+        ] >= STEPS - 1
+        expect(by_test_id(chart, "mlops-chart-x-title")).to_have_text("step")
+        expect(by_test_id(chart, "mlops-chart-y-title")).to_have_text("loss")
+
+
+@pytest.fixture(scope="module")
+def single(mlflow_server: Any) -> tuple[str, str]:
+    """A run that logged one accuracy and a 200-number list param, in an experiment of its own."""
+    client = mlflow.MlflowClient(tracking_uri=mlflow_server.url)
+    experiment = f"single-{secrets.token_hex(3)}"
+    run = client.create_run(client.create_experiment(experiment), run_name="one-shot")
+    client.log_metric(run.info.run_id, "accuracy", 0.8123, step=0)
+    schedule = [round(0.005 * i, 3) for i in range(200)]
+    client.log_param(run.info.run_id, "schedule", str(schedule))
+    client.set_terminated(run.info.run_id)
+    return experiment, run.info.run_id
+
+
+def open_single(page: Page, experiment: str) -> Locator:
+    page.click(SIDEBAR_TAB)
+    section = by_test_id(page, "mlops-section-tracking")
+    by_test_id(section, "mlops-mlflow-experiment-search").fill(experiment)
+    expect(by_test_id(section, "mlops-mlflow-run")).to_have_count(1)
+    by_test_id(section, "mlops-mlflow-run").click()
+    panel = by_test_id(page, "mlops-mlflow-panel")
+    expect(panel).to_be_visible()
+    return panel
+
+
+def test_a_single_value_is_drawn_mid_chart_on_its_own_step(
+    open_page: OpenPage, mlflow_lab: Lab, single: tuple[str, str]
+) -> None:
+    with open_page(mlflow_lab, "mlflow-single") as page:
+        chart = open_single(page, single[0]).locator(
+            '[data-testid="mlops-chart"][data-metric="accuracy"]'
+        )
+        dot = by_test_id(chart, "mlops-chart-dot")
+        expect(dot).to_have_count(1)
+        expect(by_test_id(chart, "mlops-chart-dot-label")).to_have_text("0.8123")
+        # One tick at the step logged: no step -1 or 1 that never was.
+        expect(by_test_id(chart, "mlops-chart-x-tick")).to_have_text(["0"])
+        values = [float(t) for t in by_test_id(chart, "mlops-chart-y-tick").all_text_contents()]
+        assert min(values) < 0.8123 < max(values) and max(values) - min(values) < 1
+        svg = chart.locator("svg").bounding_box()
+        spot = dot.bounding_box()
+        assert svg is not None and spot is not None
+        middle = spot["x"] + spot["width"] / 2 - svg["x"]
+        assert 0.4 * svg["width"] < middle < 0.6 * svg["width"]
+
+
+def test_a_long_list_param_is_summarised_and_expands(
+    open_page: OpenPage, mlflow_lab: Lab, single: tuple[str, str]
+) -> None:
+    with open_page(mlflow_lab, "mlflow-long-param") as page:
+        params = by_test_id(open_single(page, single[0]), "mlops-mlflow-params")
+        value = params.locator('[data-testid="mlops-mlflow-param"][data-key="schedule"]')
+        summary = by_test_id(value, "mlops-value-summary")
+        expect(summary).to_have_text("list of 200 numbers: [0, 0.005, 0.01, …]")
+        full = by_test_id(value, "mlops-value-full")
+        expect(full).to_be_hidden()
+        summary.click()
+        expect(full).to_be_visible()
+        expect(full).to_contain_text("0.995")
+
+
 def test_screenshot_of_the_mlflow_section_and_a_comparison(
     open_page: OpenPage, mlflow_lab: Lab, logged: Logged
 ) -> None:
@@ -223,19 +355,7 @@ def test_screenshot_of_the_mlflow_section_and_a_comparison(
         section = open_experiment(page, logged.experiment)
         panel = compare_both(page, section)
         expect(by_test_id(panel, "mlops-chart-line")).to_have_count(2)
-        widen_sidebar(page, 400)
+        # At JupyterLab's default sidebar width, as a new user sees it.
         section.scroll_into_view_if_needed()
         IMAGES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMAGES / "mlflow.png"))
-
-
-def widen_sidebar(page: Page, width: int) -> None:
-    """Drag the sidebar's edge out, as a user does to read a wide table."""
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    box = handle.bounding_box()
-    assert box is not None
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + 1, y)
-    page.mouse.down()
-    page.mouse.move(width, y, steps=5)
-    page.mouse.up()

@@ -281,6 +281,51 @@ def test_the_read_only_setting_hides_stop_and_retry(
         expect(by_test_id(panel, "mlops-pipeline-run-terminate")).to_have_count(0)
 
 
+def test_long_nested_list_values_are_summarised_and_expand(
+    open_page: OpenPage, pipelines_lab: Lab
+) -> None:
+    created = dt.datetime.now(dt.timezone.utc)
+    curve = [[step, round(1.47 / (step + 1), 4), 0.005] for step in range(200)]
+    recorded = Run(
+        id="ab" * 16,
+        name="long outputs",
+        pipeline_name="train-model",
+        experiment="Default",
+        status=RunStatus.SUCCEEDED,
+        created_at=created,
+        started_at=created,
+        finished_at=created + dt.timedelta(seconds=4),
+        parameters={"layers": [64, 32], "schedule": curve},
+        outputs={"curve": curve},
+    )
+    folder = pipelines_lab.root_dir / ".mlops" / "pipelines" / recorded.id
+    folder.mkdir(parents=True)
+    write_run(folder, recorded)
+    with open_page(pipelines_lab, "long-values") as page:
+        run_row(open_section(page), "local", "long outputs").click()
+        panel = by_test_id(page, "mlops-pipeline-run")
+        parameters = by_test_id(panel, "mlops-pipeline-run-parameters")
+        # A short list reads whole, with its brackets.
+        expect(parameters.locator('[data-name="layers"] [data-testid="mlops-value"]')).to_have_text(
+            "[64, 32]"
+        )
+        schedule = parameters.locator('[data-name="schedule"]')
+        summary = by_test_id(schedule, "mlops-value-summary")
+        # Its type, length and first items, the nesting kept: not "0, 1.47, 0.005, …".
+        expect(summary).to_have_text(
+            "list of 200 lists: [[0, 1.47, 0.005], [1, 0.735, 0.005], [2, 0.49, 0.005], …]"
+        )
+        full = by_test_id(schedule, "mlops-value-full")
+        expect(full).to_be_hidden()
+        summary.click()
+        expect(full).to_be_visible()
+        expect(full).to_contain_text("199")
+        box = full.bounding_box()
+        assert box is not None and box["height"] < 300
+        outputs = by_test_id(panel, "mlops-pipeline-run-outputs")
+        expect(by_test_id(outputs, "mlops-value-summary")).to_contain_text("list of 200 lists")
+
+
 def test_screenshot_of_the_pipelines_section_and_a_run(
     open_page: OpenPage, pipelines_lab: Lab, local_run: Run, seeded: list[str]
 ) -> None:
@@ -290,7 +335,7 @@ def test_screenshot_of_the_pipelines_section_and_a_run(
         run_row(section, "local", "local try").click()
         panel = by_test_id(page, "mlops-pipeline-run")
         expect(by_test_id(panel, "mlops-pipeline-task-log")).to_contain_text("adding")
-        widen_sidebar(page, 400)
+        # At JupyterLab's default sidebar width, as a new user sees it.
         section.scroll_into_view_if_needed()
         IMAGES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMAGES / "pipelines.png"))
@@ -328,15 +373,3 @@ def lab_error_words(lab: Lab) -> Any:
     """What the runs route says about the remote source, as the panel should show it."""
     answer = lab.get_json("mlops/api/pipelines/runs")
     return answer["errors"]["remote"]["message"]
-
-
-def widen_sidebar(page: Page, width: int) -> None:
-    """Drag the sidebar's edge out, as a user does to read a wide table."""
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    box = handle.bounding_box()
-    assert box is not None
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + 1, y)
-    page.mouse.down()
-    page.mouse.move(width, y, steps=5)
-    page.mouse.up()
