@@ -19,6 +19,8 @@ from ..errors import MLOpsError
 if TYPE_CHECKING:
     from ..config import Settings
     from ..kube.cluster import Cluster, Obj
+    from ..kube.watch import WatchCache
+    from ..widgets.doctor import DoctorView
     from ..widgets.logs import LogText, LogView
     from ..widgets.table import Description, Document, Table
 
@@ -35,6 +37,7 @@ OPTIONS: dict[str, set[str]] = {
     "events": {"namespace", "warnings"},
     "delete": {"namespace"},
     "scale": {"namespace", "replicas"},
+    "doctor": {"namespace"},
 }
 # How many words (KIND, NAME, POD) each command takes: (fewest, most).
 WORDS: dict[str, tuple[int, int, str]] = {
@@ -44,6 +47,7 @@ WORDS: dict[str, tuple[int, int, str]] = {
     "events": (0, 0, ""),
     "delete": (2, 2, "pod NAME"),
     "scale": (2, 2, "deploy NAME --replicas N"),
+    "doctor": (0, 2, "[KIND NAME | KIND/NAME]"),
 }
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _NAME = re.compile(r"[^/?#%\s]{1,253}")
@@ -58,6 +62,7 @@ class K8sMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._connection: Cluster | None = None
+        self._cache: WatchCache | None = None
 
     def cluster(self) -> Cluster:
         """The kernel's one connection, made again only when `%config MLOpsConfig` changes it."""
@@ -75,9 +80,23 @@ class K8sMagics(Magics):
 
     def close(self) -> None:
         """Close the connection; the next command makes a new one."""
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+    def watch_cache(self) -> WatchCache:
+        """The kernel's informers, shared by every `%k8s doctor`, made again with the cluster."""
+        from ..kube.watch import WatchCache
+
+        cluster = self.cluster()
+        if self._cache is None or self._cache.cluster is not cluster:
+            if self._cache is not None:
+                self._cache.close()
+            self._cache = WatchCache(cluster)
+        return self._cache
 
     def has_frontend(self) -> bool:
         """Widgets show only where a kernel talks to a notebook frontend."""
@@ -90,7 +109,8 @@ class K8sMagics(Magics):
         help="get KIND [NAME]: a table of objects (or one object with -o yaml|json). "
         "describe KIND NAME: why it is in its state, then its details. "
         "logs POD: its log (-f follows it live). events: the namespace's events, oldest first. "
-        "delete pod NAME. scale deploy NAME --replicas N.",
+        "delete pod NAME. scale deploy NAME --replicas N. "
+        "doctor [KIND/NAME]: what is wrong in the namespace (or one object), why, what to do.",
     )
     @argument("words", nargs="*", metavar="KIND/NAME", help="What the command acts on.")
     @argument("-n", "--namespace", help="Namespace (default: the notebook's own).")
@@ -115,6 +135,7 @@ class K8sMagics(Magics):
         %k8s logs trainer-0 --tail 100   %k8s logs trainer-0 -f
         %k8s events --warnings           %k8s delete pod trainer-0
         %k8s scale deploy web --replicas 3
+        %k8s doctor                      %k8s doctor deploy/web
 
         Settings come from `%config MLOpsConfig` (namespace, kubeconfig, read_only).
         """
@@ -129,7 +150,11 @@ class K8sMagics(Magics):
     def _parse(self, line: str) -> argparse.Namespace:
         parser = self.k8s.parser
         if not line.strip():
-            raise UsageError(f"usage: %k8s {{{','.join(OPTIONS)}}} ...; see %k8s? for each one")
+            kubectl = ",".join(c for c in OPTIONS if c != "doctor")
+            raise UsageError(
+                f"usage: %k8s {{{kubectl}}} ...; see %k8s? for each one; "
+                "%k8s doctor [KIND/NAME] says what is wrong and what to do"
+            )
         try:
             words = shlex.split(line)
         except ValueError as error:
@@ -142,8 +167,12 @@ class K8sMagics(Magics):
         if wrong:
             flags = ", ".join("--" + w.replace("_", "-") for w in wrong)
             raise UsageError(f"{flags} cannot be used with %k8s {args.command}")
+        if args.command == "doctor" and len(args.words) == 1 and "/" in args.words[0]:
+            args.words = args.words[0].split("/", 1)
         low, high, usage = WORDS[args.command]
-        if not low <= len(args.words) <= high:
+        if not low <= len(args.words) <= high or (
+            args.command == "doctor" and len(args.words) == 1
+        ):
             raise UsageError(f"usage: %k8s {args.command} {usage}".rstrip())
         if args.namespace is not None and not _NAMESPACE.fullmatch(args.namespace):
             raise UsageError(f"{args.namespace!r} is not a namespace name")
@@ -243,6 +272,18 @@ class K8sMagics(Magics):
         answer = cluster.scale(name, args.replicas, args.namespace)
         replicas = (answer.get("spec") or {}).get("replicas", args.replicas)
         print(f'deployment "{name}" scaled to {replicas} replicas')
+
+    def _doctor(
+        self, args: argparse.Namespace, kind: str | None = None, name: str | None = None
+    ) -> DoctorView:
+        from ..kube.doctor import examine, examine_object
+        from ..widgets.doctor import DoctorView
+
+        cache = self.watch_cache()
+        if kind is not None and name is not None:
+            report = examine_object(cache, kind, name, args.namespace)
+            return DoctorView(report, about=f"{kind}/{name}")
+        return DoctorView(examine(cache, args.namespace))
 
 
 def cluster_ns(args: argparse.Namespace, cluster: Cluster) -> str:

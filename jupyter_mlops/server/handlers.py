@@ -9,6 +9,7 @@ from tornado import web
 
 from ..errors import BadConfig, NotFound
 from .base import MLOpsHandler
+from .doctor_routes import DOCTOR_ROUTES
 from .kube_routes import KUBE_ROUTES
 from .pipelines_routes import PIPELINES_ROUTES
 from .socket import LiveSocket
@@ -52,6 +53,7 @@ class UnknownRouteHandler(MLOpsHandler):
 ROUTES: list[tuple[str, Any]] = [
     ("status", StatusHandler),
     ("ws", LiveSocket),
+    *DOCTOR_ROUTES,
     *KUBE_ROUTES,
     *PIPELINES_ROUTES,
     *TRACKING_ROUTES,

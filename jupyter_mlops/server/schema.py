@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from ..checks import StatusReport
+from ..kube.doctor import DoctorReport
 
 
 class ErrorBody(BaseModel):
@@ -22,7 +23,7 @@ class ErrorBody(BaseModel):
     message: str = Field(description="What went wrong and what to do, in words.")
 
 
-MODELS: list[type[BaseModel]] = [StatusReport, ErrorBody]
+MODELS: list[type[BaseModel]] = [StatusReport, ErrorBody, DoctorReport]
 
 
 def api_schema() -> dict[str, Any]:
