@@ -32,26 +32,15 @@ def _text(value: Any, what: str) -> str:
 
 def check_namespace(value: Any) -> str:
     """A namespace name (an RFC 1123 label); `BadInput` saying why not otherwise."""
-    text = _text(value, "a namespace")
-    if len(text) > LABEL_MAX or not _LABEL.fullmatch(text):
-        raise BadInput(
-            f"{_shown(text)} is not a namespace name: at most {LABEL_MAX} lower-case letters, "
-            "digits and '-', starting and ending with a letter or digit"
-        )
-    return text
+    return _label(value, "a namespace", "a namespace name", _LABEL)
 
 
 def check_name(value: Any, plural: str = "") -> str:
     """An object name of the kind `plural` (a subdomain for most kinds, a label for some)."""
-    text = _text(value, "an object name")
     label = _LABEL_NAMED.get(plural)
     if label is not None:
-        if len(text) > LABEL_MAX or not label.fullmatch(text):
-            raise BadInput(
-                f"{_shown(text)} is not an object name: {plural} are named with at most "
-                f"{LABEL_MAX} lower-case letters, digits and '-'"
-            )
-        return text
+        return _label(value, "an object name", f"an object name ({plural} take labels)", label)
+    text = _text(value, "an object name")
     if len(text) > SUBDOMAIN_MAX or not _SUBDOMAIN.fullmatch(text):
         raise BadInput(
             f"{_shown(text)} is not an object name: at most {SUBDOMAIN_MAX} lower-case letters, "
@@ -62,11 +51,15 @@ def check_name(value: Any, plural: str = "") -> str:
 
 def check_container(value: Any) -> str:
     """A container name (an RFC 1123 label)."""
-    text = _text(value, "a container name")
-    if len(text) > LABEL_MAX or not _LABEL.fullmatch(text):
+    return _label(value, "a container name", "a container name", _LABEL)
+
+
+def _label(value: Any, what: str, noun: str, pattern: re.Pattern[str]) -> str:
+    text = _text(value, what)
+    if len(text) > LABEL_MAX or not pattern.fullmatch(text):
         raise BadInput(
-            f"{_shown(text)} is not a container name: at most {LABEL_MAX} lower-case letters, "
-            "digits and '-'"
+            f"{_shown(text)} is not {noun}: at most {LABEL_MAX} lower-case letters, digits "
+            "and '-', starting and ending with a letter or digit"
         )
     return text
 
