@@ -37,10 +37,29 @@ def scheduling(pod: Pod) -> None:
     if not message:
         return
     before = len(pod.found)
-    for resource in sorted(set(_INSUFFICIENT.findall(message))):
-        insufficient(pod, resource, evidence)
-    if _TAINT.search(message):
-        untolerated(pod, message, evidence)
+    nodes = pod.reading.objects("nodes") if pod.reading.readable("nodes") else None
+    resources = sorted(set(_INSUFFICIENT.findall(message)))
+    tainted = _TAINT.search(message) is not None
+    # The scheduler names one reason per node, the first filter that fails: a dedicated node's
+    # taint comes before its resources and labels. The taint is the cause only where the pod
+    # would fit that node once tolerated (the GPU node for a GPU pod, not for a 16-CPU one).
+    fits_if_tolerated: list[str] = []
+    if nodes is not None:
+        fits_if_tolerated = [
+            name_of(n) for n in nodes if _untolerated_taints(pod, n) and _would_fit(pod, n)
+        ]
+    for resource in resources:
+        if nodes is not None and tainted and _only_on_tainted(pod, nodes, resource):
+            continue  # the nodes with enough of it are the tainted ones: the taint says why
+        insufficient(pod, resource, evidence, nodes)
+    if tainted:
+        others = bool(resources) or "didn't match" in message or "unbound" in message
+        extended = any("/" in r for r in _requested(pod))
+        if nodes is not None:
+            if fits_if_tolerated:
+                untolerated(pod, message, evidence, fits_if_tolerated)
+        elif extended or not others:
+            untolerated(pod, message, evidence, [])
     if "didn't match Pod's node affinity/selector" in message:
         selector_mismatch(pod, evidence)
     if ("unbound" in message and "PersistentVolumeClaim" in message) or _CLAIM_MISSING.search(
@@ -54,6 +73,68 @@ def scheduling(pod: Pod) -> None:
             evidence,
             "Read the scheduler's message: it names, per node, what does not fit.",
         )
+
+
+def _requested(pod: Pod) -> dict[str, float]:
+    """What the pod asks of a node, per resource: its containers' requests summed (a limit
+    stands for a missing request, as the API server defaults it), or the largest init one."""
+    total: dict[str, float] = {}
+    for c in pod.spec.get("containers") or []:
+        resources = c.get("resources") or {}
+        asked = {**(resources.get("limits") or {}), **(resources.get("requests") or {})}
+        for key, value in asked.items():
+            total[key] = total.get(key, 0.0) + quantity(value)
+    for c in pod.spec.get("initContainers") or []:
+        resources = c.get("resources") or {}
+        asked = {**(resources.get("limits") or {}), **(resources.get("requests") or {})}
+        for key, value in asked.items():
+            total[key] = max(total.get(key, 0.0), quantity(value))
+    return total
+
+
+def _allocatable(node: Obj, resource: str) -> str | None:
+    status = node.get("status") or {}
+    have = (status.get("allocatable") or status.get("capacity") or {}).get(resource)
+    return None if have is None else str(have)
+
+
+def _selected(pod: Pod, node: Obj) -> bool:
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    selector = pod.spec.get("nodeSelector") or {}
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def _untolerated_taints(pod: Pod, node: Obj) -> list[Obj]:
+    return [
+        t
+        for t in (node.get("spec") or {}).get("taints") or []
+        if t.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(pod, t)
+    ]
+
+
+def _would_fit(pod: Pod, node: Obj) -> bool:
+    """Whether the node has, in all, what the pod asks and the labels it selects."""
+    if not _selected(pod, node):
+        return False
+    for resource, amount in _requested(pod).items():
+        have = _allocatable(node, resource)
+        if have is None and amount > 0 and resource not in ("cpu", "memory"):
+            return False
+        if have is not None and quantity(have) < amount:
+            return False
+    return True
+
+
+def _usable(pod: Pod, nodes: list[Obj]) -> list[Obj]:
+    """The nodes the pod may go to: no taint it does not tolerate, its node selector matched."""
+    return [n for n in nodes if not _untolerated_taints(pod, n) and _selected(pod, n)]
+
+
+def _only_on_tainted(pod: Pod, nodes: list[Obj], resource: str) -> bool:
+    """Whether every node with enough of the resource is one whose taint the pod lacks."""
+    amount = _requested(pod).get(resource, 0.0)
+    enough = [n for n in nodes if quantity(_allocatable(n, resource) or 0) >= amount > 0]
+    return bool(enough) and all(_untolerated_taints(pod, n) for n in enough)
 
 
 def _wanted(pod: Pod, resource: str) -> tuple[str, str]:
@@ -79,27 +160,28 @@ def _cause_word(resource: str) -> str:
     return resource.replace("/", "-").replace(".", "-")
 
 
-def insufficient(pod: Pod, resource: str, evidence: list[Evidence]) -> None:
+def insufficient(
+    pod: Pod, resource: str, evidence: list[Evidence], nodes: list[Obj] | None
+) -> None:
     wanted, container = _wanted(pod, resource)
     largest = ""
     suggestion = "less"
-    if pod.reading.readable("nodes"):
-        best: tuple[float, str, str] | None = None
-        for node in pod.reading.objects("nodes"):
-            status = node.get("status") or {}
-            have = (status.get("allocatable") or status.get("capacity") or {}).get(resource)
-            amount = quantity(have) if have is not None else 0.0
-            if best is None or amount > best[0]:
-                best = (amount, name_of(node), str(have or 0))
-        if best is not None:
-            largest = (
-                f"; the largest node, {best[1]}, has {best[2]} {resource} allocatable in all, "
-                "before other pods' requests"
-            )
-            suggestion = f"well under {best[2]}"
-            evidence.append(
-                Evidence(source="status", text=f"node {best[1]}: allocatable {resource}={best[2]}")
-            )
+    if nodes:
+        usable = _usable(pod, nodes)
+        best = min(
+            usable or nodes,
+            key=lambda n: (-quantity(_allocatable(n, resource) or 0), name_of(n)),
+        )
+        have = _allocatable(best, resource) or "0"
+        which = "the largest node it may use" if usable else "the largest node"
+        largest = (
+            f"; {which}, {name_of(best)}, has {have} {resource} allocatable in all, "
+            "before other pods' requests"
+        )
+        suggestion = f"well under {have}"
+        evidence.append(
+            Evidence(source="status", text=f"node {name_of(best)}: allocatable {resource}={have}")
+        )
     gpu = resource.endswith("/gpu")
     pod.add(
         f"insufficient-{_cause_word(resource)}",
@@ -137,7 +219,8 @@ def _tolerated(pod: Pod, taint: Obj) -> bool:
     return False
 
 
-def untolerated(pod: Pod, message: str, evidence: list[Evidence]) -> None:
+def untolerated(pod: Pod, message: str, evidence: list[Evidence], fitting: list[str]) -> None:
+    """`fitting`: the tainted nodes the pod would fit once it tolerates their taints."""
     taints: list[Obj] = []
     for match in _TAINT.finditer(message):
         if match.group(1):
@@ -145,6 +228,8 @@ def untolerated(pod: Pod, message: str, evidence: list[Evidence]) -> None:
             taints.append({"key": key.strip(), "value": value.strip(), "effect": "NoSchedule"})
     if not taints and pod.reading.readable("nodes"):
         for node in pod.reading.objects("nodes"):
+            if fitting and name_of(node) not in fitting:
+                continue
             for t in (node.get("spec") or {}).get("taints") or []:
                 fresh = not any(x.get("key") == t.get("key") for x in taints)
                 if (
@@ -176,6 +261,7 @@ def untolerated(pod: Pod, message: str, evidence: list[Evidence]) -> None:
         "untolerated-taint",
         f"Pod {pod.name} has no toleration for a taint: {what}"
         + (", as GPU nodes usually are" if gpu else "")
+        + _fitting_words(pod, fitting)
         + ".",
         evidence,
         template_fix(
@@ -183,6 +269,17 @@ def untolerated(pod: Pod, message: str, evidence: list[Evidence]) -> None:
         ),
         certainty="certain" if words else "likely",
     )
+
+
+def _fitting_words(pod: Pod, fitting: list[str]) -> str:
+    if not fitting:
+        return ""
+    names = ", ".join(fitting)
+    extended = sorted(r for r in _requested(pod) if "/" in r)
+    verb = "has" if len(fitting) == 1 else "have"
+    if extended:
+        return f"; {names} {verb} the {', '.join(extended)} it asks for"
+    return f"; {names} would otherwise fit it"
 
 
 def selector_mismatch(pod: Pod, evidence: list[Evidence]) -> None:

@@ -34,6 +34,8 @@ _LIMIT_RANGE = re.compile(
     r"(maximum|minimum) (\S+) usage per (Container|Pod) is (\S+), but (?:limit|request) is (\S+)"
 )
 _DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+#: Normal events about a claim that still say why it is not bound.
+_WHY = ("FailedBinding", "WaitForFirstConsumer", "ExternalProvisioning", "WaitForPodScheduled")
 
 
 # -- claims --------------------------------------------------------------------------------
@@ -46,7 +48,12 @@ def diagnose_claim(reading: Reading, pvc: Obj) -> list[Finding]:
     name, namespace = name_of(pvc), reading.namespace
     spec = pvc.get("spec") or {}
     events = reading.events_about(pvc)
-    evidence = [event_evidence(e) for e in events[-2:] if e.get("type") == "Warning"]
+    # The PV controller reports FailedBinding as a Normal event (it may bind later); the
+    # provisioners' ProvisioningFailed is a Warning. Both say why the claim waits.
+    evidence = [
+        event_evidence(e)
+        for e in [e for e in events if e.get("type") == "Warning" or e.get("reason") in _WHY][-2:]
+    ]
     evidence.insert(
         0,
         Evidence(
@@ -201,13 +208,16 @@ def failed_create(reading: Reading, obj: Obj, kind: str) -> list[Finding]:
     for c in conditions(obj):
         if c.get("type") in ("ReplicaFailure", "FailedCreate") and c.get("status") == "True":
             texts.append((str(c.get("message") or ""), condition_evidence(c)))
+    quoted = len(texts)
     for e in reading.events_about(obj):
         if e.get("reason") == "FailedCreate":
             texts.append((event_message(e), event_evidence(e)))
     if not texts:
         return []
     message, _ = texts[-1]
-    evidence = [ev for _, ev in texts[-2:]]
+    # The controller's condition (it stays while the failure lasts) and its latest event (a
+    # controller repeats FailedCreate on every retry; the event recorder combines them).
+    evidence = [ev for _, ev in texts[:quoted][-1:]] + [ev for _, ev in texts[quoted:][-1:]]
     name, namespace = name_of(obj), reading.namespace
     owners = owner_chain(reading, obj)
     edit = _editable(kind, name, owners)
@@ -373,7 +383,8 @@ def deployment(
                 object=ObjectRef(kind="Deployment", name=name),
                 cause="deployment-not-progressing",
                 summary=f"Deployment {name} is not progressing: "
-                f"{progressing.get('reason')}: {progressing.get('message')}.{because}",
+                f"{str(progressing.get('message') or '').rstrip('.')} "
+                f"({progressing.get('reason')}).{because}",
                 evidence=[condition_evidence(progressing), *(pods[0].evidence[:3] if pods else [])],
                 fix=pods[0].fix
                 if pods

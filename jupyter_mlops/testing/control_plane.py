@@ -10,7 +10,8 @@ into a per-version cache outside the checkout. `ControlPlane` runs, in a tempora
 - kube-controller-manager (all default controllers, per-controller ServiceAccount credentials);
 - kube-scheduler;
 - kwok playing the kubelets of three fake nodes: two CPU nodes and one GPU node tainted
-  `nvidia.com/gpu=present:NoSchedule` with `nvidia.com/gpu: 2` allocatable.
+  `nvidia.com/gpu=present:NoSchedule` with `nvidia.com/gpu: 2` allocatable; its pod Stages are
+  kwok's defaults plus its chaos Stage that fails a pod labelled `FAIL_LABEL`.
 
 >>> with ControlPlane() as plane:
 ...     plane.write_kubeconfig(tmp / "kubeconfig", namespace="default")
@@ -63,6 +64,16 @@ KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
 SERVICE_CIDR = "10.96.0.0/16"
 ISSUER = "https://kubernetes.default.svc.cluster.local"
+
+
+#: kwok's pod Stages (kwok_pod_stages.yaml, given to kwok as --config), verbatim from kwok
+#: v0.7.0: its default ones (kustomize/stage/pod/fast: pod-ready, pod-complete, pod-delete),
+#: plus its chaos Stage pod-container-running-failed (kustomize/stage/pod/chaos), which fails
+#: the containers of a pod labelled `FAIL_LABEL: "true"` (exit code 1, phase Failed; the pod's
+#: annotations `FAIL_LABEL/exit-code`, `/reason`, `/message`, `/delay` set them). A pod without
+#: the label goes through kwok's defaults exactly as without this file.
+FAIL_LABEL = "pod-container-running-failed.stage.kwok.x-k8s.io"
+KWOK_POD_STAGES = Path(__file__).with_name("kwok_pod_stages.yaml")
 
 Obj = dict[str, Any]
 
@@ -616,6 +627,7 @@ class ControlPlane:
         self._spawn(
             "kwok",
             f"--kubeconfig={self.kubeconfig}",
+            f"--config={KWOK_POD_STAGES}",
             "--manage-all-nodes=false",
             f"--manage-nodes-with-annotation-selector={KWOK_ANNOTATION}=fake",
             "--cidr=10.244.0.0/16",

@@ -2,6 +2,9 @@
 
 Where the emulator's controllers do not produce a state (GPU nodes, the kubelet's pull errors,
 probes), the objects are written exactly as the named component writes them.
+
+The real control plane's fixtures (`control_plane`, `namespace`) are re-exported for
+test_doctor_real_plane.py, which reproduces the causes with the real components.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from jupyter_mlops.kube.cluster import Cluster
 from jupyter_mlops.kube.doctor import DoctorReport, Finding, examine, examine_object
 from jupyter_mlops.kube.watch import WatchCache
 from jupyter_mlops.testing.kube import KubeEmulator, kubeflow_edit_rules
+from tests.control_plane.conftest import (  # noqa: F401 (the real plane's fixtures, re-exported)
+    Namespace,
+    control_plane,
+    namespace,
+    wait_for,
+)
 
 Obj = dict[str, Any]
 NAMESPACE = "team"

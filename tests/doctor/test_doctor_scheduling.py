@@ -37,8 +37,9 @@ def test_insufficient_cpu_is_still_found_from_the_condition_once_the_event_expir
                 "type": "PodScheduled",
                 "status": "False",
                 "reason": "Unschedulable",
-                "message": "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 "
-                "nodes are available: 1 No preemption victims found for incoming pod.",
+                "message": "0/1 nodes are available: 1 Insufficient cpu. no new claims to "
+                "deallocate, preemption: 0/1 nodes are available: 1 No preemption victims "
+                "found for incoming pod.",
                 "lastTransitionTime": "2024-05-01T10:00:00Z",
             }
         ],
@@ -105,7 +106,8 @@ def test_insufficient_gpu_quotes_the_largest_gpu_node(kube: KubeEmulator, doctor
     _unschedulable(
         kube,
         wants,
-        "0/2 nodes are available: 2 Insufficient nvidia.com/gpu. preemption: 0/2 nodes are "
+        "0/2 nodes are available: 2 Insufficient nvidia.com/gpu. no new claims to "
+        "deallocate, preemption: 0/2 nodes are "
         "available: 2 No preemption victims found for incoming pod.",
     )
 
@@ -154,9 +156,10 @@ def test_a_gpu_pod_without_toleration_names_the_taint_and_the_toleration(
     _unschedulable(
         kube,
         pod("trainer-5d4f-x2x9q", owner=rs, resources={"limits": {"nvidia.com/gpu": "1"}}),
+        # kube-scheduler 1.35 no longer names the taint ("taint(s)"); the nodes do.
         "0/2 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) had untolerated "
-        "taint {nvidia.com/gpu: present}. preemption: 0/2 nodes are available: 2 Preemption "
-        "is not helpful for scheduling.",
+        "taint(s). no new claims to deallocate, preemption: 0/2 nodes are available: 2 "
+        "Preemption is not helpful for scheduling.",
     )
 
     found = doctor.finding("untolerated-taint", "trainer-5d4f-x2x9q")
@@ -184,7 +187,8 @@ def test_a_node_selector_no_node_matches(kube: KubeEmulator, doctor: Doctor) -> 
         kube,
         picky,
         "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
-        "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+        "no new claims to deallocate, preemption: 0/1 nodes are available: 1 Preemption is "
+        "not helpful for scheduling.",
     )
 
     found = doctor.finding("node-selector-mismatch", "picky")

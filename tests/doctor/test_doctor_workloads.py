@@ -119,7 +119,7 @@ def test_a_missing_request_under_quota_on_a_statefulset(kube: KubeEmulator, doct
         event(
             sts,
             "FailedCreate",
-            'create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: failed '
+            'Create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: failed '
             "quota: compute: must specify limits.cpu for: postgres; requests.cpu for: postgres",
             component="statefulset-controller",
         )
