@@ -61,6 +61,7 @@ lint:
 	@git diff --exit-code --stat -- package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint image/Dockerfile
 	npm run lint
 	npm run check:types
 
