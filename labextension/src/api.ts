@@ -3,9 +3,9 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type { ErrorBody, StatusReport } from './models.generated';
+import type { DoctorReport, ErrorBody, StatusReport } from './models.generated';
 
-export type { StatusReport } from './models.generated';
+export type { DoctorReport, Finding, StatusReport } from './models.generated';
 
 /** The status of one backend: the cluster, Pipelines or MLflow. */
 export type BackendStatus = StatusReport['cluster'];
@@ -199,6 +199,8 @@ export interface IDescription {
   containers: IContainerInfo[];
   events: IRow[];
   diagnosis: string[];
+  /** The doctor's findings about the object, of which `diagnosis` holds the summaries. */
+  findings?: DoctorReport['findings'];
 }
 
 /** The object a main-area panel shows. */
@@ -231,6 +233,26 @@ export function fetchKinds(): Promise<IKindsAnswer> {
 /** `GET /mlops/api/kube/KIND/NAME/describe`. */
 export function fetchDescription(ref: IObjectRef): Promise<IDescription> {
   return request<IDescription>(objectPath(ref, 'describe'));
+}
+
+/** `GET /mlops/api/kube/doctor`: what is wrong in the namespace, and what could not be read. */
+export function fetchDoctor(namespace: string): Promise<DoctorReport> {
+  return request<DoctorReport>('kube/doctor' + inNamespace(namespace));
+}
+
+/**
+ * `GET /mlops/api/kube/doctor/KIND/NAME`: one object's findings (a workload's pods too);
+ * an empty `namespace` means the server's own.
+ */
+export function fetchDoctorObject(
+  kind: string,
+  name: string,
+  namespace: string
+): Promise<DoctorReport> {
+  return request<DoctorReport>(
+    ['kube/doctor', encodeURIComponent(kind), encodeURIComponent(name)].join('/') +
+      (namespace ? inNamespace(namespace) : '')
+  );
 }
 
 /** Who owns an object, as its `metadata.ownerReferences` say. */

@@ -7,6 +7,8 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import type { IObjectRef, IRow } from './api';
 import { ClusterModel, NAMESPACE_PATTERN } from './cluster';
+import { DoctorModel } from './doctor';
+import { DoctorSection } from './doctorView';
 import { asText } from './format';
 import { mlopsIcon } from './icon';
 import { LiveSocket } from './live';
@@ -83,7 +85,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const key = objectKey(ref);
       let panel = tracker.find(widget => objectKey(widget.content.model.ref) === key);
       if (!panel) {
-        panel = createObjectPanel(new ObjectModel(ref, cluster));
+        panel = createObjectPanel(new ObjectModel(ref, cluster), openObject);
         void tracker.add(panel);
         app.shell.add(panel, 'main');
       }
@@ -138,7 +140,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       app.shell.activateById(panel.id);
     };
 
+    const doctor = new DoctorModel(cluster, model);
     const sidebar = new MlopsSidebar(model, cluster, openRow, {
+      doctor: new DoctorSection(doctor, ref => openObject(ref)),
       pipelines: new PipelinesSection(pipelines, openRun),
       tracking: new MlflowSection(mlflow, openMlflowRuns)
     });

@@ -5,7 +5,9 @@ import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import type { IContainerInfo, IDescription, IRow } from './api';
+import type { Finding, IContainerInfo, IDescription, IObjectRef, IRow } from './api';
+import { findingKey, FindingObject } from './doctor';
+import { FindingView } from './doctorView';
 import { asText, formatAge, formatTime } from './format';
 import { mlopsIcon } from './icon';
 import { LogPanel } from './logView';
@@ -16,9 +18,12 @@ export function objectPanelId(model: ObjectModel): string {
   return 'jp-mlops-object-' + objectKey(model.ref).replace(/[^a-zA-Z0-9-]/g, '_');
 }
 
-/** A main-area panel showing one object. */
-export function createObjectPanel(model: ObjectModel): MainAreaWidget<ObjectView> {
-  const content = new ObjectView(model);
+/** A main-area panel showing one object; `open` shows another object's panel (a finding's). */
+export function createObjectPanel(
+  model: ObjectModel,
+  open?: (ref: IObjectRef) => void
+): MainAreaWidget<ObjectView> {
+  const content = new ObjectView(model, open);
   const panel = new MainAreaWidget({ content });
   panel.id = objectPanelId(model);
   panel.title.label = model.ref.name;
@@ -32,7 +37,10 @@ export function createObjectPanel(model: ObjectModel): MainAreaWidget<ObjectView
 
 /** The panel's content: follows the model and renders it. */
 export class ObjectView extends ReactWidget {
-  constructor(readonly model: ObjectModel) {
+  constructor(
+    readonly model: ObjectModel,
+    private readonly _open?: (ref: IObjectRef) => void
+  ) {
     super();
     this.addClass('jp-mlops-object');
     model.changed.connect(this._onChanged);
@@ -50,6 +58,7 @@ export class ObjectView extends ReactWidget {
     return (
       <ObjectPanelView
         model={this.model}
+        onOpen={this._open}
         onDelete={() => void this._confirmDelete()}
         onScale={() => void this._askReplicas()}
       />
@@ -122,6 +131,7 @@ const TAB_WORDS: Record<ObjectTab, string> = {
 /** Everything the panel shows, from the model. */
 function ObjectPanelView(props: {
   model: ObjectModel;
+  onOpen?: (ref: IObjectRef) => void;
   onDelete: () => void;
   onScale: () => void;
 }): JSX.Element {
@@ -213,7 +223,7 @@ function ObjectPanelView(props: {
         ))}
       </div>
       <div className="jp-mlops-object-content" role="tabpanel">
-        {model.tab === 'describe' && <DescribeTab model={model} />}
+        {model.tab === 'describe' && <DescribeTab model={model} onOpen={props.onOpen} />}
         {model.tab === 'yaml' && <YamlTab model={model} />}
         {model.tab === 'logs' && model.logs && <LogPanel model={model.logs} />}
       </div>
@@ -221,7 +231,10 @@ function ObjectPanelView(props: {
   );
 }
 
-function DescribeTab(props: { model: ObjectModel }): JSX.Element {
+function DescribeTab(props: {
+  model: ObjectModel;
+  onOpen?: (ref: IObjectRef) => void;
+}): JSX.Element {
   const { model } = props;
   const description = model.description;
   if (!description) {
@@ -241,7 +254,12 @@ function DescribeTab(props: { model: ObjectModel }): JSX.Element {
           {model.error.message} Showing what was read before.
         </div>
       )}
-      <Diagnosis sentences={description.diagnosis} />
+      <Diagnosis
+        sentences={description.diagnosis}
+        findings={description.findings ?? []}
+        refOf={object => otherObject(model, object)}
+        onOpen={props.onOpen}
+      />
       <Facts description={description} now={now} />
       {description.conditions.length > 0 && (
         <section data-testid="mlops-conditions">
@@ -292,8 +310,37 @@ function DescribeTab(props: { model: ObjectModel }): JSX.Element {
   );
 }
 
-/** What is wrong, in sentences a user can act on: shown first, where the eye lands. */
-function Diagnosis(props: { sentences: string[] }): JSX.Element | null {
+/** The panel of a finding's object, unless it is this panel's own object. */
+function otherObject(model: ObjectModel, object: FindingObject): IObjectRef | null {
+  const info = model.cluster.kindInfo(object.kind);
+  if (!info || (info.plural === model.ref.kind && object.name === model.ref.name)) {
+    return null;
+  }
+  return { kind: info.plural, name: object.name, namespace: model.ref.namespace };
+}
+
+/**
+ * What is wrong, shown first, where the eye lands: the Doctor's findings with their evidence
+ * and fix, as the sidebar shows them; the sentences alone from a server without findings.
+ */
+function Diagnosis(props: {
+  sentences: string[];
+  findings: Finding[];
+  refOf: (object: FindingObject) => IObjectRef | null;
+  onOpen?: (ref: IObjectRef) => void;
+}): JSX.Element | null {
+  if (props.findings.length > 0) {
+    return (
+      <section className="jp-mlops-diagnosis" role="alert" data-testid="mlops-diagnosis">
+        <h3>What is wrong</h3>
+        {props.findings.map(finding => (
+          <div key={findingKey(finding)} data-testid="mlops-diagnosis-item">
+            <FindingView finding={finding} refOf={props.refOf} onOpen={props.onOpen} evidenceOpen />
+          </div>
+        ))}
+      </section>
+    );
+  }
   if (props.sentences.length === 0) {
     return null;
   }

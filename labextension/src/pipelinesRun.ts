@@ -6,8 +6,10 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   ApiError,
+  fetchDoctorObject,
   fetchPipelineRun,
   fetchTaskLog,
+  Finding,
   IPipelineMlflowLink,
   IPipelineRun,
   IPipelineRunSummary,
@@ -86,6 +88,19 @@ export class PipelineRunModel implements IDisposable {
     return this._logError;
   }
 
+  /**
+   * What the Doctor found about the shown task's pod, when the task failed on a cluster;
+   * null when there is nothing to ask (a local task, no pod) or no answer yet.
+   */
+  get taskFindings(): Finding[] | null {
+    return this._findings;
+  }
+
+  /** Why the task's pod could not be examined (a 404: the pod is gone), or null. */
+  get taskFindingsError(): ApiError | null {
+    return this._findingsError;
+  }
+
   /** The MLflow runs recorded for the run, its own first; null when there is no answer yet. */
   get mlflowLinks(): IPipelineMlflowLink[] | null {
     const found = this._run?.mlflow;
@@ -139,7 +154,7 @@ export class PipelineRunModel implements IDisposable {
     }
     const task = this.task;
     if (task && (this._log === null || before !== task.state || !FINISHED_STATES.has(task.state))) {
-      await this._loadLog(task.id);
+      await Promise.all([this._loadLog(task.id), this._loadFindings(task)]);
     }
     if (!this.finished && !this._disposed) {
       this._followTimer = window.setTimeout(() => void this.reload(), FOLLOW_MS);
@@ -155,8 +170,11 @@ export class PipelineRunModel implements IDisposable {
     this._taskId = id;
     this._log = null;
     this._logError = null;
+    this._findings = null;
+    this._findingsError = null;
     this._emit();
-    void this._loadLog(id).then(this._emit);
+    const task = this.task;
+    void Promise.all([this._loadLog(id), task ? this._loadFindings(task) : null]).then(this._emit);
   }
 
   /** Stop the run. */
@@ -210,6 +228,30 @@ export class PipelineRunModel implements IDisposable {
     }
   }
 
+  /** Ask the Doctor about a failed cluster task's pod; a local task shows its error text. */
+  private async _loadFindings(task: IPipelineTask): Promise<void> {
+    if (this.ref.source !== 'remote' || task.state !== 'FAILED' || !task.pod) {
+      this._findings = null;
+      this._findingsError = null;
+      return;
+    }
+    try {
+      // No namespace: the server's own, where Kubeflow Pipelines runs the profile's pods.
+      const report = await fetchDoctorObject('pods', task.pod, '');
+      if (task.id === this._taskId) {
+        this._findings = report.findings;
+        this._findingsError = null;
+      }
+    } catch (error) {
+      if (task.id === this._taskId) {
+        const failed = asApiError(error);
+        this._findings = null;
+        // No cluster configured or reachable (503): the task's log is all there is to show.
+        this._findingsError = failed.status === 503 ? null : failed;
+      }
+    }
+  }
+
   private async _act(action: () => Promise<string>): Promise<void> {
     this._busy = true;
     this._actionMessage = null;
@@ -242,6 +284,8 @@ export class PipelineRunModel implements IDisposable {
   private _changed = new Signal<this, void>(this);
   private _disposed = false;
   private _error: ApiError | null = null;
+  private _findings: Finding[] | null = null;
+  private _findingsError: ApiError | null = null;
   private _followTimer = 0;
   private _loading = false;
   private _log: string | null = null;

@@ -5,6 +5,8 @@ import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { IPipelineMlflowLink, IPipelineRun, IPipelineTask } from './api';
+import { findingKey } from './doctor';
+import { FindingView } from './doctorView';
 import { formatTime } from './format';
 import { mlopsIcon } from './icon';
 import { runKey, SOURCE_WORDS, STATE_HEALTH } from './pipelines';
@@ -487,6 +489,7 @@ function TaskDetail(props: { model: PipelineRunModel; task: IPipelineTask }): JS
           </>
         )}
       </dl>
+      <TaskFindings model={model} task={task} />
       <Values title="Inputs" values={task.inputs} testId="mlops-pipeline-task-inputs" />
       <Values title="Outputs" values={task.outputs} testId="mlops-pipeline-task-outputs" />
       <h4>Log</h4>
@@ -502,6 +505,38 @@ function TaskDetail(props: { model: PipelineRunModel; task: IPipelineTask }): JS
         </pre>
       )}
     </div>
+  );
+}
+
+/** What the Doctor says about a failed cluster task's pod: the same finding as the sidebar's. */
+function TaskFindings(props: { model: PipelineRunModel; task: IPipelineTask }): JSX.Element | null {
+  const { model, task } = props;
+  const error = model.taskFindingsError;
+  const findings = model.taskFindings;
+  if (error) {
+    return (
+      <div
+        className="jp-mlops-muted"
+        role="status"
+        data-testid="mlops-pipeline-task-findings-error"
+      >
+        {error.status === 404
+          ? `Pod ${task.pod ?? ''} is gone: the cluster no longer says why the task failed. ` +
+            'Its log below is what it printed.'
+          : `Cannot ask the cluster why the task failed: ${error.message}`}
+      </div>
+    );
+  }
+  if (!findings || findings.length === 0) {
+    return null;
+  }
+  return (
+    <section className="jp-mlops-diagnosis" role="alert" data-testid="mlops-pipeline-task-findings">
+      <h4>What is wrong</h4>
+      {findings.map(finding => (
+        <FindingView key={findingKey(finding)} finding={finding} evidenceOpen />
+      ))}
+    </section>
   );
 }
 

@@ -22,10 +22,23 @@ export interface ISectionBody {
   render(): React.ReactNode;
 }
 
-/** The bodies of the Pipelines and MLflow sections, under their status lines. */
+/** The Doctor section: a whole section of its own, with the count of errors it found. */
+export interface IDoctorBody extends ISectionBody {
+  readonly errors: number;
+}
+
+/** The Doctor section, and the bodies of the Pipelines and MLflow sections under their status. */
 export interface ISectionBodies {
+  doctor?: IDoctorBody;
   pipelines?: ISectionBody;
   tracking?: ISectionBody;
+}
+
+/** The sidebar tab's tooltip, with the errors the Doctor found. */
+export function sidebarCaption(errors: number): string {
+  return errors > 0
+    ? `MLOps: ${errors} error${errors === 1 ? '' : 's'} found by the Doctor`
+    : 'MLOps';
 }
 
 /** The left-area panel showing the cluster, Pipelines and MLflow status. */
@@ -78,6 +91,11 @@ export class MlopsSidebar extends ReactWidget {
     }
   }
 
+  protected onUpdateRequest(msg: Message): void {
+    super.onUpdateRequest(msg);
+    this._showErrors();
+  }
+
   protected render(): JSX.Element {
     const model = this.model;
     return (
@@ -89,6 +107,7 @@ export class MlopsSidebar extends ReactWidget {
         refreshSeconds={model.refreshSeconds}
         updatedAt={model.updatedAt}
         onRefresh={() => void model.refresh()}
+        doctor={this._sections.doctor?.render()}
         cluster={<ClusterView model={this.cluster} onOpen={this._open} />}
         pipelines={this._sections.pipelines?.render()}
         tracking={this._sections.tracking?.render()}
@@ -98,10 +117,24 @@ export class MlopsSidebar extends ReactWidget {
 
   private _onModelChanged = (): void => this.update();
 
+  /** The Doctor's error count on the sidebar's tab: a badge (see base.css) and the tooltip. */
+  private _showErrors(): void {
+    const errors = this._sections.doctor?.errors ?? 0;
+    const caption = sidebarCaption(errors);
+    if (caption !== this.title.caption) {
+      this.title.caption = caption;
+      // JupyterLab keeps the tab's `data-id` in the same dataset: change only our key.
+      const others = Object.fromEntries(
+        Object.entries(this.title.dataset).filter(([key]) => key !== 'mlops-errors')
+      );
+      this.title.dataset = errors > 0 ? { ...others, 'mlops-errors': String(errors) } : others;
+    }
+  }
+
   /** The section bodies given, in the order of the sections. */
   private _bodies(): ISectionBody[] {
-    const { pipelines, tracking } = this._sections;
-    return [pipelines, tracking].filter((body): body is ISectionBody => body !== undefined);
+    const { doctor, pipelines, tracking } = this._sections;
+    return [doctor, pipelines, tracking].filter((body): body is ISectionBody => body !== undefined);
   }
 }
 
@@ -114,6 +147,8 @@ export interface IStatusViewProps {
   refreshSeconds: number;
   updatedAt: Date | null;
   onRefresh: () => void;
+  /** What is wrong in the namespace, shown first when a cluster is configured. */
+  doctor?: React.ReactNode;
   /** The live browser of the namespace, shown under the cluster's status. */
   cluster?: React.ReactNode;
   /** The runs of both sources, shown under the Pipelines status. */
@@ -161,6 +196,7 @@ export function StatusView(props: IStatusViewProps): JSX.Element {
       {report && (
         <>
           <IdentityLine identity={report.identity} />
+          {report.cluster.mode !== 'none' && props.doctor}
           <BackendSection id="cluster" title="Cluster" backend={report.cluster}>
             {props.cluster}
           </BackendSection>

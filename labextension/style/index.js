@@ -1,3 +1,4 @@
 import './base.css';
 import './pipelines.css';
 import './mlflow.css';
+import './doctor.css';
