@@ -75,6 +75,9 @@ class Informer:
         self.counters = Counters()
         self.error: MLOpsError | None = None
         self.resource_version = ""
+        #: Moves on with every change to the objects: a view built at one generation is
+        #: current while it stays the same (a BOOKMARK moves the version, not this).
+        self.generation = 0
         self._objects: dict[str, Obj] = {}
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
@@ -93,6 +96,11 @@ class Informer:
     def objects(self) -> list[Obj]:
         with self._lock:
             return list(self._objects.values())
+
+    def snapshot(self) -> tuple[int, list[Obj]]:
+        """The objects and the generation they are at, read together."""
+        with self._lock:
+            return self.generation, list(self._objects.values())
 
     def wait_synced(self, timeout: float) -> list[Obj]:
         """The objects once the first list arrived; the first error if that list failed."""
@@ -181,6 +189,7 @@ class Informer:
         with self._lock:
             old = self._objects
             self._objects = fresh
+            self.generation += 1
             self.resource_version = page.resource_version
             first = not self._synced.is_set()
             self.error = None
@@ -245,6 +254,7 @@ class Informer:
                 self._objects.pop(uid, None)
             else:
                 self._objects[uid] = obj
+            self.generation += 1
             self.resource_version = version or self.resource_version
             listeners = list(self._listeners)
         for listener in listeners:
@@ -291,6 +301,7 @@ class WatchCache:
         self.max_informers = max_informers
         self._informers: dict[tuple[Kind, str | None], Informer] = {}
         self._idle_timers: dict[tuple[Kind, str | None], threading.Timer] = {}
+        self._last_used: dict[tuple[Kind, str | None], float] = {}
         self._access: dict[tuple[str, str], tuple[float, MLOpsError | None]] = {}
         self._lock = threading.Lock()
 
@@ -409,21 +420,32 @@ class WatchCache:
                     self._arm_idle(key, informer)
 
     def _arm_idle(self, key: tuple[Kind, str | None], informer: Informer) -> None:
-        """Stop the informer if still nobody listens after `idle_seconds` (lock held)."""
+        """Stop the informer if still nobody listens `idle_seconds` after its last use (lock
+        held). One timer per informer, not per use: a use only notes the time, and the timer
+        waits on for what is left of the countdown."""
+        self._last_used[key] = time.monotonic()
+        if key not in self._idle_timers:
+            self._start_idle_timer(key, informer, self.idle_seconds)
 
+    def _start_idle_timer(
+        self, key: tuple[Kind, str | None], informer: Informer, seconds: float
+    ) -> None:
         def expire() -> None:
             with self._lock:
                 if self._idle_timers.get(key) is not timer:
                     return
                 del self._idle_timers[key]
-                if informer.listener_count() == 0 and self._informers.get(key) is informer:
+                left = self._last_used.get(key, 0.0) + self.idle_seconds - time.monotonic()
+                if self._informers.get(key) is not informer:
+                    return
+                if left > 0:
+                    self._start_idle_timer(key, informer, left)
+                elif informer.listener_count() == 0:
                     del self._informers[key]
+                    self._last_used.pop(key, None)
                     informer.stop()
 
-        timer = threading.Timer(self.idle_seconds, expire)
+        timer = threading.Timer(seconds, expire)
         timer.daemon = True
-        old = self._idle_timers.pop(key, None)
-        if old is not None:
-            old.cancel()
         self._idle_timers[key] = timer
         timer.start()

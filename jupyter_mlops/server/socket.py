@@ -5,7 +5,10 @@ Client → server: `{"op": "subscribe", "id", "kind", "namespace"}`, `{"op": "un
 "id"}`. Server → client: `{"id", "type": "snapshot", "rows", "columns"}`, `{"id", "type":
 "ADDED"|"MODIFIED"|"DELETED", "row"}`, `{"id", "type": "synced"}`, `{"id", "type": "lines",
 "lines", "skipped"}`, `{"id", "type": "end"}`, `{"id", "type": "error", "reason", "message"}`.
-Changes are batched for 50 ms, so a burst is one frame.
+A frame is a JSON array of these messages. A lone change is sent at once; changes that come
+within `FLUSH_SECONDS` of the last frame wait for the next one, so a burst is a few frames.
+Every subscriber of one (kind, namespace) shares one `LiveTable`: a change is made a row and
+encoded once, and a snapshot is built and encoded once per informer generation, for all of them.
 
 Every message is checked before anything is asked of the cluster: at most 64 KiB and 16 levels
 of JSON, only the fields its op takes, names as Kubernetes checks them, and at most
@@ -25,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -43,8 +47,10 @@ from .limits import parse_json
 from .state import ServerState
 
 if TYPE_CHECKING:
-    from ..kube.watch import Subscription
+    from ..kube.kinds import Kind
+    from ..kube.watch import Informer, Subscription, WatchCache
 
+#: Least time between two frames of one socket: what comes meanwhile goes in the next frame.
 FLUSH_SECONDS = 0.05
 LOG_BUFFER = 20_000  # lines kept for a slow browser; older ones are counted as skipped
 INTERNAL = {
@@ -100,6 +106,116 @@ def check_message(request: Any) -> dict[str, Any]:
     return request
 
 
+def _with_id(sid: str, body: str) -> str:
+    """A message encoded without its id (`{"type": …}`), given the subscriber's id."""
+    return '{"id": ' + json.dumps(sid) + ", " + body[1:]
+
+
+class LiveTable:
+    """One (kind, namespace) shown by any number of sockets, through one informer listener.
+
+    Joining and every change happen under one lock, and each puts its message in the sockets'
+    outboxes before letting go: a subscriber's snapshot always precedes the changes after it.
+    """
+
+    def __init__(
+        self, state: ServerState, cache: WatchCache, kind: Kind, informer: Informer
+    ) -> None:
+        self.state, self.cache, self.kind, self.informer = state, cache, kind, informer
+        self.viewers: dict[TableView, None] = {}
+        self.lock = threading.Lock()
+        self.closed = False
+        self.subscription: Subscription | None = None
+        self.columns = ""
+        #: Changes encoded (once each, whatever the number of viewers).
+        self.encoded_changes = 0
+
+    @classmethod
+    def join(
+        cls,
+        state: ServerState,
+        cache: WatchCache,
+        kind: Kind,
+        informer: Informer,
+        socket: LiveSocket,
+        sid: str,
+    ) -> TableView:
+        """`socket` viewing the table of this informer as `sid`, its snapshot queued."""
+        key = (informer.kind, informer.namespace)
+        while True:
+            with state.live_tables_lock:
+                table = state.live_tables.get(key)
+                if table is None or table.closed or table.informer is not informer:
+                    table = cls(state, cache, kind, informer)
+                    state.live_tables[key] = table
+            view = table._add(socket, sid)
+            if view is not None:
+                return view
+
+    def _add(self, socket: LiveSocket, sid: str) -> TableView | None:
+        from ..kube.rows import columns, row
+
+        with self.lock:
+            if self.closed:
+                return None
+            if self.subscription is None:
+                self.columns = json.dumps(list(columns(self.kind.plural)))
+                self.subscription = self.cache.subscribe(
+                    self.kind, self.informer.namespace, self._changed
+                )
+            view = TableView(self, socket, sid)
+            self.viewers[view] = None
+            snapshot = self.state.row_snapshot(self.informer, lambda o: row(self.kind.plural, o))
+            rows = snapshot.array(self.state.row_counters)
+            socket.send_encoded(
+                f'{{"id": {json.dumps(sid)}, "type": "snapshot", "rows": {rows}, '
+                f'"columns": {self.columns}}}'
+            )
+            return view
+
+    def leave(self, view: TableView) -> None:
+        with self.lock:
+            self.viewers.pop(view, None)
+            if self.viewers or self.closed:
+                return
+            self.closed = True
+            subscription, self.subscription = self.subscription, None
+        if subscription is not None:
+            subscription.close()
+        with self.state.live_tables_lock:
+            key = (self.informer.kind, self.informer.namespace)
+            if self.state.live_tables.get(key) is self:
+                del self.state.live_tables[key]
+
+    def _changed(self, type_: str, obj: dict[str, Any] | None) -> None:
+        from ..kube.rows import row
+
+        body: str | None = None
+        if obj is not None:
+            body = json.dumps({"type": type_, "row": row(self.kind.plural, obj)})
+        elif type_ == "SYNCED":
+            body = '{"type": "synced"}'
+        elif type_ == "ERROR" and self.informer.error is not None:
+            body = json.dumps({"type": "error", **self.informer.error.to_json()})
+        if body is None:
+            return
+        with self.lock:
+            self.encoded_changes += 1
+            for view in self.viewers:
+                view.socket.send_encoded(_with_id(view.sid, body))
+
+
+class TableView:
+    """One socket's subscription to a `LiveTable`; `close()` it when the view goes away."""
+
+    def __init__(self, table: LiveTable, socket: LiveSocket, sid: str) -> None:
+        self.table, self.socket, self.sid = table, socket, sid
+
+    def close(self) -> None:
+        """Leave the table (blocking: it may wait for a snapshot being built)."""
+        self.table.leave(self)
+
+
 class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
     """The tab's live channel; everything it shows comes from the shared watch cache."""
 
@@ -135,13 +251,21 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open()
+        # Frames are batched here already: Nagle's algorithm would only hold a lone change
+        # back until the browser's delayed ACK (about 40 ms on loopback).
+        self.set_nodelay(True)
         self.loop = asyncio.get_running_loop()
-        self.subscriptions: dict[str, Subscription] = {}
+        self.subscriptions: dict[str, TableView] = {}
         self.follows: dict[str, LogFollow] = {}
         self.run_watches: dict[str, Callable[[], None]] = {}
-        self.outbox: list[dict[str, Any]] = []
+        # Messages already encoded, in the order they are to be sent.
+        self.outbox: list[str] = []
         self.outbox_lock = threading.Lock()
         self.flush_scheduled = False
+        self.last_frame = 0.0
+        #: Frames written, and how many of them went at once, without waiting (tests read it).
+        self.frames = 0
+        self.frames_at_once = 0
         self.tasks: set[asyncio.Future[None]] = set()
         self.state.sockets.add(self)
 
@@ -169,7 +293,7 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
             elif op == "unsubscribe":
                 subscription = self.subscriptions.pop(sid, None)
                 if subscription is not None:
-                    subscription.close()
+                    self.leave_later(subscription)
             elif op == "follow":
                 await self.follow(sid, request)
             elif op == "unfollow":
@@ -190,35 +314,18 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
             self.send({"id": sid, "type": "error", **INTERNAL})
 
     async def subscribe(self, sid: str, kind: str, namespace: str | None) -> None:
-        from ..kube.rows import columns, row
-
-        def start() -> tuple[Subscription, list[dict[str, Any]], list[str]]:
+        def start() -> TableView:
             cache = self.state.watch_cache()
             k = cache.cluster.kind(kind)
             informer = cache.informer(k, namespace or cache.cluster.namespace)
             informer.wait_synced(timeout=5)
-
-            def changed(type_: str, obj: dict[str, Any] | None) -> None:
-                if obj is not None:
-                    self.send({"id": sid, "type": type_, "row": row(k.plural, obj)})
-                elif type_ == "SYNCED":
-                    self.send({"id": sid, "type": "synced"})
-                elif type_ == "ERROR" and informer.error is not None:
-                    self.send({"id": sid, "type": "error", **informer.error.to_json()})
-
-            subscription = cache.subscribe(k, informer.namespace, changed)
-            objects = subscription.informer.objects()
-            return subscription, [row(k.plural, o) for o in objects], list(columns(k.plural))
+            # The snapshot is queued inside: no change of this table can overtake it.
+            return LiveTable.join(self.state, cache, k, informer, self, sid)
 
         old = self.subscriptions.pop(sid, None)
         if old is not None:
-            old.close()
-        subscription, rows, cols = await self.state.run(start)
-        self.subscriptions[sid] = subscription
-        # The snapshot goes first; changes queued meanwhile follow it in the same flush.
-        with self.outbox_lock:
-            self.outbox.insert(0, {"id": sid, "type": "snapshot", "rows": rows, "columns": cols})
-        self.schedule_flush()
+            self.leave_later(old)
+        self.subscriptions[sid] = await self.state.run(start)
 
     async def follow(self, sid: str, request: dict[str, Any]) -> None:
         if sid not in self.follows and len(self.follows) >= MAX_FOLLOWS:
@@ -243,33 +350,52 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.run_watches[sid] = await self.state.run(poller.listen, changed)
 
     def send(self, message: dict[str, Any]) -> None:
-        """Queue a message from any thread; the loop sends the batch shortly."""
+        """Queue a message from any thread (see `send_encoded`)."""
+        self.send_encoded(json.dumps(message))
+
+    def send_encoded(self, message: str) -> None:
+        """Queue one message, already JSON, from any thread; the loop sends it soon."""
         with self.outbox_lock:
             self.outbox.append(message)
         self.loop.call_soon_threadsafe(self.schedule_flush)
 
     def schedule_flush(self) -> None:
+        """Send now if no frame went out in the last `FLUSH_SECONDS`, else when that is up."""
         if not self.flush_scheduled:
             self.flush_scheduled = True
-            self.loop.call_later(FLUSH_SECONDS, self.send_batch)
+            wait = self.last_frame + FLUSH_SECONDS - time.monotonic()
+            if wait <= 0:
+                self.frames_at_once += 1
+                self.loop.call_soon(self.send_batch)
+            else:
+                self.loop.call_later(wait, self.send_batch)
 
     def send_batch(self) -> None:
         self.flush_scheduled = False
         # A follow's lines go before the outbox, which may hold that follow's "end".
-        batch = [m for follow in list(self.follows.values()) for m in follow.drain()]
+        batch = [json.dumps(m) for follow in list(self.follows.values()) for m in follow.drain()]
         with self.outbox_lock:
             batch, self.outbox = batch + self.outbox, []
         if not batch:
             return
+        self.last_frame = time.monotonic()
+        self.frames += 1
         try:
-            self.write_message(json.dumps(batch))
+            self.write_message("[" + ",".join(batch) + "]")
         except WebSocketClosedError:
             self.on_close()
+
+    def leave_later(self, view: TableView) -> None:
+        """Leave a table off the event loop: its lock may be held by a snapshot being built."""
+        try:
+            self.state.pools["cluster"].submit(view.close)
+        except RuntimeError:  # the server is stopping and its pools with it
+            view.close()
 
     def on_close(self) -> None:
         self.state.sockets.discard(self)
         for subscription in getattr(self, "subscriptions", {}).values():
-            subscription.close()
+            self.leave_later(subscription)
         for follow in getattr(self, "follows", {}).values():
             follow.stop()
         for stop in getattr(self, "run_watches", {}).values():
@@ -311,10 +437,13 @@ class LogFollow:
                 if self.stopped.is_set():
                     break
                 with self.lock:
+                    first = not self.lines
                     if len(self.lines) == LOG_BUFFER:
                         self.skipped += 1
                     self.lines.append(line)
-                self.socket.loop.call_soon_threadsafe(self.socket.schedule_flush)
+                # Only the first line since the last frame needs one: the rest go with it.
+                if first:
+                    self.socket.loop.call_soon_threadsafe(self.socket.schedule_flush)
             if not self.stopped.is_set():
                 self.socket.send({"id": self.sid, "type": "end"})
         except MLOpsError as exc:

@@ -130,8 +130,21 @@ def print_follow(source: Closable, write: Callable[[str], object]) -> bool:
     return True
 
 
+class _Received:
+    """Lines received so far, written by the reader alone (a plain slot: no lock per line)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class LogView(widgets.VBox):  # type: ignore[misc]
     """A followed log: lines arrive from a background thread until the pod ends or Stop.
+
+    The reader only appends each line to a bounded deque (thread-safe, no lock); the painter
+    moves what arrived to the view's buffer once per refresh, under the view's lock. At most
+    `max_lines` lines wait and `max_lines` are shown, however many the pod writes.
 
     >>> view = LogView(cluster.logs("trainer-0", follow=True), pod="trainer-0").start()
     """
@@ -151,13 +164,16 @@ class LogView(widgets.VBox):  # type: ignore[misc]
             description="Stop", icon="stop", tooltip="Stop following this log", disabled=True
         )
         self.log_box = widgets.HTML(value=log_html([]))
+        # Before the traits are set: a `max_lines=` given here resizes these at once.
+        self._lock = threading.Lock()
+        self._buffer: collections.deque[str] = collections.deque(maxlen=MAX_LINES)
+        # Lines read and not yet moved to `_buffer`; when full, the oldest are dropped.
+        self._incoming: collections.deque[str] = collections.deque(maxlen=MAX_LINES)
         super().__init__(
             children=[widgets.HBox([self.stop_button, self.header]), self.log_box], **kwargs
         )
         self._source = source
-        self._buffer: collections.deque[str] = collections.deque(maxlen=self.max_lines)
-        self._count = 0
-        self._lock = threading.Lock()
+        self._received = _Received()
         self._ended = threading.Event()
         self._reader: threading.Thread | None = None
         self._painter: threading.Thread | None = None
@@ -195,17 +211,17 @@ class LogView(widgets.VBox):  # type: ignore[misc]
     def lines(self) -> list[str]:
         """The lines kept now (at most `max_lines`, newest last)."""
         with self._lock:
+            self._take()
             return list(self._buffer)
 
     # -- background ------------------------------------------------------------------------
 
     def _read(self) -> None:
-        lock = self._lock
+        received = self._received
         try:
-            for line in self._source:
-                with lock:
-                    self._buffer.append(line)
-                    self._count += 1
+            for count, line in enumerate(self._source, 1):
+                self._incoming.append(line)
+                received.count = count
         except Exception as exc:
             self.error = str(getattr(exc, "message", exc))
         finally:
@@ -217,23 +233,32 @@ class LogView(widgets.VBox):  # type: ignore[misc]
         while not ended:
             # Waiting on the end rather than sleeping: the last lines show at once.
             ended = self._ended.wait(self.refresh_seconds)
+            count = self._received.count
+            if count == shown:
+                continue
             with self._lock:
-                count = self._count
-                if count == shown:
-                    continue
+                self._take()
                 lines = list(self._buffer)
             shown = count
             self.log_box.value = log_html(lines)
-            self.dropped = count - len(lines)
+            self.dropped = max(0, count - len(lines))
             self.received = count
         self.following = False
+
+    def _take(self) -> None:
+        """Move what arrived to the shown buffer (lock held). Only holders of the lock take
+        from the left and the reader only appends, so what `len` counted is still there."""
+        take = self._incoming.popleft
+        self._buffer.extend([take() for _ in range(len(self._incoming))])
 
     # -- view ------------------------------------------------------------------------------
 
     @observe("max_lines")
     def _resize(self, change: dict[str, Any]) -> None:
         with self._lock:
-            self._buffer = collections.deque(self._buffer, maxlen=max(1, change["new"]))
+            size = max(1, change["new"])
+            self._buffer = collections.deque(self._buffer, maxlen=size)
+            self._incoming = collections.deque(self._incoming, maxlen=size)
 
     @observe("pod", "container", "received", "dropped", "following", "error")
     def _show_header(self, _: Any = None) -> None:
