@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +77,24 @@ def test_run_all_still_works_after_deleting_and_scaling_as_the_sidebar_does(
         [crashing] = cluster.list("pods", selector="job-name=mnist-train").items
         cluster.delete_pod(crashing["metadata"]["name"])
         cluster.scale("iris-trainer", 0)
+        # The Job makes a new pod, which crashes again: the notebook reads its previous log.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pods = cluster.list("pods", selector="job-name=mnist-train").items
+            restarted = [
+                p
+                for p in pods
+                if not (p["metadata"].get("deletionTimestamp"))
+                and any(
+                    int(c.get("restartCount") or 0) > 0
+                    for c in (p.get("status") or {}).get("containerStatuses") or []
+                )
+            ]
+            if len(pods) == 1 and restarted:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"the Job's new pod did not crash and restart: {pods}")
     finally:
         cluster.close()
     notebook = nbformat.read(demo_workspace, as_version=4)
