@@ -127,8 +127,8 @@ def test_a_single_value_sits_mid_chart_with_its_value_and_its_step() -> None:
 def typescript_answers(ids: list[str], ranges: list[tuple[float, float]]) -> dict[str, object]:
     """What chartScale.ts answers for the same ids and ranges, run through node."""
     node = shutil.which("node")
-    if node is None or not TYPESCRIPT.exists():
-        pytest.skip("node and the TypeScript compiler (npm install) are needed")
+    # `make test` installs both; without them this comparison fails rather than pass unseen.
+    assert node is not None and TYPESCRIPT.exists(), "run `npm install`: node and tsc are needed"
     script = f"""
 const ts = require({json.dumps(str(TYPESCRIPT))});
 const fs = require('fs');
