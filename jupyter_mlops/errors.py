@@ -84,6 +84,20 @@ class BadConfig(MLOpsError):
     reason = "Bad configuration"
 
 
+#: Longest page token passed on; the backends' own are base64 text of a few hundred characters.
+MAX_PAGE_TOKEN = 4096
+
+
+def check_page_token(token: str) -> str:
+    """The token as given, if a backend can have given it out (printable ASCII, not too long).
+
+    Any other would fail on the wire, and the failure would look like an outage.
+    """
+    if len(token) > MAX_PAGE_TOKEN or not all(" " <= c <= "~" for c in token):
+        raise BadInput("the page token is not one this server gave out")
+    return token
+
+
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
 

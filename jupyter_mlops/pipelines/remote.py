@@ -20,6 +20,7 @@ from jupyter_mlops.errors import (
     MLOpsError,
     NotFound,
     Unavailable,
+    check_page_token,
     root_cause,
 )
 from jupyter_mlops.pipelines.auth import auth_headers, explain_refusal
@@ -49,8 +50,6 @@ if TYPE_CHECKING:
 
 #: Seconds to connect; the answer then has `Settings.backend_timeout` seconds to come.
 CONNECT_TIMEOUT = 2.0
-#: Longest page token taken; KFP's are base64 text of a few hundred characters.
-MAX_PAGE_TOKEN = 4096
 #: Bound on pages read when every experiment is wanted.
 MAX_EXPERIMENT_PAGES = 50
 RUN_ID_LABEL = "pipeline/runid"
@@ -300,7 +299,7 @@ class RemotePipelines(PipelineBackend):
     def list_runs(self, query: ListRunsQuery | None = None) -> RunPage:
         """One page of the namespace's runs, filtered and sorted by the KFP API itself."""
         query = query or ListRunsQuery()
-        token = _page_token(query.page_token)
+        token = check_page_token(query.page_token)
         field, descending = parse_sort(query.sort)
         sort_by = _SORT_KEYS[field] + (" desc" if descending else "")
         predicates = []
@@ -486,7 +485,7 @@ class RemotePipelines(PipelineBackend):
         scope = {} if shared else self._namespace_args()
         with self._calling("list pipelines"):
             answer = self.client().pipelines.pipeline_service_list_pipelines(
-                page_token=_page_token(page_token),
+                page_token=check_page_token(page_token),
                 page_size=page_size,
                 sort_by="created_at desc",
                 **scope,
@@ -515,7 +514,7 @@ class RemotePipelines(PipelineBackend):
         with self._calling(f"list the versions of pipeline {pipeline_id}"):
             answer = self.client().pipelines.pipeline_service_list_pipeline_versions(
                 pipeline_id=pipeline_id,
-                page_token=_page_token(page_token),
+                page_token=check_page_token(page_token),
                 page_size=page_size,
                 sort_by="created_at desc",
                 **self._options(),
@@ -621,13 +620,6 @@ def _without_retries(client: Any) -> None:
     api.configuration.retries = Retry(total=None, connect=0, read=0, other=0, status=0, redirect=3)
     api.rest_client.pool_manager.clear()
     api.rest_client = RESTClientObject(api.configuration)
-
-
-def _page_token(token: str) -> str:
-    """The token as given, if it can be one KFP gave out (printable ASCII, not too long)."""
-    if len(token) > MAX_PAGE_TOKEN or not all(" " <= c <= "~" for c in token):
-        raise BadInput("the page token is not one this server gave out")
-    return token
 
 
 def _server_message(exc: Any) -> str:

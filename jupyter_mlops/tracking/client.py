@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from ..config import Settings
-from ..errors import BadInput, Forbidden, MLOpsError, NotFound, Unavailable, root_cause
+from ..errors import (
+    BadInput,
+    Forbidden,
+    MLOpsError,
+    NotFound,
+    Unavailable,
+    check_page_token,
+    root_cause,
+)
 from ..policy import refuse_writes
 from .downsample import MIN_POINTS, downsample
 from .models import (
@@ -48,8 +56,6 @@ DEFAULT_PAGE = 100
 #: Seconds to connect; the answer then has `Settings.backend_timeout` seconds to come.
 CONNECT_TIMEOUT = 2.0
 MAX_POINTS = 100_000
-#: Longest page token taken; MLflow's are base64 text of a few hundred characters.
-MAX_PAGE_TOKEN = 4096
 
 # Read from the environment by the MLflow client at each request, so they are set around calls.
 CREDENTIALS = (
@@ -518,13 +524,8 @@ def artifact_path(path: str, *, allow_root: bool = False) -> str:
 
 
 def _page_token(token: str | None) -> str | None:
-    """The token as given (None for the first page), if it can be one MLflow gave out:
-    printable ASCII and not too long. Others would fail on the wire and look like an outage."""
-    if not token:
-        return None
-    if len(token) > MAX_PAGE_TOKEN or not all(" " <= c <= "~" for c in token):
-        raise BadInput("the page token is not one this server gave out")
-    return token
+    """The token as given (None for the first page), if it can be one MLflow gave out."""
+    return check_page_token(token) if token else None
 
 
 def _page_size(max_results: int) -> int:
