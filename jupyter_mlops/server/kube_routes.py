@@ -149,7 +149,13 @@ class DescribeHandler(KubeHandler):
         from ..kube.describe import describe
 
         namespace, name = self.namespace(), self.object_name(name)
-        answer = await self.state.run(lambda: describe(self.state.cluster(), kind, name, namespace))
+
+        def described() -> dict[str, Any]:
+            # The diagnosis reads the informers the tables and the doctor share, not the API.
+            state = self.state
+            return describe(state.cluster(), kind, name, namespace, cache=state.watch_cache())
+
+        answer = await self.state.run(described)
         self.finish(answer)
 
 
