@@ -3,8 +3,8 @@
 Where the emulator's controllers do not produce a state (GPU nodes, the kubelet's pull errors,
 probes), the objects are written exactly as the named component writes them.
 
-The real control plane's fixtures (`control_plane`, `namespace`) are re-exported for
-test_doctor_real_plane.py, which reproduces the causes with the real components.
+test_doctor_real_plane.py reproduces the causes with the real components, on the plane of
+tests/plane.py.
 """
 
 from __future__ import annotations
@@ -24,12 +24,7 @@ from jupyter_mlops.kube.cluster import Cluster
 from jupyter_mlops.kube.doctor import DoctorReport, Finding, examine, examine_object
 from jupyter_mlops.kube.watch import WatchCache
 from jupyter_mlops.testing.kube import KubeEmulator, kubeflow_edit_rules
-from tests.control_plane.conftest import (  # noqa: F401 (the real plane's fixtures, re-exported)
-    Namespace,
-    control_plane,
-    namespace,
-    wait_for,
-)
+from tests.plane import Namespace, wait_for  # noqa: F401 (for test_doctor_real_plane.py)
 
 Obj = dict[str, Any]
 NAMESPACE = "team"
