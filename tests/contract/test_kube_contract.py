@@ -221,9 +221,7 @@ def test_watch_from_a_list_sees_each_change_in_order(api: Api) -> None:
     seen = []
     for event in api.watch(api.ns("configmaps") + f"?resourceVersion={rv}", seconds=2):
         if event["object"]["metadata"].get("name") == "w":
-            seen.append(
-                (event["type"], event["object"]["data"] if "data" in event["object"] else {})
-            )
+            seen.append((event["type"], event["object"].get("data", {})))
     assert seen == [("ADDED", {}), ("MODIFIED", {"k": "v"}), ("DELETED", {"k": "v"})]
 
 
