@@ -1,7 +1,11 @@
 """P3: from a pod's phase change written at the API server to the changed row in Chromium's DOM.
 
-An in-process Kubernetes emulator (controllers off, so only this script changes phases) serves
-a namespace of pods to a real JupyterLab; headless Chromium shows the Cluster section. A
+Measured twice in one run, side by side: against the real kube-apiserver of `ControlPlane`
+(the figure), and against the in-process Kubernetes emulator that serves the demo (controllers
+off). On the real plane the pods are bound to a node that no kubelet plays (no kwok
+annotation; they tolerate its taints), so only this script writes their phases, through the
+status subresource as a kubelet does. Either serves a namespace of pods to a real JupyterLab;
+headless Chromium shows the Cluster section. A
 MutationObserver in the page stamps each change of the probe pod's status cell with
 `performance.timeOrigin + performance.now()`, on the same clock as `time.time()` here, at which
 the script writes each phase.
@@ -17,16 +21,19 @@ waits that long after each change arrived before writing the next (the server ba
 comes within 50 ms of a frame, so changes written back to back would be a burst, not lone).
 
 Goals (issue 17): lone changes in the DOM median <= 25 ms and p95 <= 100 ms; the burst p95 <=
-500 ms with every change delivered. Writes entry P3 of benchmarks/results.json.
+500 ms with every change delivered. Writes entry P3 of benchmarks/results.json: the real
+API server's figures, with the emulator's beside them under `emulator`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import secrets
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -35,11 +42,12 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from _results import record
 from playwright.sync_api import sync_playwright
 
+from jupyter_mlops.testing.control_plane import ControlPlane
 from jupyter_mlops.testing.kube import KubeEmulator
 
 CHANGES = int(os.environ.get("P3_CHANGES", "50"))
@@ -78,18 +86,71 @@ def free_port() -> int:
     return port
 
 
+NODE = "p3-node"
+
+
 def pod(name: str, phase: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}], "nodeName": "n1"},
+        "spec": {
+            "containers": [{"name": "main", "image": "busybox:1.36"}],
+            "nodeName": NODE,
+            # The node never reports Ready: its taints must not evict the pods.
+            "tolerations": [{"operator": "Exists"}],
+        },
         "status": {"phase": phase},
     }
 
 
+class Server(Protocol):
+    """Where the script writes pods and their phases."""
+
+    def write(self, name: str, phase: str) -> None: ...
+
+
+class EmulatorServer:
+    def __init__(self, kube: KubeEmulator) -> None:
+        self.kube = kube
+
+    def write(self, name: str, phase: str) -> None:
+        self.kube.apply(pod(name, phase))
+
+
+class RealServer:
+    """The real kube-apiserver, over one kept-alive TLS connection (as a kubelet keeps one)."""
+
+    def __init__(self, plane: ControlPlane) -> None:
+        self.plane = plane
+        context = ssl.create_default_context(cafile=str(plane.ca_file))
+        self.conn = http.client.HTTPSConnection(
+            "127.0.0.1", plane.port, context=context, timeout=30
+        )
+        self.headers = {"Authorization": f"Bearer {plane.token}"}
+        self.known: set[str] = set()
+        self.request("POST", "/api/v1/nodes", {"metadata": {"name": NODE}})
+        self.request("POST", "/api/v1/namespaces", {"metadata": {"name": NAMESPACE}})
+
+    def request(self, method: str, path: str, body: Any, kind: str = "application/json") -> None:
+        self.conn.request(method, path, json.dumps(body), {**self.headers, "Content-Type": kind})
+        answer = self.conn.getresponse()
+        data = answer.read()
+        if answer.status >= 300:
+            raise SystemExit(f"{method} {path}: {answer.status} {data[:300]!r}")
+
+    def write(self, name: str, phase: str) -> None:
+        """Create the pod the first time (as the emulator's apply does), then set its phase."""
+        if name not in self.known:
+            self.request("POST", f"/api/v1/namespaces/{NAMESPACE}/pods", pod(name, "Pending"))
+            self.known.add(name)
+        path = f"/api/v1/namespaces/{NAMESPACE}/pods/{name}/status"
+        patch = {"status": {"phase": phase}}
+        self.request("PATCH", path, patch, "application/merge-patch+json")
+
+
 def start_lab(kubeconfig: Path, root: Path) -> tuple[subprocess.Popen[bytes], str, int, str]:
-    """JupyterLab with the extension, pointed at the emulator; returns it and its URL."""
+    """JupyterLab with the extension, pointed at `kubeconfig`; returns it and its URL."""
     port, token = free_port(), secrets.token_hex(8)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "KF_", "MLFLOW_"))}
     env.update(KUBECONFIG=str(kubeconfig), HOME=str(root), JUPYTER_CONFIG_DIR=str(root / "cfg"))
@@ -120,7 +181,7 @@ def start_lab(kubeconfig: Path, root: Path) -> tuple[subprocess.Popen[bytes], st
     raise SystemExit(f"jupyter lab did not start; see {root / 'lab.log'}")
 
 
-def measure(kube: KubeEmulator, url: str) -> list[float]:
+def measure(kube: Server, url: str) -> list[float]:
     """Seconds from each write to the row's change in the DOM."""
     latencies: list[float] = []
     with sync_playwright() as driver:
@@ -137,7 +198,7 @@ def measure(kube: KubeEmulator, url: str) -> list[float]:
             time.sleep(QUIET)
             phase = PHASES[(PHASES.index(current) + 1) % len(PHASES)] if current else PHASES[0]
             written = time.time()
-            kube.apply(pod(PROBE, phase))
+            kube.write(PROBE, phase)
             page.wait_for_function(
                 "word => window.__p3.some(change => change.text === word)", arg=phase
             )
@@ -210,11 +271,11 @@ class SocketClient:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-def socket_lone(kube: KubeEmulator, client: SocketClient) -> list[float]:
+def socket_lone(kube: Server, client: SocketClient) -> list[float]:
     """Seconds from each write of the probe's phase to its change message at the socket."""
     latencies = []
     current = PHASES[0]
-    kube.apply(pod(PROBE, current))
+    kube.write(PROBE, current)
     client.wait_for([(PROBE, current)], 10)
     for _ in range(CHANGES):
         time.sleep(QUIET)
@@ -222,14 +283,14 @@ def socket_lone(kube: KubeEmulator, client: SocketClient) -> list[float]:
         with client.lock:
             client.arrivals.pop((PROBE, phase), None)
         written = time.time()
-        kube.apply(pod(PROBE, phase))
+        kube.write(PROBE, phase)
         arrived = client.wait_for([(PROBE, phase)], 10)
         latencies.append(arrived[(PROBE, phase)] - written)
         current = phase
     return latencies
 
 
-def socket_burst(kube: KubeEmulator, client: SocketClient) -> tuple[list[float], int, int]:
+def socket_burst(kube: Server, client: SocketClient) -> tuple[list[float], int, int]:
     """Latencies of a burst of BURST changes to as many pods, the frames and changes missed."""
     names = [
         f"worker-{index % OTHER_PODS:04d}" if index < OTHER_PODS else f"burst-{index:04d}"
@@ -241,7 +302,7 @@ def socket_burst(kube: KubeEmulator, client: SocketClient) -> tuple[list[float],
     for name in names:
         phase = "Failed" if name.startswith("worker") else "Succeeded"
         written[(name, phase)] = time.time()
-        kube.apply(pod(name, phase))
+        kube.write(name, phase)
     arrived = client.wait_for(list(written), 30)
     latencies = [arrived[key] - at for key, at in written.items() if key in arrived]
     return latencies, client.frames - frames_before, len(written) - len(arrived)
@@ -252,51 +313,29 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-def main() -> None:
-    root = Path(tempfile.mkdtemp(prefix="p3-"))
-    with KubeEmulator(port=0, controllers=False) as kube:
-        kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-        for index in range(OTHER_PODS):
-            kube.create(pod(f"worker-{index:04d}", "Running"))
-        kube.create(pod(PROBE, PHASES[0]))
-        kubeconfig = kube.write_kubeconfig(root / "kubeconfig", namespace=NAMESPACE)
-        process, url, port, token = start_lab(kubeconfig, root)
-        try:
-            latencies = measure(kube, url)
-            client = SocketClient(port, token)
-            lone = socket_lone(kube, client)
-            burst, burst_frames, missed = socket_burst(kube, client)
-            client.close()
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered)
-    met = (
-        p50 <= GOAL_MEDIAN
-        and p95(latencies) <= GOAL_P95
-        and missed == 0
-        and p95(burst) <= GOAL_BURST_P95
-    )
-    entry = record(
-        "P3",
-        value=round(p50, 4),
-        unit=f"s (median of {len(latencies)} lone changes, write to the row changed in the DOM)",
-        goal=f"median <= {GOAL_MEDIAN * 1000:g} ms, p95 <= {GOAL_P95 * 1000:g} ms; a burst of "
-        f"{BURST} changes p95 <= {GOAL_BURST_P95 * 1000:g} ms, every change delivered",
-        baseline="the sidebar's 10 s status poll: 5 s on average, 10 s at worst",
-        met=met,
-        p50=round(p50, 4),
-        p95=round(p95(latencies), 4),
-        max=round(ordered[-1], 4),
-        changes=len(latencies),
-        other_pods=OTHER_PODS,
-        socket_lone={
+def run(server: Server, kubeconfig: Path, root: Path) -> dict[str, Any]:
+    """The lone changes in the DOM and at the socket, and the burst at the socket."""
+    process, url, port, token = start_lab(kubeconfig, root)
+    try:
+        latencies = measure(server, url)
+        client = SocketClient(port, token)
+        lone = socket_lone(server, client)
+        burst, burst_frames, missed = socket_burst(server, client)
+        client.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return {
+        "p50": round(statistics.median(latencies), 4),
+        "p95": round(p95(latencies), 4),
+        "max": round(max(latencies), 4),
+        "changes": len(latencies),
+        "socket_lone": {
             "p50": round(statistics.median(lone), 4),
             "p95": round(p95(lone), 4),
             "max": round(max(lone), 4),
         },
-        socket_burst={
+        "socket_burst": {
             "changes": BURST,
             "delivered": BURST - missed,
             "frames": burst_frames,
@@ -304,9 +343,67 @@ def main() -> None:
             "p95": round(p95(burst), 4) if burst else None,
             "max": round(max(burst), 4) if burst else None,
         },
+    }
+
+
+def on_real_plane(root: Path) -> dict[str, Any]:
+    with ControlPlane() as plane:
+        server = RealServer(plane)
+        for index in range(OTHER_PODS):
+            server.write(f"worker-{index:04d}", "Running")
+        server.write(PROBE, PHASES[0])
+        kubeconfig = plane.write_kubeconfig(root / "kubeconfig-real", namespace=NAMESPACE)
+        result = run(server, kubeconfig, root)
+        result["backend"] = (
+            f"real control plane (kube-apiserver {plane.api('GET', '/version')['gitVersion']})"
+        )
+        return result
+
+
+def on_emulator(root: Path) -> dict[str, Any]:
+    with KubeEmulator(port=0, controllers=False) as kube:
+        kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+        for index in range(OTHER_PODS):
+            kube.create(pod(f"worker-{index:04d}", "Running"))
+        kube.create(pod(PROBE, PHASES[0]))
+        kubeconfig = kube.write_kubeconfig(root / "kubeconfig-emulator", namespace=NAMESPACE)
+        result = run(EmulatorServer(kube), kubeconfig, root)
+        result["backend"] = "the Python Kubernetes emulator (demo)"
+        return result
+
+
+def met(result: dict[str, Any]) -> bool:
+    burst = result["socket_burst"]
+    return bool(
+        result["p50"] <= GOAL_MEDIAN
+        and result["p95"] <= GOAL_P95
+        and burst["delivered"] == BURST
+        and burst["p95"] is not None
+        and burst["p95"] <= GOAL_BURST_P95
+    )
+
+
+def main() -> None:
+    # A root each: JupyterLab keeps the workspace (an open sidebar) in it.
+    real = on_real_plane(Path(tempfile.mkdtemp(prefix="p3-real-")))
+    emulated = on_emulator(Path(tempfile.mkdtemp(prefix="p3-emulator-")))
+    entry = record(
+        "P3",
+        value=real["p50"],
+        unit=f"s (median of {real['changes']} lone changes, write at the real kube-apiserver "
+        "to the row changed in the DOM)",
+        goal=f"median <= {GOAL_MEDIAN * 1000:g} ms, p95 <= {GOAL_P95 * 1000:g} ms; a burst of "
+        f"{BURST} changes p95 <= {GOAL_BURST_P95 * 1000:g} ms, every change delivered",
+        baseline="the sidebar's 10 s status poll: 5 s on average, 10 s at worst",
+        met=met(real),
+        other_pods=OTHER_PODS,
+        **{k: v for k, v in real.items() if k != "changes"},
+        changes=real["changes"],
+        emulator={**emulated, "met": met(emulated)},
+        ratio_real_to_emulator_p50=round(real["p50"] / emulated["p50"], 2),
         note="the burst is measured at the socket, the lone changes in the DOM and at the socket",
     )
-    print(entry)
+    print(json.dumps(entry, indent=1))
 
 
 if __name__ == "__main__":
