@@ -29,7 +29,14 @@ def test_katib_experiments_and_spark_applications_are_listed(
             "apiVersion": "sparkoperator.k8s.io/v1beta2",
             "kind": "SparkApplication",
             "metadata": {"name": "spark-pi", "namespace": namespace.name},
-            "spec": {"type": "Python", "mode": "cluster"},
+            "spec": {
+                "type": "Python",
+                "mode": "cluster",
+                "sparkVersion": "3.5.3",
+                "mainApplicationFile": "local:///opt/spark/examples/src/main/python/pi.py",
+                "driver": {"cores": 1, "memory": "512m", "serviceAccount": "default-editor"},
+                "executor": {"instances": 1, "cores": 1, "memory": "512m"},
+            },
         },
     )
     cluster = namespace.cluster()
