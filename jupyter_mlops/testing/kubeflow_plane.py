@@ -30,6 +30,7 @@ import yaml
 
 from jupyter_mlops.config import SERVICEACCOUNT_DIR
 from jupyter_mlops.testing.control_plane import ControlPlane
+from jupyter_mlops.testing.kubeflow_roles import CLUSTER_ROLES
 
 __all__ = [
     "CLUSTER_ROLES",
@@ -46,7 +47,6 @@ __all__ = [
 
 #: The Kubeflow CRDs (shared with the emulator's fixtures) and Kubeflow's ClusterRoles.
 CRDS = Path(str(resources.files("jupyter_mlops.testing.kubeflow") / "manifests" / "crds.yaml"))
-CLUSTER_ROLES = Path(__file__).with_name("kubeflow_roles.yaml")
 
 EDITOR = "default-editor"
 VIEWER = "default-viewer"

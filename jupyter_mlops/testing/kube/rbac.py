@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..kubeflow_roles import rules_of
 from .status import ApiError, qualified
 
 Obj = dict[str, Any]
-
-EDIT_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
-VIEW_VERBS = ("get", "list", "watch")
 
 
 def _tuple(value: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -106,121 +104,20 @@ def admin_rules() -> list[Rule]:
     return [Rule(("*",), ("*",), ("*",))]
 
 
-def _ns_rules(
-    namespace: str, specs: Sequence[tuple[str, Sequence[str], Sequence[str]]]
-) -> list[Rule]:
-    return [
-        Rule(tuple(verbs), tuple(resources), (group,), (namespace,))
-        for group, resources, verbs in specs
-    ]
-
-
 def kubeflow_edit_rules(namespace: str) -> list[Rule]:
-    """Roughly what the `kubeflow-edit` ClusterRole grants, bound in one profile namespace."""
-    core_edit = (
-        "pods",
-        "pods/attach",
-        "pods/exec",
-        "pods/portforward",
-        "pods/proxy",
-        "configmaps",
-        "endpoints",
-        "persistentvolumeclaims",
-        "replicationcontrollers",
-        "replicationcontrollers/scale",
-        "secrets",
-        "serviceaccounts",
-        "services",
-        "services/proxy",
-    )
-    core_view = (
-        "pods/log",
-        "pods/status",
-        "events",
-        "limitranges",
-        "resourcequotas",
-        "resourcequotas/status",
-        "persistentvolumeclaims/status",
-        "replicationcontrollers/status",
-        "namespaces",
-        "namespaces/status",
-        "bindings",
-    )
-    return _ns_rules(
-        namespace,
-        [
-            ("", core_edit, EDIT_VERBS),
-            ("", core_view, VIEW_VERBS),
-            ("", ("serviceaccounts",), ("impersonate",)),
-            (
-                "apps",
-                (
-                    "deployments",
-                    "deployments/scale",
-                    "deployments/rollback",
-                    "replicasets",
-                    "replicasets/scale",
-                    "statefulsets",
-                    "statefulsets/scale",
-                    "daemonsets",
-                ),
-                EDIT_VERBS,
-            ),
-            (
-                "apps",
-                ("controllerrevisions", "deployments/status", "replicasets/status"),
-                VIEW_VERBS,
-            ),
-            ("batch", ("jobs", "cronjobs"), EDIT_VERBS),
-            ("autoscaling", ("horizontalpodautoscalers",), EDIT_VERBS),
-            ("networking.k8s.io", ("ingresses", "networkpolicies"), EDIT_VERBS),
-            ("policy", ("poddisruptionbudgets",), EDIT_VERBS),
-            (
-                "kubeflow.org",
-                (
-                    "notebooks",
-                    "poddefaults",
-                    "experiments",
-                    "trials",
-                    "suggestions",
-                    "tfjobs",
-                    "pytorchjobs",
-                    "mpijobs",
-                    "xgboostjobs",
-                    "paddlejobs",
-                    "jaxjobs",
-                ),
-                EDIT_VERBS,
-            ),
-            (
-                "kubeflow.org",
-                ("notebooks/status", "experiments/status", "trials/status"),
-                VIEW_VERBS,
-            ),
-            (
-                "pipelines.kubeflow.org",
-                (
-                    "pipelines",
-                    "pipelines/versions",
-                    "experiments",
-                    "runs",
-                    "jobs",
-                    "recurringruns",
-                    "viewers",
-                    "scheduledworkflows",
-                ),
-                EDIT_VERBS,
-            ),
-            ("argoproj.io", ("workflows",), EDIT_VERBS),
-            (
-                "serving.kserve.io",
-                ("inferenceservices", "servingruntimes", "trainedmodels", "inferencegraphs"),
-                EDIT_VERBS,
-            ),
-            ("serving.kserve.io", ("inferenceservices/status",), VIEW_VERBS),
-            ("tensorboard.kubeflow.org", ("tensorboards",), EDIT_VERBS),
-        ],
-    )
+    """What Kubeflow's aggregated `kubeflow-edit` ClusterRole grants, bound in one profile
+    namespace (the rules of jupyter_mlops.testing.kubeflow_roles, as the real plane gets them)."""
+    return [
+        Rule(
+            tuple(rule.get("verbs") or ()),
+            tuple(rule.get("resources") or ()),
+            tuple(rule.get("apiGroups") or ("",)),
+            (namespace,),
+            tuple(rule.get("resourceNames") or ()),
+        )
+        for rule in rules_of("kubeflow-edit")
+        if rule.get("resources")  # nonResourceURLs mean nothing in a namespace
+    ]
 
 
 def _basic_user_rules() -> list[Rule]:

@@ -17,6 +17,7 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from jupyter_mlops.testing.kube.controllers import template_hash
+from jupyter_mlops.testing.kubeflow_roles import aggregated_cluster_roles
 
 if TYPE_CHECKING:
     from jupyter_mlops.testing.kube import KubeEmulator
@@ -262,6 +263,9 @@ def _raw_documents(files: Iterable[str]) -> list[dict[str, Any]]:
     folder = resources.files(__package__) / "manifests"
     documents: list[dict[str, Any]] = []
     for name in files:
+        if name == "cluster.yaml":
+            # Kubeflow's ClusterRoles, as the real plane's aggregation controller fills them.
+            documents += aggregated_cluster_roles()
         text = (folder / name).read_text(encoding="utf-8")
         for document in yaml.safe_load_all(text):
             if document:
