@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import datetime as dt
 import json
 import re
 import socket
@@ -41,6 +42,7 @@ READ_TIMEOUT = 15.0
 CHUNK = 64 * 1024
 _REDACTED = re.compile(r"\d+ bytes")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_NOT_VALID = re.compile(r"container \S+ is not valid for pod \S+")
 
 
 class Expired(MLOpsError):
@@ -320,7 +322,7 @@ class Cluster:
             if involving.get("kind"):
                 fields.append(f"involvedObject.kind={involving['kind']}")
         items = self.list_all("events", namespace, field_selector=",".join(fields) or None).items
-        return sorted(items, key=event_time)
+        return sorted(items, key=event_order)
 
     def logs(
         self,
@@ -350,7 +352,24 @@ class Cluster:
             "timestamps": timestamps or None,
         }
         path = find_kind("pods").path(namespace or self.namespace, pod, "log")
-        return LogLines(Stream(self, path, query, None if follow else READ_TIMEOUT))
+        try:
+            return LogLines(Stream(self, path, query, None if follow else READ_TIMEOUT))
+        except BadInput as exc:
+            if container is None or not _NOT_VALID.fullmatch(str(exc)):
+                raise
+            raise self._no_such_container(pod, container, namespace) from None
+
+    def _no_such_container(self, pod: str, container: str, namespace: str | None) -> BadInput:
+        """The API server says only "container X is not valid for pod P": name those it has."""
+        try:
+            spec = self.get("pods", pod, namespace).get("spec") or {}
+        except MLOpsError:
+            return BadInput(f"container {container} is not valid for pod {pod}")
+        has = [f"its containers: {_names(spec.get('containers'))}"]
+        for field, what in (("initContainers", "init"), ("ephemeralContainers", "ephemeral")):
+            if spec.get(field):
+                has.append(f"{what} containers: {_names(spec.get(field))}")
+        return BadInput(f"pod {pod} has no container {container} ({'; '.join(has)})")
 
     # -- acting ----------------------------------------------------------------------------
 
@@ -535,6 +554,24 @@ def event_time(event: Obj) -> str:
         or event.get("metadata", {}).get("creationTimestamp")
         or ""
     )
+
+
+def _names(containers: Any) -> str:
+    return ", ".join(str(c.get("name")) for c in containers or [])
+
+
+def event_order(event: Obj) -> str:
+    """A sort key for events in time order: `event_time` with microseconds. Components that
+    write core/v1 Events give seconds (`10:00:20Z`), those on events.k8s.io/v1 microseconds
+    (`10:00:20.512Z`, the scheduler's), and as plain text the later one sorts first."""
+    when = event_time(event)
+    try:
+        parsed = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        return when
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _query_value(value: Any) -> str:

@@ -26,6 +26,7 @@ from .doctor_pods import (
     _MISSING_OBJECT,
     _MODULE,
     _NUMPY_ABI,
+    BACK_OFF_RESET,
     IMAGE_WAITING,
     STUCK_AFTER,
     Pod,
@@ -59,19 +60,45 @@ def container(pod: Pod, cs: Obj, init: bool) -> None:
     if ended and ended.get("reason") == "OOMKilled":
         oom_killed(pod, name, cs, ended, severity="warning" if state.get("running") else "error")
         return
-    crashing = reason == "CrashLoopBackOff"
+    looping = reason == "CrashLoopBackOff" or crash_looping(pod, cs, ended)
     failed = terminated is not None and int(terminated.get("exitCode") or 0) != 0
-    if not (crashing or failed):
+    if not (looping or failed):
         return
-    if crashing and liveness_killed(pod, name):
+    restarted = looping or pod.spec.get("restartPolicy", "Always") != "Never"
+    if restarted and liveness_killed(pod, name):
         return  # the probe, not the program, ends it: see `probes`
-    crashed(pod, cs, init, ended or {}, previous=crashing)
+    crashed(
+        pod,
+        cs,
+        init,
+        ended or {},
+        looping=looping,
+        # The run that ended is the previous one, unless the container has not started again.
+        previous=terminated is None,
+        severity="warning" if state.get("running") is not None else "error",
+    )
+
+
+def crash_looping(pod: Pod, cs: Obj, ended: Obj | None) -> bool:
+    """Between two back-offs a crash-looping container runs again, or has just ended: the
+    loop goes on while its last crash is recent (the kubelet forgets a container's back-off
+    once it has run for 10 minutes)."""
+    if ended is None or not int(cs.get("restartCount") or 0):
+        return False
+    if int(ended.get("exitCode") or 0) == 0:
+        return False
+    finished = parse_time(ended.get("finishedAt"))
+    return finished is None or pod.reading.now - finished < BACK_OFF_RESET
 
 
 def image_pull(pod: Pod, cs: Obj, waiting: Obj) -> None:
     name = str(cs.get("name"))
     image = str(pod.container_spec(name).get("image") or cs.get("image") or "")
     failures = [e for e in pod.events_for("Failed", name) if "image" in event_message(e).lower()]
+    # The kubelet follows "Failed to pull image X: why" with "Error: ErrImagePull" and, backing
+    # off, "Error: ImagePullBackOff": the first says why.
+    saying_why = [e for e in failures if event_message(e).startswith("Failed to pull image")]
+    failures = saying_why or failures
     evidence = [Evidence(source="spec", text=f"container {name}: image: {image}")]
     evidence.append(
         Evidence(
@@ -249,7 +276,16 @@ def _termination_text(ended: Obj) -> str:
     return text
 
 
-def crashed(pod: Pod, cs: Obj, init: bool, ended: Obj, *, previous: bool) -> None:
+def crashed(
+    pod: Pod,
+    cs: Obj,
+    init: bool,
+    ended: Obj,
+    *,
+    looping: bool,
+    previous: bool,
+    severity: str = "error",
+) -> None:
     name = str(cs.get("name"))
     code = ended.get("exitCode")
     restarts = int(cs.get("restartCount") or 0)
@@ -265,7 +301,7 @@ def crashed(pod: Pod, cs: Obj, init: bool, ended: Obj, *, previous: bool) -> Non
     tail = f" Its {which} ends: {lines[-1].strip()}" if lines else f" Its {which} is empty."
     how = (
         f"keeps crashing (exit code {code}, {restarts} restarts)"
-        if previous
+        if looping
         else f"failed (exit code {code})"
     )
     where = "init container" if init else "container"
@@ -306,7 +342,7 @@ def crashed(pod: Pod, cs: Obj, init: bool, ended: Obj, *, previous: bool) -> Non
             "exist and the service account must be allowed to read it)."
         )
     else:
-        cause = "crash-loop" if previous else "container-failed"
+        cause = "crash-loop" if looping else "container-failed"
         what = _exit_words(code)
         fix = (
             f"kubectl -n {pod.namespace} logs {pod.name} -c {name}"
@@ -318,6 +354,7 @@ def crashed(pod: Pod, cs: Obj, init: bool, ended: Obj, *, previous: bool) -> Non
         f"{where.capitalize()} {name} {how}: {what}. Read its {which}.{tail}",
         evidence,
         fix,
+        severity=severity,
     )
 
 
@@ -372,7 +409,9 @@ def probes(pod: Pod) -> None:
         for name, events in _probe_events(pod, kind).items():
             cs = statuses.get(name) or {}
             restarts = int(cs.get("restartCount") or 0)
-            if kind == "Liveness" and not restarts and not pod.events_for("Killing", name):
+            # A liveness failure matters once the kubelet acted on it: killed, or restarted.
+            killed = (cs.get("state") or {}).get("terminated") is not None
+            if kind == "Liveness" and not (restarts or killed or pod.events_for("Killing", name)):
                 continue
             if kind == "Readiness" and cs.get("ready"):
                 continue

@@ -3,6 +3,7 @@ doctor_containers)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -41,6 +42,8 @@ _BAD_URI = (
 IMAGE_WAITING = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 #: Seconds past the grace period after which a deletion counts as stuck.
 STUCK_AFTER = 120
+#: How long a container runs before the kubelet forgets its crash back-off.
+BACK_OFF_RESET = dt.timedelta(minutes=10)
 
 
 @dataclass

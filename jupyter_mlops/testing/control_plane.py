@@ -5,17 +5,23 @@ into a per-version cache outside the checkout. `ControlPlane` runs, in a tempora
 
 - etcd;
 - kube-apiserver on 127.0.0.1 with its own CA and serving certificate, ServiceAccount token
-  signing (TokenRequest), the Node and RBAC authorizers, the standard admission plugins, and a
-  static admin token (group `system:masters`);
+  signing (TokenRequest), the Node and RBAC authorizers, the standard admission plugins, a
+  static admin token (group `system:masters`), and a client certificate for the kubelets;
 - kube-controller-manager (all default controllers, per-controller ServiceAccount credentials);
 - kube-scheduler;
 - kwok playing the kubelets of three fake nodes: two CPU nodes and one GPU node tainted
-  `nvidia.com/gpu=present:NoSchedule` with `nvidia.com/gpu: 2` allocatable; its pod Stages are
-  kwok's defaults plus its chaos Stage that fails a pod labelled `FAIL_LABEL`.
+  `nvidia.com/gpu=present:NoSchedule` with `nvidia.com/gpu: 2` allocatable. Its pod Stages
+  are kwok's defaults, its chaos Stage that fails a pod labelled `FAIL_LABEL`, and the
+  lifecycles users meet (`LIFECYCLE_LABEL`: crash loops, OOMKilled, image pulls, init
+  containers, CreateContainerConfigError, failing probes). It serves the kubelet API over TLS
+  at the nodes' address (`NODE_IP`), so `kubectl logs [-f] [--previous]` reach it through the
+  apiserver; the logs are files a test writes (`log_file`, `append_log`), named for kwok by a
+  Logs object per pod (kwok's Logs kind is served for that).
 
 >>> with ControlPlane() as plane:
 ...     plane.write_kubeconfig(tmp / "kubeconfig", namespace="default")
-...     plane.kubectl("get", "nodes")
+...     plane.append_log("default", "trainer", "main", "epoch 1")
+...     plane.kubectl("logs", "trainer")
 
 Every child runs in its own process group and dies with its parent (PR_SET_PDEATHSIG on
 Linux: strictly, with the thread that started it, so start planes from a thread that lives as
@@ -66,16 +72,169 @@ SERVICE_CIDR = "10.96.0.0/16"
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 
 
-#: kwok's pod Stages (kwok_pod_stages.yaml, given to kwok as --config), verbatim from kwok
-#: v0.7.0: its default ones (kustomize/stage/pod/fast: pod-ready, pod-complete, pod-delete),
-#: plus its chaos Stage pod-container-running-failed (kustomize/stage/pod/chaos), which fails
-#: the containers of a pod labelled `FAIL_LABEL: "true"` (exit code 1, phase Failed; the pod's
-#: annotations `FAIL_LABEL/exit-code`, `/reason`, `/message`, `/delay` set them). A pod without
-#: the label goes through kwok's defaults exactly as without this file.
+#: Where kwok serves the kubelet API (logs) of every node: each node's InternalIP. One address
+#: for all, because kwok has one listener, and on loopback, so nothing outside can read it.
+NODE_IP = "127.0.0.1"
+
+KWOK_DIR = Path(__file__).with_name("kwok")
+#: kwok's own pod Stages (given to kwok as --config), verbatim from kwok v0.7.0: its default
+#: ones (kustomize/stage/pod/fast: pod-ready, pod-complete, pod-delete), plus its chaos Stage
+#: pod-container-running-failed (kustomize/stage/pod/chaos), which fails the containers of a pod
+#: labelled `FAIL_LABEL: "true"` (exit code 1, phase Failed; the pod's annotations
+#: `FAIL_LABEL/exit-code`, `/reason`, `/message`, `/delay` set them). A pod without a label
+#: of this module goes through kwok's defaults exactly as without these files.
+KWOK_POD_STAGES = KWOK_DIR / "kwok-pod-stages.yaml"
 FAIL_LABEL = "pod-container-running-failed.stage.kwok.x-k8s.io"
-KWOK_POD_STAGES = Path(__file__).with_name("kwok_pod_stages.yaml")
+
+#: The lifecycles users meet, as the kubelet reports them (status, and the kubelet's events
+#: where their wording is fixed), in LIFECYCLE_STAGES. A pod labelled `LIFECYCLE_LABEL: NAME`
+#: goes through lifecycle NAME (`lifecycle(NAME, ...)` makes the metadata); the annotations
+#: `LIFECYCLE_LABEL/KNOB` tune it (`ANNOTATIONS`). They outweigh kwok's defaults.
+LIFECYCLE_STAGES = KWOK_DIR / "lifecycle-stages.yaml"
+LIFECYCLE_LABEL = "lifecycle.stage.jupyter-mlops.io"
+#: Runs for `run-for`, exits 0: Completed, phase Succeeded (restartPolicy Never or OnFailure).
+SUCCEED = "succeed"
+#: Runs for `run-for`, exits `exit-code` (1): Error; restarted after `back-off`, in between
+#: CrashLoopBackOff with lastState.terminated and a growing restartCount (phase Failed under
+#: restartPolicy Never).
+CRASH_LOOP = "crash-loop"
+#: As CRASH_LOOP, killed for memory: OOMKilled, exit code 137.
+OOM_KILLED = "oom-killed"
+#: ErrImagePull (message: `pull-error`, or the registry's "not found" for the spec's image),
+#: then ImagePullBackOff, in turn; the kubelet's Failed events "Error: ErrImagePull" and
+#: "Error: ImagePullBackOff".
+IMAGE_PULL_ERROR = "image-pull-error"
+#: CreateContainerConfigError, its message the kubelet's for the container's first ConfigMap or
+#: Secret reference (`couldn't find key K in ConfigMap NS/NAME`), or `message`.
+CONFIG_ERROR = "create-container-config-error"
+#: Running, the container never ready (Ready False, restartCount 0); the kubelet's Unhealthy
+#: event "Readiness probe failed: HTTP probe failed with statuscode: 503".
+READINESS_FAILING = "readiness-failing"
+#: Runs for `run-for`, then fails its liveness probe (the kubelet's Unhealthy event "Liveness
+#: probe failed: HTTP probe failed with statuscode: 500") and is killed (exit code 137) and
+#: restarted as in CRASH_LOOP.
+LIVENESS_FAILING = "liveness-failing"
+#: The init containers run for `run-for` each, one after the other (Init:0/N, Init:1/N, ...),
+#: then the app containers run.
+INIT_RUNS = "init"
+#: The init container `container` (the first) exits `exit-code` (1): Init:Error, phase Failed
+#: under restartPolicy Never; otherwise restarted after `back-off`: Init:CrashLoopBackOff.
+INIT_FAILS = "init-error"
+LIFECYCLES = (
+    SUCCEED,
+    CRASH_LOOP,
+    OOM_KILLED,
+    IMAGE_PULL_ERROR,
+    CONFIG_ERROR,
+    READINESS_FAILING,
+    LIVENESS_FAILING,
+    INIT_RUNS,
+    INIT_FAILS,
+)
+#: The knobs (annotation `LIFECYCLE_LABEL/KNOB`) and their defaults.
+ANNOTATIONS = {
+    "run-for": "1s",  # how long a container runs before it exits (or an init container ends)
+    "back-off": "2s",  # how long CrashLoopBackOff / ImagePullBackOff lasts (the kubelet: 10s+)
+    "exit-code": "1",  # the exit code of a crash (137 for OOM_KILLED and LIVENESS_FAILING)
+    # The one container the lifecycle applies to (default: every app container; for
+    # INIT_FAILS, the first init container).
+    "container": "",
+    "pull-error": "",  # the image pull's error, as the container runtime words it
+    "message": "",  # CONFIG_ERROR's message instead of the one made from the spec
+}
+
+
+def lifecycle(name: str, **knobs: str | int) -> Obj:
+    """The metadata (labels, annotations) that put a pod through lifecycle `name`, e.g.
+    `lifecycle(CRASH_LOOP, exit_code=2, back_off="1s")`."""
+    if name not in LIFECYCLES:
+        raise ValueError(f"unknown lifecycle {name!r}: one of {', '.join(LIFECYCLES)}")
+    annotations = {}
+    for knob, value in knobs.items():
+        key = knob.replace("_", "-")
+        if key not in ANNOTATIONS:
+            raise ValueError(f"unknown knob {knob!r}: one of {', '.join(ANNOTATIONS)}")
+        annotations[f"{LIFECYCLE_LABEL}/{key}"] = str(value)
+    return {"labels": {LIFECYCLE_LABEL: name}, "annotations": annotations}
+
 
 Obj = dict[str, Any]
+
+
+def cri_line(text: str, stream: str = "stdout", when: dt.datetime | None = None) -> str:
+    """Lines of a container's log file as the container runtime writes them (CRI format:
+    `TIME STREAM F TEXT`), which kwok reads back as the kubelet does; one per line of `text`."""
+    stamp = (when or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return "".join(f"{stamp} {stream} F {line}\n" for line in text.split("\n"))
+
+
+def _logs_crd() -> Obj:
+    """kwok's Logs kind (kwok.x-k8s.io/v1alpha1, as kwok's own CRD serves it)."""
+    text = {"type": "string"}
+    log = {
+        "type": "object",
+        "properties": {
+            "containers": {"type": "array", "items": text},
+            "logsFile": text,
+            "previousLogsFile": text,
+            "follow": {"type": "boolean"},
+        },
+    }
+    schema = {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": text,
+            "kind": text,
+            "metadata": {"type": "object"},
+            "spec": {
+                "type": "object",
+                "required": ["logs"],
+                "properties": {"logs": {"type": "array", "items": log}},
+            },
+            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        },
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "logs.kwok.x-k8s.io"},
+        "spec": {
+            "group": "kwok.x-k8s.io",
+            "scope": "Namespaced",
+            "names": {"kind": "Logs", "listKind": "LogsList", "plural": "logs", "singular": "logs"},
+            "versions": [
+                {
+                    "name": "v1alpha1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
+    }
+
+
+LOGS_CRD = _logs_crd()
+
+
+def _every_pods_logs(logs: Path) -> Obj:
+    """kwok's ClusterLogs for every pod without a Logs object: an empty log, and no previous
+    one (a file that does not exist, named so that kwok's error says so)."""
+    return {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "ClusterLogs",
+        "metadata": {"name": "every-pod"},
+        "spec": {
+            "logs": [
+                {
+                    "logsFile": str(logs / "empty.log"),
+                    "previousLogsFile": str(logs / "no-previous-terminated-container"),
+                }
+            ]
+        },
+    }
 
 
 class NotBuilt(RuntimeError):
@@ -120,21 +279,12 @@ def free_port() -> int:
 
 
 def _write_pki(d: Path) -> None:
-    """A CA, the apiserver's serving certificate and the ServiceAccount signing key pair."""
-    import ipaddress
-
+    """A CA; the serving certificates of the apiserver and of kwok's kubelet endpoint; the
+    apiserver's client certificate for the kubelets; the ServiceAccount signing key pair."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import NameOID
-
-    def pem_key(key: Any) -> bytes:
-        data: bytes = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-        return data
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     now = dt.datetime.now(dt.timezone.utc)
     start, end = now - dt.timedelta(hours=1), now + dt.timedelta(days=7)
@@ -168,43 +318,82 @@ def _write_pki(d: Path) -> None:
         )
         .sign(ca_key, hashes.SHA256())
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    names: list[x509.GeneralName] = [
-        x509.DNSName(n)
-        for n in (
-            "localhost",
-            "kubernetes",
-            "kubernetes.default",
-            "kubernetes.default.svc",
-            "kubernetes.default.svc.cluster.local",
+
+    def issue(stem: str, subject: list[Any], usage: Any, names: Any = ()) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name(subject))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         )
-    ]
-    names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ("127.0.0.1", "10.96.0.1")]
-    serving = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        cert = builder.sign(ca_key, hashes.SHA256())
+        (d / f"{stem}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (d / f"{stem}.key").write_bytes(_pem_key(key))
+
+    cn = NameOID.COMMON_NAME
+    apiserver_names = (
+        "localhost",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+    )
+    issue(
+        "apiserver",
+        [x509.NameAttribute(cn, "kube-apiserver")],
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        [x509.DNSName(n) for n in apiserver_names] + _ip_names("127.0.0.1", "10.96.0.1"),
+    )
+    # The kubelet endpoint kwok serves for every node, at the nodes' address.
+    issue(
+        "kubelet",
+        [x509.NameAttribute(cn, "kwok-kubelet")],
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        [x509.DNSName("localhost"), *_ip_names(NODE_IP)],
+    )
+    issue(
+        "apiserver-kubelet-client",
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
+            x509.NameAttribute(cn, "kube-apiserver-kubelet-client"),
+        ],
+        ExtendedKeyUsageOID.CLIENT_AUTH,
     )
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     (d / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (d / "ca.key").write_bytes(pem_key(ca_key))
-    (d / "apiserver.crt").write_bytes(serving.public_bytes(serialization.Encoding.PEM))
-    (d / "apiserver.key").write_bytes(pem_key(key))
-    (d / "sa.key").write_bytes(pem_key(sa_key))
+    (d / "ca.key").write_bytes(_pem_key(ca_key))
+    (d / "sa.key").write_bytes(_pem_key(sa_key))
     (d / "sa.pub").write_bytes(
         sa_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
+
+
+def _pem_key(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    data: bytes = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    return data
+
+
+def _ip_names(*ips: str) -> list[Any]:
+    import ipaddress
+
+    from cryptography import x509
+
+    return [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
 
 
 # -- process handling ------------------------------------------------------------------------
@@ -330,11 +519,15 @@ def node(
     memory: str,
     *,
     gpus: int = 0,
-    ip: str = "10.0.0.1",
+    pod_cidr: str = "10.244.0.0/24",
     labels: dict[str, str] | None = None,
     taints: list[Obj] | None = None,
 ) -> Obj:
-    """A fake node for kwok, with realistic capacity and allocatable."""
+    """A fake node for kwok, with realistic capacity and allocatable.
+
+    Its InternalIP is `NODE_IP`, where kwok serves the kubelet API for all nodes (one
+    listener: kwok takes a single --server-address), so the apiserver reaches it for logs.
+    """
     capacity = {"cpu": cpu, "memory": memory, "pods": "110", "ephemeral-storage": "100Gi"}
     if gpus:
         capacity["nvidia.com/gpu"] = str(gpus)
@@ -352,12 +545,13 @@ def node(
                 **(labels or {}),
             },
         },
-        "spec": {"taints": taints or []},
+        # kwok gives the node's pods addresses from its podCIDR.
+        "spec": {"taints": taints or [], "podCIDR": pod_cidr, "podCIDRs": [pod_cidr]},
         "status": {
             "capacity": capacity,
             "allocatable": dict(capacity),
             "addresses": [
-                {"type": "InternalIP", "address": ip},
+                {"type": "InternalIP", "address": NODE_IP},
                 {"type": "Hostname", "address": name},
             ],
         },
@@ -365,14 +559,14 @@ def node(
 
 
 DEFAULT_NODES: tuple[Obj, ...] = (
-    node("cpu-1", "4", "16Gi", ip="10.0.0.11"),
-    node("cpu-2", "4", "16Gi", ip="10.0.0.12"),
+    node("cpu-1", "4", "16Gi", pod_cidr="10.244.1.0/24"),
+    node("cpu-2", "4", "16Gi", pod_cidr="10.244.2.0/24"),
     node(
         "gpu-1",
         "8",
         "64Gi",
         gpus=2,
-        ip="10.0.0.21",
+        pod_cidr="10.244.3.0/24",
         labels={"nvidia.com/gpu.present": "true", "accelerator": "nvidia-tesla-t4"},
         taints=[GPU_TAINT],
     ),
@@ -398,6 +592,10 @@ class ControlPlane:
         self.start_seconds: float | None = None
         self._procs: list[_Process] = []
         self._ssl: ssl.SSLContext | None = None
+        self.kubelet_port = 0
+        # (namespace, pod) -> the containers whose log files kwok's Logs object names.
+        self._logs: dict[tuple[str, str], list[str]] = {}
+        self._logs_lock = threading.Lock()
 
     # -- public ----------------------------------------------------------------------------
 
@@ -440,9 +638,13 @@ class ControlPlane:
             self._prepare()
             self._start_etcd_and_apiserver()
             self._wait("kube-apiserver /readyz", deadline, self._ready)
+            self.api("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", LOGS_CRD)
             self._start_controllers()
             for obj in self.nodes:
                 self.api("POST", "/api/v1/nodes", obj)
+            # kwok lists its Logs objects once at start: the kind must be served by then.
+            self._wait("kwok's Logs kind to be established", deadline, self._logs_served)
+            self._start_kwok()
             self._wait("the nodes to be Ready", deadline, self._nodes_ready)
             self._wait(
                 "the ServiceAccount default/default",
@@ -506,18 +708,127 @@ class ControlPlane:
             raise RuntimeError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
         return result
 
-    def api(self, method: str, path: str, body: Obj | None = None) -> Obj:
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Obj | None = None,
+        *,
+        content_type: str = "application/json",
+    ) -> Obj:
         """One admin request to the apiserver, the JSON answer decoded."""
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             self.url + path,
             data=data,
             method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": content_type},
         )
         with urllib.request.urlopen(request, timeout=10, context=self._context()) as answer:
             decoded: Obj = json.loads(answer.read() or b"{}")
             return decoded
+
+    # -- container logs --------------------------------------------------------------------
+
+    def log_file(self, namespace: str, pod: str, container: str, *, previous: bool = False) -> Path:
+        """The file kwok serves as the log of `container` of `pod` (`kubectl logs`; with
+        `previous`, `kubectl logs --previous`), made empty if new; `follow` sees lines appended
+        to it. Lines are in the container runtime's (CRI) format: `append_log` writes them.
+
+        The pod need not exist yet. Other pods' logs are empty (kwok's ClusterLogs for every
+        pod) and they have no previous log.
+        """
+        with self._logs_lock:
+            current, before = self._container_logs(namespace, pod, container)
+        return before if previous else current
+
+    def append_log(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *lines: str,
+        previous: bool = False,
+        stream: str = "stdout",
+    ) -> Path:
+        """Append `lines` to the container's log as the container runtime writes them, now."""
+        path = self.log_file(namespace, pod, container, previous=previous)
+        with open(path, "a", encoding="utf-8") as out:
+            out.write("".join(cri_line(line, stream) for line in lines))
+        return path
+
+    def _container_logs(self, namespace: str, pod: str, container: str) -> tuple[Path, Path]:
+        where = self.dir / "logs" / namespace / pod
+        current, before = where / f"{container}.log", where / f"{container}.previous.log"
+        containers = self._logs.setdefault((namespace, pod), [])
+        if container in containers:
+            return current, before
+        where.mkdir(parents=True, exist_ok=True)
+        current.touch()
+        before.touch()
+        containers.append(container)
+        self._put_logs(namespace, pod, containers)
+        self._wait_served(namespace, pod, container)
+        return current, before
+
+    def _put_logs(self, namespace: str, pod: str, containers: list[str]) -> None:
+        """kwok's Logs object for the pod: one log and one previous log per container."""
+        where = self.dir / "logs" / namespace / pod
+        spec = {
+            "logs": [
+                {
+                    "containers": [c],
+                    "logsFile": str(where / f"{c}.log"),
+                    "previousLogsFile": str(where / f"{c}.previous.log"),
+                }
+                for c in containers
+            ]
+        }
+        path = f"/apis/kwok.x-k8s.io/v1alpha1/namespaces/{namespace}/logs"
+        if len(containers) == 1:
+            body = {
+                "apiVersion": "kwok.x-k8s.io/v1alpha1",
+                "kind": "Logs",
+                "metadata": {"name": pod, "namespace": namespace},
+                "spec": spec,
+            }
+            try:
+                self.api("POST", path, body)
+                return
+            except urllib.error.HTTPError as exc:
+                if exc.code != 409:
+                    raise
+        self.api(
+            "PATCH",
+            f"{path}/{pod}",
+            {"spec": spec},
+            content_type="application/merge-patch+json",
+        )
+
+    def _wait_served(self, namespace: str, pod: str, container: str, timeout: float = 20) -> None:
+        """Until kwok's informer has the Logs object: its kubelet endpoint answers for it.
+
+        Asked for the previous log, which only the Logs object has (every pod's ClusterLogs
+        answers the current log, empty, from the start)."""
+        url = (
+            f"https://{NODE_IP}:{self.kubelet_port}/containerLogs/{namespace}/{pod}/{container}"
+            "?previous=true"
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5, context=self._context()) as answer:
+                    answer.read()
+                    return
+            except urllib.error.HTTPError as exc:
+                why = exc.read().decode(errors="replace")
+            except urllib.error.URLError as exc:
+                why = str(exc.reason)
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"kwok does not serve the log of {namespace}/{pod}/{container}: {why}"
+                )
+            time.sleep(0.05)
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -528,6 +839,7 @@ class ControlPlane:
 
     def _prepare(self) -> None:
         d = self.dir
+        self._logs.clear()
         _write_pki(d)
         self.kcm_token, self.scheduler_token = secrets.token_hex(16), secrets.token_hex(16)
         (d / "tokens.csv").write_text(
@@ -587,6 +899,11 @@ class ControlPlane:
             "--allow-privileged=true",
             # Loopback cannot be an Endpoints address: the "kubernetes" Service gets none.
             "--endpoint-reconciler-type=none",
+            # Logs and follow go to kwok's kubelet endpoint, at the node's InternalIP.
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--kubelet-certificate-authority={d / 'ca.crt'}",
+            f"--kubelet-client-certificate={d / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={d / 'apiserver-kubelet-client.key'}",
             "--profiling=false",
             "--v=1",
         )
@@ -624,16 +941,39 @@ class ControlPlane:
             "--leader-elect=false",
             "--v=1",
         )
+
+    def _start_kwok(self) -> None:
+        d = self.dir
+        self.kubelet_port = free_port()
+        (d / "logs").mkdir(exist_ok=True)
+        (d / "logs" / "empty.log").touch()
+        config = d / "kwok-logs.yaml"
+        config.write_text(json.dumps(_every_pods_logs(d / "logs")))
         self._spawn(
             "kwok",
             f"--kubeconfig={self.kubeconfig}",
             f"--config={KWOK_POD_STAGES}",
+            f"--config={LIFECYCLE_STAGES}",
+            f"--config={config}",
+            # Per-pod Logs objects come and go with the tests; kwok watches them.
+            "--enable-crds=Logs",
             "--manage-all-nodes=false",
             f"--manage-nodes-with-annotation-selector={KWOK_ANNOTATION}=fake",
             "--cidr=10.244.0.0/16",
-            "--node-ip=10.0.0.1",
+            f"--node-ip={NODE_IP}",
+            f"--node-port={self.kubelet_port}",
+            f"--server-address={NODE_IP}:{self.kubelet_port}",
+            f"--tls-cert-file={d / 'kubelet.crt'}",
+            f"--tls-private-key-file={d / 'kubelet.key'}",
             "--node-lease-duration-seconds=40",
         )
+
+    def _logs_served(self) -> bool:
+        crd = self.api(
+            "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/logs.kwok.x-k8s.io"
+        )
+        conditions = (crd.get("status") or {}).get("conditions") or []
+        return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
 
     def _wait(self, what: str, deadline: float, check: Callable[[], bool]) -> None:
         delay = 0.05
