@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from jupyter_mlops.config import configure, resolve
 from jupyter_mlops.kube.cluster import Cluster
 from jupyter_mlops.kube.doctor import DoctorReport, Finding, examine
 from jupyter_mlops.kube.watch import WatchCache
 from jupyter_mlops.testing.control_plane import FAIL_LABEL
+from tests.plane import ProfileNamespace
 
 from .conftest import Namespace, wait_for
 
@@ -432,78 +432,14 @@ def test_deployment_not_progressing(namespace: Namespace, doctor: RealDoctor) ->
     )
 
 
-# -- rights: a namespace-only ServiceAccount, its token from the TokenRequest API ------------
+# -- rights: a Kubeflow profile's default-editor, its token from the TokenRequest API ---------
 
 
-def _namespace_editor(namespace: Namespace) -> Cluster:
-    """The notebook's identity in Kubeflow: a ServiceAccount bound to kubeflow-edit's rules in
-    its namespace only (no nodes, no StorageClasses, no PersistentVolumes)."""
-    edit = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
-    view = ["get", "list", "watch"]
-    namespace.apply(
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default-editor"}},
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": "kubeflow-edit"},
-            "rules": [
-                {
-                    "apiGroups": [""],
-                    "resources": [
-                        "pods",
-                        "pods/exec",
-                        "configmaps",
-                        "persistentvolumeclaims",
-                        "secrets",
-                        "serviceaccounts",
-                        "services",
-                    ],
-                    "verbs": edit,
-                },
-                {
-                    "apiGroups": [""],
-                    "resources": [
-                        "pods/log",
-                        "pods/status",
-                        "events",
-                        "limitranges",
-                        "resourcequotas",
-                    ],
-                    "verbs": view,
-                },
-                {
-                    "apiGroups": ["apps"],
-                    "resources": ["deployments", "replicasets", "statefulsets"],
-                    "verbs": edit,
-                },
-                {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": edit},
-                {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": view},
-            ],
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": "default-editor"},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "kubeflow-edit",
-            },
-            "subjects": [
-                {"kind": "ServiceAccount", "name": "default-editor", "namespace": namespace.name}
-            ],
-        },
-    )
-    token = namespace.kubectl("create", "token", "default-editor", "-n", namespace.name).stdout
-    kubeconfig = namespace.plane.write_kubeconfig(
-        namespace.tmp_path / "editor.kubeconfig", namespace=namespace.name, token=token.strip()
-    )
-    settings = resolve(configure(kubeconfig=str(kubeconfig)), env={}, root=namespace.tmp_path)
-    return Cluster(settings)
-
-
-def test_namespace_only_identity(namespace: Namespace) -> None:
-    cluster = _namespace_editor(namespace)
+def test_namespace_only_identity(profile: ProfileNamespace) -> None:
+    """As the notebook's identity in Kubeflow: the profile's default-editor, bound to the real
+    aggregated kubeflow-edit (no nodes, no PersistentVolumes; StorageClasses it may read)."""
+    namespace = profile
+    cluster = profile.cluster()
     namespace.apply(
         pod("big", container("main", requests={"cpu": "16"})),
         claim("workspace"),
