@@ -1,11 +1,11 @@
-"""A Kubernetes emulator holding Secrets with the planted values, and a way to look for them."""
+"""A namespace of the real control plane holding Secrets with the planted values, made as users
+make them (`kubectl apply`, which keeps the values once more in its last-applied annotation),
+and a way to look for them."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,37 +14,21 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from jupyter_mlops.testing.kube import KubeEmulator
 from jupyter_mlops.testing.secrets import DB_PASSWORD, SECRET_DATA, SECRET_VALUES
+from tests.plane import Namespace
 from tests.traffic_scan import Scanner
 
-NAMESPACE = "team"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def b64(value: str) -> str:
-    return base64.b64encode(value.encode()).decode()
-
-
 def secret(name: str, data: dict[str, str], labels: dict[str, str] | None = None) -> Any:
-    """A Secret as `kubectl apply` leaves it: values in `data` and again in the annotation."""
-    applied = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "stringData": data,
-    }
+    """A Secret manifest as users write it; `kubectl apply` keeps it whole in the annotation."""
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "type": "Opaque",
-        "metadata": {
-            "name": name,
-            "namespace": NAMESPACE,
-            "labels": labels or {"app": "db"},
-            "annotations": {LAST_APPLIED: json.dumps(applied)},
-        },
-        "data": {key: b64(value) for key, value in data.items()},
+        "metadata": {"name": name, "labels": labels or {"app": "db"}},
+        "stringData": data,
     }
 
 
@@ -62,18 +46,15 @@ def leaks(text: str | bytes) -> list[str]:
 
 
 @pytest.fixture
-def kube() -> Iterator[KubeEmulator]:
-    """An emulator with the namespace `team`, the Secret `db` and its `--from-file` twin."""
-    with KubeEmulator(port=0) as emulator:
-        emulator.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-        emulator.create(secret("db", SECRET_DATA))
-        emulator.create(secret("db-file", FROM_FILE))
-        yield emulator
+def team(namespace: Namespace) -> Namespace:
+    """A namespace with the Secret `db` and its `--from-file` twin, both `kubectl apply`-ed."""
+    namespace.apply(secret("db", SECRET_DATA), secret("db-file", FROM_FILE))
+    return namespace
 
 
 @pytest.fixture
-def kubeconfig(kube: KubeEmulator, tmp_path: Path) -> Path:
-    return kube.write_kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
+def kubeconfig(team: Namespace) -> Path:
+    return team.kubeconfig
 
 
 @dataclass
