@@ -1,4 +1,5 @@
-"""The status route against live backends: the emulated cluster and Pipelines API, real MLflow."""
+"""The status route against live backends: a Kubeflow profile on the real control plane (its
+default-editor's real token), the Pipelines API emulator, real MLflow."""
 
 from __future__ import annotations
 
@@ -10,39 +11,24 @@ from typing import Any
 import pytest
 
 from jupyter_mlops.testing.kfp import KfpEmulator
-from jupyter_mlops.testing.kube import KubeEmulator, kubeflow_edit_rules
 from jupyter_mlops.testing.mlflow_server import MlflowServer
-
-NAMESPACE = "kubeflow-user-example-com"
-
-
-@pytest.fixture
-def kube() -> Iterator[KubeEmulator]:
-    with KubeEmulator(port=0, controllers=False) as emulator:
-        emulator.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-        emulator.add_token(
-            "editor",
-            f"system:serviceaccount:{NAMESPACE}:default-editor",
-            kubeflow_edit_rules(NAMESPACE),
-        )
-        yield emulator
+from tests.plane import ProfileNamespace
 
 
 @pytest.fixture
-def kfp() -> Iterator[KfpEmulator]:
-    with KfpEmulator(port=0, token="pipelines-token", namespaces=(NAMESPACE,)) as emulator:
+def kfp(profile: ProfileNamespace) -> Iterator[KfpEmulator]:
+    with KfpEmulator(port=0, token="pipelines-token", namespaces=(profile.name,)) as emulator:
         yield emulator
 
 
 @pytest.fixture
 def mlops_config(
-    kube: KubeEmulator, kfp: KfpEmulator, mlflow_server: MlflowServer, tmp_path: Path
+    profile: ProfileNamespace, kfp: KfpEmulator, mlflow_server: MlflowServer, tmp_path: Path
 ) -> dict[str, Any]:
     token = tmp_path / "token"
     token.write_text("pipelines-token")
-    kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig", token="editor", namespace=NAMESPACE)
     return {
-        "kubeconfig": str(kubeconfig),
+        "kubeconfig": str(profile.kubeconfig),
         "kfp_endpoint": kfp.url,
         "kfp_token_path": str(token),
         "mlflow_tracking_uri": mlflow_server.url,
@@ -55,19 +41,20 @@ async def status(jp_fetch: Any) -> dict[str, Any]:
     return body
 
 
-async def test_everything_answers(jp_fetch: Any) -> None:
+async def test_everything_answers(jp_fetch: Any, profile: ProfileNamespace) -> None:
     body = await status(jp_fetch)
-    assert body["identity"] == {"namespace": NAMESPACE, "source": "kubeconfig", "in_pod": False}
+    assert body["identity"] == {"namespace": profile.name, "source": "kubeconfig", "in_pod": False}
     for section in ("cluster", "pipelines", "tracking"):
         assert body[section]["reachable"] is True, body[section]
         assert body[section]["reason"] is None
 
 
 async def test_an_expired_pipelines_token_is_explained(
-    jp_fetch: Any, kfp: KfpEmulator, kube: KubeEmulator
+    jp_fetch: Any, kfp: KfpEmulator, profile: ProfileNamespace
 ) -> None:
     kfp.expire_token("pipelines-token")
-    kube.remove_token("editor")
+    # A bound ServiceAccount token dies with its ServiceAccount: the API server answers 401.
+    profile.admin.kubectl("delete", "serviceaccount", "default-editor")
     body = await status(jp_fetch)
     pipelines = body["pipelines"]
     assert pipelines["reachable"] is False
