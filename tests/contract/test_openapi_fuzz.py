@@ -35,14 +35,14 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from jupyter_mlops.pipelines import Run, RunStatus
 from jupyter_mlops.pipelines.record import write_run
-from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE, KfpEmulator
+from jupyter_mlops.testing.control_plane import ControlPlane
+from jupyter_mlops.testing.kfp import KfpEmulator
 from jupyter_mlops.testing.kfp.server import SEED_SPEC
-from jupyter_mlops.testing.kube import KubeEmulator
 from jupyter_mlops.testing.mlflow_server import MlflowServer
+from tests.plane import ProfileNamespace, fresh_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "api" / "openapi.yaml"
-NAMESPACE = DEFAULT_NAMESPACE  # KFP runs and the notebook share the profile namespace
 KFP_TOKEN = "fuzz-pipelines-token"
 POD = "web-0"
 DEPLOYMENT = "web"
@@ -105,23 +105,20 @@ def free_port() -> int:
         return port
 
 
-def seed_kube(kube: KubeEmulator) -> None:
-    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+def seed_kube(team: ProfileNamespace) -> None:
+    """A bare pod with a log and a Deployment, made by the profile's editor."""
     container = {"name": "main", "image": "busybox:1.36"}
-    kube.create(
+    team.apply(
         {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": {"name": POD, "namespace": NAMESPACE, "labels": {"app": "solo"}},
+            "metadata": {"name": POD, "labels": {"app": "solo"}},
             "spec": {"containers": [container]},
-        }
-    )
-    kube.append_log(NAMESPACE, POD, "main", ["serving on :8080", "GET / 200"])
-    kube.create(
+        },
         {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": {"name": DEPLOYMENT, "namespace": NAMESPACE},
+            "metadata": {"name": DEPLOYMENT},
             "spec": {
                 "replicas": 1,
                 "selector": {"matchLabels": {"app": "web"}},
@@ -130,11 +127,12 @@ def seed_kube(kube: KubeEmulator) -> None:
                     "spec": {"containers": [container]},
                 },
             },
-        }
+        },
     )
+    team.plane.append_log(team.name, POD, "main", "serving on :8080", "GET / 200")
 
 
-def seed_kfp(kfp_api: KfpEmulator, seeds: Seeds) -> None:
+def seed_kfp(kfp_api: KfpEmulator, seeds: Seeds, namespace: str) -> None:
     """A pipeline, finished runs and one that goes on, made through the KFP REST API."""
     api = f"{kfp_api.url}/apis/v2beta1"
     headers = {"Authorization": f"Bearer {KFP_TOKEN}"}
@@ -142,7 +140,7 @@ def seed_kfp(kfp_api: KfpEmulator, seeds: Seeds) -> None:
         f"{api}/pipelines/create",
         headers=headers,
         json={
-            "pipeline": {"display_name": "fuzz-pipeline", "namespace": NAMESPACE},
+            "pipeline": {"display_name": "fuzz-pipeline", "namespace": namespace},
             "pipeline_version": {"display_name": "v1", "pipeline_spec": SEED_SPEC},
         },
         timeout=30,
@@ -205,31 +203,33 @@ def seed_local_run(workspace: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def kube() -> Iterator[KubeEmulator]:
-    with KubeEmulator(port=0) as emulator:
-        seed_kube(emulator)
-        yield emulator
+def team(
+    kubeflow_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ProfileNamespace]:
+    """A Kubeflow profile on the real plane, seeded; the server acts as its default-editor."""
+    with fresh_profile(kubeflow_plane, tmp_path_factory.mktemp("profile")) as profile:
+        seed_kube(profile)
+        yield profile
 
 
 @pytest.fixture(scope="module")
-def kfp_api(kube: KubeEmulator) -> Iterator[KfpEmulator]:
-    with KfpEmulator(
-        kube_url=kube.url, kube_token=kube.admin_token, token=KFP_TOKEN, step_seconds=0.05
-    ) as emulator:
+def kfp_api(team: ProfileNamespace) -> Iterator[KfpEmulator]:
+    # KFP runs and the notebook share the profile namespace.
+    with KfpEmulator(token=KFP_TOKEN, step_seconds=0.05, namespaces=(team.name,)) as emulator:
         yield emulator
 
 
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory,
-    kube: KubeEmulator,
+    team: ProfileNamespace,
     kfp_api: KfpEmulator,
     mlflow_server: MlflowServer,
 ) -> Iterator[Server]:
     """`jupyter server` with the extension, writes allowed, every backend real and seeded."""
     base = tmp_path_factory.mktemp("fuzz")
     seeds = Seeds()
-    seed_kfp(kfp_api, seeds)
+    seed_kfp(kfp_api, seeds, team.name)
     seed_mlflow(mlflow_server.url, seeds)
     workspace = base / "work"
     seed_local_run(workspace)
@@ -237,8 +237,8 @@ def server(
     config_dir.mkdir()
     mlops = {
         "cluster": "kubeconfig",
-        "kubeconfig": str(kube.write_kubeconfig(base / "kubeconfig", namespace=NAMESPACE)),
-        "namespace": NAMESPACE,
+        "kubeconfig": str(team.kubeconfig),
+        "namespace": team.name,
         "kfp_endpoint": kfp_api.url,
         "kfp_token": KFP_TOKEN,
         "mlflow_tracking_uri": mlflow_server.url,
