@@ -57,6 +57,13 @@ class Task(_Model):
     depends_on: list[str] = Field(
         default_factory=list, description="Names of the tasks that must finish before it starts."
     )
+    group: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The sub-pipelines, loop iterations ('for-loop-2[0]') and condition branches it "
+            "runs in, outermost first; empty at the top level."
+        ),
+    )
 
 
 class RunSummary(_Model):

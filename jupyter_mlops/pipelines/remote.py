@@ -43,6 +43,7 @@ from jupyter_mlops.pipelines.models import (
     RunStatus,
     Task,
 )
+from jupyter_mlops.pipelines.task_tree import read_tasks
 from jupyter_mlops.policy import refuse_writes
 
 if TYPE_CHECKING:
@@ -73,8 +74,6 @@ _SORT_KEYS = {
     "name": "display_name",
     "status": "state",
 }
-# Entries of run_details.task_details that are KFP's own machinery, not pipeline steps.
-_INTERNAL_TASKS = ("root", "root-driver")
 _EPOCH = dt.datetime(1970, 1, 2, tzinfo=dt.timezone.utc)
 
 
@@ -140,6 +139,7 @@ class RemotePipelines(PipelineBackend):
         self._client: Any = None
         self._lock = threading.Lock()
         self._experiment_names: dict[str, str] = {}
+        self._version_specs: dict[str, dict[str, Any]] = {}
 
     # -- the client ----------------------------------------------------------------------
 
@@ -370,7 +370,8 @@ class RemotePipelines(PipelineBackend):
             parts = []
             for each in run.tasks:
                 text = self._pod_log(run, each, tail_lines)
-                parts.append(f"----- {each.name} -----\n{text}")
+                # The id says which iteration or sub-pipeline; at the top level it is the name.
+                parts.append(f"----- {each.id} -----\n{text}")
             return "".join(parts)
         try:
             found = run.task(task)
@@ -539,22 +540,22 @@ class RemotePipelines(PipelineBackend):
 
     def _run(self, answer: Any) -> Run:
         """Our Run from a V2beta1Run."""
-        spec = answer.pipeline_spec or {}
-        if "pipeline_spec" in spec and "root" not in spec:
-            spec = spec["pipeline_spec"] or {}
+        spec = self._spec_of(answer)
         info = spec.get("pipelineInfo") or spec.get("pipeline_info") or {}
         reference = answer.pipeline_version_reference
         pipeline_name = str(info.get("name") or "")
         if not pipeline_name and reference is not None:
             pipeline_name = str(reference.pipeline_id or reference.pipeline_version_id or "")
-        dag_tasks = ((spec.get("root") or {}).get("dag") or {}).get("tasks") or {}
-        upstream = {
-            str(name): [str(up) for up in (task or {}).get("dependentTasks") or []]
-            for name, task in dag_tasks.items()
-        }
-        tasks = _tasks(answer, upstream)
-        planned = len(dag_tasks)
         history = answer.state_history or []
+        stopping = [_time(h.update_time) for h in history if str(h.state) == "CANCELING"]
+        tree = read_tasks(
+            answer.run_details.task_details if answer.run_details is not None else None,
+            spec,
+            _state,
+            _time,
+            canceled_at=stopping[-1] if stopping else None,
+        )
+        tasks = tree.tasks
         started = next(
             (_time(h.update_time) for h in history if str(h.state) == "RUNNING"),
             min((t.started_at for t in tasks if t.started_at), default=None),
@@ -573,37 +574,42 @@ class RemotePipelines(PipelineBackend):
             started_at=started,
             finished_at=_time(answer.finished_at) if status.finished else None,
             tasks_done=sum(1 for t in tasks if t.state.finished),
-            tasks_total=max(planned, len(tasks)),
+            tasks_total=max(tree.planned, len(tasks)),
             url=self.url(answer.run_id),
             parameters=dict(runtime.parameters or {}) if runtime is not None else {},
             tasks=tasks,
             error=error or None,
         )
 
+    def _spec_of(self, answer: Any) -> dict[str, Any]:
+        """The run's compiled pipeline: in the run, or in the pipeline version it ran."""
+        spec = _ir(answer.pipeline_spec)
+        reference = answer.pipeline_version_reference
+        if spec or reference is None or not reference.pipeline_version_id:
+            return spec
+        version_id = str(reference.pipeline_version_id)
+        if version_id not in self._version_specs:
+            try:
+                with self._calling(f"read pipeline version {version_id}"):
+                    version = self.client().pipelines.pipeline_service_get_pipeline_version(
+                        pipeline_id=reference.pipeline_id,
+                        pipeline_version_id=version_id,
+                        **self._options(),
+                    )
+                found = _ir(version.pipeline_spec)
+            except (NotFound, Forbidden):
+                found = {}
+            # A version never changes: one read serves every run of it.
+            self._version_specs[version_id] = found
+        return self._version_specs[version_id]
 
-def _tasks(answer: Any, upstream: dict[str, list[str]]) -> list[Task]:
-    """The run's user-visible tasks, each with the upstream tasks the pipeline spec names."""
-    details = answer.run_details.task_details if answer.run_details is not None else None
-    tasks = []
-    for detail in details or []:
-        name = str(detail.display_name or "")
-        if not name or name in _INTERNAL_TASKS or name.endswith("-driver"):
-            continue
-        pod = detail.pod_name or next(
-            (c.pod_name for c in detail.child_tasks or [] if c.pod_name), None
-        )
-        tasks.append(
-            Task(
-                id=str(detail.task_id or name),
-                name=name,
-                state=_state(detail.state),
-                started_at=_time(detail.start_time),
-                finished_at=_time(detail.end_time),
-                pod=pod or None,
-                depends_on=upstream.get(name, []),
-            )
-        )
-    return tasks
+
+def _ir(spec: Any) -> dict[str, Any]:
+    """The pipeline spec itself, out of a spec that may carry a platform spec beside it."""
+    spec = spec if isinstance(spec, dict) else {}
+    if "pipeline_spec" in spec and "root" not in spec:
+        spec = spec["pipeline_spec"] if isinstance(spec["pipeline_spec"], dict) else {}
+    return dict(spec)
 
 
 def _without_retries(client: Any) -> None:

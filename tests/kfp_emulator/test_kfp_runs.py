@@ -1,5 +1,12 @@
-"""Runs through the unmodified kfp.Client: submit, advance, fail, terminate, retry."""
+"""Runs through the unmodified kfp.Client: submit, advance, fail, terminate, retry.
 
+Task details come as a KFP 2.x server on Argo sends them: one per workflow node (the
+workflow's own, drivers, task DAGs and executor pods), see ``argo_tree``.
+"""
+
+import datetime as dt
+import uuid
+from collections import Counter
 from pathlib import Path
 
 import kfp
@@ -8,6 +15,8 @@ import pytest
 from kfp import dsl
 
 from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE, KfpEmulator
+
+from .argo_tree import Details
 
 TASKS = ["load-data", "train-model", "report"]
 
@@ -19,31 +28,74 @@ def submit(client: kfp.Client, package: Path, name: str = "nightly") -> str:
     return str(result.run_id)
 
 
-def test_a_compiled_package_runs_to_success_with_one_task_detail_per_task(
+def test_a_run_has_one_detail_per_argo_node_drivers_and_executors_included(
     client: kfp.Client, pipeline_package: Path
 ) -> None:
     run_id = submit(client, pipeline_package)
 
     run = client.wait_for_run_completion(run_id, timeout=30, sleep_duration=0.05)
 
-    assert run.state == "SUCCEEDED"
-    assert run.display_name == "nightly"
+    assert run.state == "SUCCEEDED" and run.display_name == "nightly"
     assert run.runtime_config.parameters == {"rows": 7}
     assert run.pipeline_spec["pipelineInfo"]["name"] == "three-step-training"
     assert [h.state for h in run.state_history] == ["PENDING", "RUNNING", "SUCCEEDED"]
-    details = {t.display_name: t for t in run.run_details.task_details}
-    assert sorted(details) == sorted(TASKS)
-    for task in details.values():
-        assert task.state == "SUCCEEDED"
-        assert task.run_id == run_id
-        assert task.pod_name and task.child_tasks[0].pod_name == task.pod_name
-        assert task.start_time <= task.end_time
-        assert [h.state for h in task.state_history] == ["PENDING", "RUNNING", "SUCCEEDED"]
-    # Dependency order: a task starts only after its upstream tasks ended.
-    assert details["load-data"].end_time <= details["train-model"].start_time
-    assert details["train-model"].end_time <= details["report"].start_time
-    assert run.finished_at >= run.created_at
-    assert len({t.pod_name for t in details.values()}) == 3
+    details = Details(run)
+    # The workflow is named from the pipeline, as Argo's generateName makes it.
+    assert details.workflow.startswith("three-step-training-")
+    expected = Counter({details.workflow: 1, "root-driver": 1, "root": 1, "executor": 3})
+    expected.update(TASKS)
+    expected.update(f"{t}-driver" for t in TASKS)
+    assert details.names() == expected
+    assert {e.state for e in details.entries} == {"SUCCEEDED"}
+    assert len({e.task_id for e in details.entries}) == len(details.entries)
+    for entry in details.entries:
+        uuid.UUID(entry.task_id)
+        assert entry.run_id == run_id and entry.create_time == run.created_at
+        assert entry.start_time <= entry.end_time
+        # Never filled in by a real server: the node's pod, parent, MLMD execution, I/O.
+        assert entry.pod_name is None and entry.parent_task_id is None
+        assert entry.execution_id is None and entry.error is None
+        assert entry.inputs is None and entry.outputs is None
+
+
+def test_nodes_are_linked_as_argo_links_them(client: kfp.Client, pipeline_package: Path) -> None:
+    run = client.wait_for_run_completion(
+        submit(client, pipeline_package), timeout=30, sleep_duration=0.05
+    )
+    details = Details(run)
+    root = f"{details.workflow}.root"
+
+    assert details.listing(details.workflow, f"{details.workflow}.root-driver")
+    assert details.listing("root-driver", root)
+    # A DAG lists its first task's driver; a driver its task; a task its executor; an executor
+    # the drivers of the tasks that wait for it.
+    assert details.listing("root", f"{root}.load-data-driver")
+    assert details.listing("load-data-driver", f"{root}.load-data")
+    assert details.listing("load-data", f"{root}.load-data.executor")
+    load_executor = details.listing("executor", f"{root}.train-model-driver")
+    # report waits for both upstream tasks, so both executors list its driver.
+    waiting = details.listing_all("executor", f"{root}.report-driver")
+    assert len(waiting) == 2 and load_executor in waiting
+    assert details.edges() == 2 + 1 + 3 * 2 + 3
+
+
+def test_pods_move_pending_running_succeeded_and_dags_running_succeeded(
+    client: kfp.Client, pipeline_package: Path
+) -> None:
+    run = client.wait_for_run_completion(
+        submit(client, pipeline_package), timeout=30, sleep_duration=0.05
+    )
+    details = Details(run)
+    root = f"{details.workflow}.root"
+
+    pod = details.listing("load-data-driver", f"{root}.load-data")
+    dag = details.task(f"{root}.train-model")
+    assert [h.state for h in pod.state_history] == ["PENDING", "RUNNING", "SUCCEEDED"]
+    assert [h.state for h in dag.state_history] == ["RUNNING", "SUCCEEDED"]
+    # Dependency order: a task's driver starts only after its upstream task ended.
+    load, train = details.task(f"{root}.load-data"), details.task(f"{root}.train-model")
+    train_driver = details.listing("train-model-driver", f"{root}.train-model")
+    assert load.end_time <= train_driver.start_time <= train.start_time
 
 
 def test_a_pipeline_function_runs_in_the_named_experiment(client: kfp.Client) -> None:
@@ -72,10 +124,12 @@ def test_a_pipeline_function_runs_in_the_named_experiment(client: kfp.Client) ->
     assert run.state == "SUCCEEDED"
     experiment = client.get_experiment(experiment_name="etl", namespace=DEFAULT_NAMESPACE)
     assert run.experiment_id == experiment.experiment_id
-    assert [t.display_name for t in run.run_details.task_details] == ["fetch", "clean", "publish"]
+    details = Details(run)
+    for task in ("fetch", "clean", "publish"):
+        assert details.task(f"{details.workflow}.root.{task}").state == "SUCCEEDED"
 
 
-def test_states_advance_pending_running_succeeded(
+def test_a_running_task_has_no_end_time_and_later_tasks_no_details_yet(
     client: kfp.Client, kfp_emulator: KfpEmulator, pipeline_package: Path
 ) -> None:
     kfp_emulator.set_task_seconds("train-model", 30)
@@ -85,13 +139,17 @@ def test_states_advance_pending_running_succeeded(
     kfp_emulator.wait_for_task_state(run_id, "train-model", "RUNNING")
     running = client.get_run(run_id)
 
-    assert running.state == "RUNNING"
-    states = {t.display_name: t.state for t in running.run_details.task_details}
-    assert states == {"load-data": "SUCCEEDED", "train-model": "RUNNING"}
-    assert running.finished_at.year == 1970
+    assert running.state == "RUNNING" and running.finished_at.year == 1970
+    details = Details(running)
+    root = f"{details.workflow}.root"
+    assert details.task(f"{root}.load-data").state == "SUCCEEDED"
+    train = details.task(f"{root}.train-model")
+    # Go's zero time: the server sends year 1 for an end not reached.
+    assert train.state == "RUNNING" and train.end_time == dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+    assert "report" not in details.names() and "report-driver" not in details.names()
 
 
-def test_a_failing_task_fails_the_run_and_skips_what_depends_on_it(
+def test_after_a_failure_the_tasks_that_wait_for_it_are_omitted(
     client: kfp.Client, kfp_emulator: KfpEmulator, pipeline_package: Path
 ) -> None:
     kfp_emulator.fail_tasks_named("train-model")
@@ -99,15 +157,21 @@ def test_a_failing_task_fails_the_run_and_skips_what_depends_on_it(
 
     run = client.wait_for_run_completion(run_id, timeout=30, sleep_duration=0.05)
 
-    assert run.state == "FAILED"
-    assert "train-model" in run.error.message
-    states = {t.display_name: t.state for t in run.run_details.task_details}
-    assert states == {"load-data": "SUCCEEDED", "train-model": "FAILED", "report": "SKIPPED"}
-    failed = next(t for t in run.run_details.task_details if t.display_name == "train-model")
-    assert failed.error.message
+    assert run.state == "FAILED" and "train-model" in run.error.message
+    details = Details(run)
+    root = f"{details.workflow}.root"
+    assert details.task(f"{root}.load-data").state == "SUCCEEDED"
+    assert details.task(f"{root}.train-model").state == "FAILED"
+    # Argo's Omitted phase has no v2 state: the detail exists with no state and no children.
+    omitted = details.listing("report-driver", f"{root}.report")
+    report = next(e for e in details.entries if e.display_name == "report")
+    assert omitted.state is None and report.state is None and not report.child_tasks
+    assert {e.state for e in details.entries if e.display_name in ("root", details.workflow)} == {
+        "FAILED"
+    }
 
 
-def test_fail_task_fails_one_run_only_and_retry_then_succeeds(
+def test_fail_task_fails_one_run_only_and_retry_runs_the_failed_nodes_again(
     client: kfp.Client, kfp_emulator: KfpEmulator, pipeline_package: Path
 ) -> None:
     run_id = submit(client, pipeline_package)
@@ -115,6 +179,7 @@ def test_fail_task_fails_one_run_only_and_retry_then_succeeds(
     kfp_emulator.fail_task(run_id, "report")
 
     assert kfp_emulator.wait_for_run_state(run_id) == "FAILED"
+    failed = Details(client.get_run(run_id))
     client._run_api.run_service_retry_run(run_id=run_id)
 
     retried = client.wait_for_run_completion(run_id, timeout=30, sleep_duration=0.05)
@@ -125,9 +190,17 @@ def test_fail_task_fails_one_run_only_and_retry_then_succeeds(
         "RUNNING",
         "SUCCEEDED",
     ]
+    details = Details(retried)
+    root = f"{details.workflow}.root"
+    report = details.task(f"{root}.report")
+    # The server's task rows outlive Argo's retry: the same id, the history goes on.
+    assert report.task_id == failed.task(f"{root}.report").task_id
+    assert [h.state for h in report.state_history] == ["RUNNING", "FAILED", "RUNNING", "SUCCEEDED"]
+    kept = details.task(f"{root}.load-data")
+    assert [h.state for h in kept.state_history] == ["RUNNING", "SUCCEEDED"]
 
 
-def test_terminate_cancels_a_running_run(
+def test_terminate_fails_what_runs_and_cancels_the_run(
     client: kfp.Client, kfp_emulator: KfpEmulator, pipeline_package: Path
 ) -> None:
     kfp_emulator.set_task_seconds("load-data", 60)
@@ -139,9 +212,12 @@ def test_terminate_cancels_a_running_run(
     assert kfp_emulator.wait_for_run_state(run_id) == "CANCELED"
     run = client.get_run(run_id)
     assert [h.state for h in run.state_history][-2:] == ["CANCELING", "CANCELED"]
-    assert {t.display_name: t.state for t in run.run_details.task_details} == {
-        "load-data": "CANCELED"
-    }
+    details = Details(run)
+    # Argo has no canceled phase: what ran when the deadline hit fails.
+    load = details.task(f"{details.workflow}.root.load-data")
+    assert load.state == "FAILED" and load.end_time >= run.state_history[-2].update_time
+    assert {e.state for e in details.entries} == {"SUCCEEDED", "FAILED"}
+    assert "train-model-driver" not in details.names()
 
 
 def test_retrying_a_successful_run_is_refused_with_409(
@@ -190,4 +266,4 @@ def test_a_run_from_a_pipeline_version_reference(
     assert created.pipeline_version_reference.pipeline_version_id == version_id
     assert created.pipeline_spec is None
     assert kfp_emulator.wait_for_run_state(created.run_id) == "SUCCEEDED"
-    assert len(client.get_run(created.run_id).run_details.task_details) == 3
+    assert Details(client.get_run(created.run_id)).names()["executor"] == 3

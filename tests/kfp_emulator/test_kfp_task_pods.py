@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import kfp
 import kubernetes
@@ -50,23 +51,39 @@ def test_every_task_runs_as_a_labelled_pod_that_ends_succeeded(
     run_id = client.create_run_from_pipeline_package(str(pipeline_package), run_name="r").run_id
 
     assert pipelines.wait_for_run_state(run_id) == "SUCCEEDED"
-    run = client.get_run(run_id)
+    details = client.get_run(run_id).run_details.task_details
     pods = core.list_namespaced_pod(DEFAULT_NAMESPACE, label_selector=f"pipeline/runid={run_id}")
 
-    by_name = {p.metadata.name: p for p in pods.items}
-    assert set(by_name) == {t.pod_name for t in run.run_details.task_details}
-    for task in run.run_details.task_details:
-        pod = by_name[task.pod_name]
+    # Task details name no pods (as a real server's): each executor node has one pod.
+    assert len(pods.items) == [t.display_name for t in details].count("executor") == 3
+    for pod in pods.items:
         assert pod.status.phase == "Succeeded"
         assert pod.metadata.labels["pipelines.kubeflow.org/v2_component"] == "true"
         assert pod.metadata.labels["workflows.argoproj.io/completed"] == "true"
         workflow = pod.metadata.labels["workflows.argoproj.io/workflow"]
         node = pod.metadata.annotations["workflows.argoproj.io/node-name"]
-        assert node == f"{workflow}.root.{task.display_name}.executor"
+        task = node.split(".")[-2]
+        assert node == f"{workflow}.root.{task}.executor"
+        # The task's DAG detail lists the executor's node id; the pod is named from it.
+        node_id = pod.metadata.annotations["workflows.argoproj.io/node-id"]
+        assert any(
+            t.display_name == task and node_id in [c.pod_name for c in t.child_tasks or []]
+            for t in details
+        )
+        assert pod.metadata.name == f"{workflow}-system-container-impl-{node_id.rsplit('-', 1)[1]}"
         assert [c.name for c in pod.spec.containers] == ["wait", "main"]
-        log = core.read_namespaced_pod_log(task.pod_name, DEFAULT_NAMESPACE, container="main")
-        assert f"task {task.display_name} completed successfully" in log
+        log = core.read_namespaced_pod_log(pod.metadata.name, DEFAULT_NAMESPACE, container="main")
+        assert f"task {task} completed successfully" in log
     assert pipelines.kube_errors == []
+
+
+def pods_of(core: kubernetes.client.CoreV1Api, run_id: str, task: str) -> list[Any]:
+    pods = core.list_namespaced_pod(DEFAULT_NAMESPACE, label_selector=f"pipeline/runid={run_id}")
+    return [
+        p
+        for p in pods.items
+        if p.metadata.annotations["workflows.argoproj.io/node-name"].endswith(f".{task}.executor")
+    ]
 
 
 def test_a_running_task_has_a_running_pod_and_a_failed_one_a_failed_pod(
@@ -81,18 +98,17 @@ def test_a_running_task_has_a_running_pod_and_a_failed_one_a_failed_pod(
     slow = client.create_run_from_pipeline_package(str(pipeline_package), run_name="slow")
 
     pipelines.wait_for_task_state(slow.run_id, "train-model", "RUNNING")
-    running = client.get_run(slow.run_id).run_details.task_details
+    (train_pod,) = pods_of(core, slow.run_id, "train-model")
     assert pipelines.wait_for_run_state(failing.run_id) == "FAILED"
-    failed = {t.display_name: t for t in client.get_run(failing.run_id).run_details.task_details}
+    failed = client.get_run(failing.run_id).run_details.task_details
 
-    train_pod = next(t.pod_name for t in running if t.display_name == "train-model")
-    assert core.read_namespaced_pod(train_pod, DEFAULT_NAMESPACE).status.phase == "Running"
-    # The tasks after the failed one never started, so they have no pod.
-    assert failed["train-model"].state == "SKIPPED" and failed["train-model"].pod_name is None
-    load = failed["load-data"]
-    pod = core.read_namespaced_pod(load.pod_name, DEFAULT_NAMESPACE)
+    assert train_pod.status.phase == "Running"
+    # The tasks after the failed one never started: omitted (no state), and no pod.
+    assert [t.state for t in failed if t.display_name == "train-model"] == [None]
+    assert pods_of(core, failing.run_id, "train-model") == []
+    (pod,) = pods_of(core, failing.run_id, "load-data")
     assert pod.status.phase == "Failed"
     main = next(c for c in pod.status.container_statuses if c.name == "main")
     assert main.state.terminated.exit_code == 1
-    log = core.read_namespaced_pod_log(load.pod_name, DEFAULT_NAMESPACE, container="main")
+    log = core.read_namespaced_pod_log(pod.metadata.name, DEFAULT_NAMESPACE, container="main")
     assert "RuntimeError: task load-data failed" in log

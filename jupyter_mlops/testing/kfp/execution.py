@@ -1,4 +1,4 @@
-"""Runs advancing through their states, each task backed by a pod in a Kubernetes API."""
+"""Runs advancing through their states, each executor backed by a pod in a Kubernetes API."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from .resources import FINAL_STATES, Run, Task, now
+from .argo import RESET, Drive, Timing
+from .resources import Run, Task, now
 
 __all__ = ["ARGO_EXEC_IMAGE", "LAUNCHER_IMAGE", "KubePods", "Schedule", "TaskRunner"]
 
@@ -264,13 +265,14 @@ def _terminated(name: str, image: str, code: int, started: str, finished: str) -
 
 @dataclass
 class Schedule:
-    """How long things take and which tasks fail; read at each step, so tests may change it."""
+    """How long things take, which tasks fail and what they output; read as a run goes on."""
 
     step_seconds: float = 1.0
     task_seconds: float | None = None
     task_durations: dict[str, float] = field(default_factory=dict)
     failing_task_names: set[str] = field(default_factory=set)
     failing_tasks: set[tuple[str, str]] = field(default_factory=set)
+    task_outputs: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def duration(self, task: Task) -> float:
         """How long ``task`` stays RUNNING."""
@@ -286,13 +288,19 @@ class Schedule:
             return True
         return task.name in self.failing_task_names
 
+    def output(self, task_name: str, key: str) -> Any:
+        """The value a task outputs as ``key`` (None unless a test set one)."""
+        return self.task_outputs.get((task_name, key))
+
 
 class TaskRunner:
-    """Drives runs on the emulator's event loop: PENDING, RUNNING, then a final state.
+    """Drives runs on the emulator's event loop through their workflow's nodes.
 
-    Tasks start in dependency order once their upstream tasks succeeded; independent tasks
-    run side by side. After a failure no new task starts (Argo's fail-fast DAG); tasks that
-    never started end SKIPPED. ``changed`` is called after every state change.
+    The run goes PENDING, RUNNING, then a final state; its nodes unfold as on Argo (see
+    ``argo.Drive``). Tasks start in dependency order once their upstream tasks succeeded;
+    independent tasks run side by side. After a failure a DAG starts no new task and the
+    tasks that depend on the failed one are Omitted. ``changed`` is called after every
+    state change.
     """
 
     def __init__(
@@ -319,7 +327,7 @@ class TaskRunner:
             log.error("A run's driver failed", exc_info=driver.exception())
 
     def terminate(self, run: Run) -> None:
-        """Stop ``run``: CANCELING now, CANCELED (with its running tasks) one step later."""
+        """Stop ``run``: CANCELING now, CANCELED (its running nodes Failed) one step later."""
         driver = self._drivers.pop(run.run_id, None)
         if driver is not None:
             driver.cancel()
@@ -342,100 +350,84 @@ class TaskRunner:
             driver.cancel()
         await asyncio.gather(*drivers, return_exceptions=True)
 
+    def _drive_of(self, run: Run, timing: Timing, pods: KubePods | None) -> Drive:
+        return Drive(run, timing, pods, self.changed, self.schedule.output, _task_lines)
+
     async def _drive(self, run: Run) -> None:
-        step = self.schedule.step_seconds
         if run.state == "PENDING":
-            await asyncio.sleep(step)
+            await asyncio.sleep(self.schedule.step_seconds)
             run.move_to("RUNNING", now())
             self.changed()
-        done = {task.name: asyncio.Event() for task in run.tasks}
-        await asyncio.gather(*(self._task(run, task, done) for task in run.tasks))
-        at = now()
-        for task in run.tasks:
-            if not task.state:
-                task.move_to("SKIPPED", at)
+        timing = Timing(
+            step_seconds=self.schedule.step_seconds,
+            duration=self.schedule.duration,
+            fails=lambda task: self.schedule.fails(run, task),
+        )
+        phase = await self._drive_of(run, timing, self.pods).workflow()
+        self._end(run, phase, now())
+
+    def _end(self, run: Run, phase: str, at: int) -> None:
         failed = [t for t in run.tasks if t.state == "FAILED"]
         run.finished_at = at
-        if failed:
-            run.error = f"task {failed[0].name} failed"
+        if phase != "Succeeded":
+            run.error = f"task {failed[0].name} failed" if failed else "the workflow failed"
             run.move_to("FAILED", at)
         else:
             run.move_to("SUCCEEDED", at)
         self.changed()
 
-    def _blocked(self, run: Run, task: Task) -> bool:
-        upstream = [run.task(name) for name in task.spec.depends_on]
-        if any(t is None or t.state != "SUCCEEDED" for t in upstream):
-            return True
-        return any(t.state == "FAILED" for t in run.tasks)
-
-    async def _task(self, run: Run, task: Task, done: dict[str, asyncio.Event]) -> None:
-        try:
-            for name in task.spec.depends_on:
-                await done[name].wait()
-            if task.state in FINAL_STATES or (not task.state and self._blocked(run, task)):
-                return
-            await self._advance(run, task)
-        finally:
-            done[task.name].set()
-
-    async def _advance(self, run: Run, task: Task) -> None:
-        # The pod changes first: what the API reports never runs ahead of the pods.
-        if not task.state:
-            task.create_time = now()
-            if self.pods is not None and not task.pod_created:
-                await self.pods.create(run, task)
-            task.move_to("PENDING", task.create_time)
-            self.changed()
-        if task.state == "PENDING":
-            await asyncio.sleep(self.schedule.step_seconds)
-            task.start_time = now()
-            if self.pods is not None:
-                await self.pods.set_phase(run, task, "Running")
-                await self.pods.append_log(run, task, _start_lines(run, task))
-            task.move_to("RUNNING", task.start_time)
-            self.changed()
-        await asyncio.sleep(self.schedule.duration(task))
-        failed = self.schedule.fails(run, task)
-        task.end_time = now()
-        if failed:
-            task.error = f"task {task.name} failed: the main container exited with code 1"
-        if self.pods is not None:
-            await self.pods.append_log(run, task, _end_lines(task, failed))
-            await self.pods.set_phase(run, task, "Failed" if failed else "Succeeded")
-        task.move_to("FAILED" if failed else "SUCCEEDED", task.end_time)
-        self.changed()
+    async def finish_at_once(
+        self, run: Run, at: int, failing: Callable[[Task], bool], state: str
+    ) -> None:
+        """Unfold ``run`` to its end at time ``at``, without pods or waiting (seeded runs)."""
+        timing = Timing(step_seconds=0, duration=lambda _: 0, fails=failing, frozen_at=at)
+        run.move_to("RUNNING", at)
+        phase = await self._drive_of(run, timing, None).workflow()
+        if state == "CANCELED":
+            run.finished_at = at
+            run.move_to("CANCELED", at)
+        else:
+            self._end(run, phase, at)
 
     async def _cancel(self, run: Run) -> None:
+        # Argo fails what still runs (the server set activeDeadlineSeconds to 0): pods first.
         await asyncio.sleep(self.schedule.step_seconds)
         at = now()
         for task in run.tasks:
-            started = task.state in ("PENDING", "RUNNING") or (task.pod_created and not task.state)
-            if started:
+            if task.state in ("PENDING", "RUNNING"):
                 task.end_time = at
                 if self.pods is not None:
                     await self.pods.append_log(run, task, [_glog("the task was terminated")])
                     await self.pods.set_phase(run, task, "Failed")
-                task.move_to("CANCELED", at)
+                task.move_to("FAILED", at)
+        for node in run.nodes.values():
+            if node.phase in ("Pending", "Running"):
+                node.move_to("Failed", at)
         run.terminating = False
         run.finished_at = at
         run.move_to("CANCELED", at)
         self.changed()
 
     async def retry(self, run: Run) -> None:
-        """Reset the failed, canceled and skipped tasks of ``run`` and drive it again."""
+        """Run the failed and omitted nodes of ``run`` again (the rest is kept), as Argo does."""
         for task in run.tasks:
-            if task.state in ("FAILED", "CANCELED", "SKIPPED"):
+            if task.state == "FAILED":
                 if self.pods is not None:
                     await self.pods.delete(run, task)
                 task.state = ""
-                task.error = ""
                 task.create_time = task.start_time = task.end_time = 0
+        for node in run.nodes.values():
+            if node.phase in RESET:
+                node.phase = ""
         run.error = ""
         run.finished_at = 0
         run.move_to("PENDING", now())
         self.changed()
         self.start(run)
+
+
+def _task_lines(run: Run, task: Task, failed: bool | None) -> list[str]:
+    return _start_lines(run, task) if failed is None else _end_lines(task, failed)
 
 
 def _glog(text: str, line: int = 158) -> str:

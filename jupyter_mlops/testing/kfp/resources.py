@@ -1,41 +1,41 @@
-"""The emulated resources (experiments, pipelines, versions, runs, tasks) and their JSON."""
+"""The emulated resources (experiments, pipelines, versions, runs, recurring runs) and JSON."""
 
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from .listing import Field, Listable
-from .pipeline_spec import PipelineTask
+from .pipeline_spec import Dag, PipelineTask
 from .wire import message, timestamp
+from .workflow import Node, node_id, pod_name
 
 __all__ = [
+    "EXECUTOR_TEMPLATE",
     "EXPERIMENTS",
     "FINAL_STATES",
     "PIPELINES",
     "PIPELINE_VERSIONS",
+    "RECURRING_RUNS",
     "RUNS",
     "Experiment",
     "Pipeline",
     "PipelineVersion",
+    "RecurringRun",
     "Run",
     "Task",
     "now",
 ]
 
 FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED"})
+# The Argo template of every executor pod (a task without a retry policy).
+EXECUTOR_TEMPLATE = "system-container-impl"
 
 
 def now() -> int:
     """The current time in whole seconds, the precision the server stores."""
     return int(time.time())
-
-
-def _digits(text: str) -> str:
-    # Argo names nodes and pods with a hash of the node name; any stable hash looks the same.
-    return str(zlib.crc32(text.encode()))
 
 
 @dataclass
@@ -121,69 +121,42 @@ class PipelineVersion:
 
 @dataclass
 class Task:
-    """One executed task of a run, backed by one pod."""
+    """One executor of a run (a container task, once per loop iteration), backed by one pod."""
 
     spec: PipelineTask
     workflow: str
-    execution_id: str
+    node_name: str
     state: str = ""
     create_time: int = 0
     start_time: int = 0
     end_time: int = 0
-    error: str = ""
     history: list[tuple[int, str]] = field(default_factory=list)
     pod_created: bool = False
 
     @property
     def name(self) -> str:
-        """The task's name in the pipeline (``taskInfo.name`` / the DAG key)."""
+        """The task's name in its DAG (the DAG key, as Argo names the node)."""
         return self.spec.name
 
     @property
     def node_id(self) -> str:
         """The Argo node id of the task's executor."""
-        return f"{self.workflow}-{_digits(self.node_name)}"
-
-    @property
-    def node_name(self) -> str:
-        """The Argo node name of the task's executor, as in the pod's annotation."""
-        return f"{self.workflow}.root.{self.name}.executor"
+        return node_id(self.workflow, self.node_name)
 
     @property
     def pod_name(self) -> str:
         """The executor pod's name (Argo's ``POD_NAMES=v2`` scheme)."""
-        return f"{self.workflow}-system-container-impl-{_digits(self.node_name)}"
+        return pod_name(self.workflow, self.node_name, EXECUTOR_TEMPLATE)
 
     def move_to(self, state: str, at: int) -> None:
         """Enter ``state`` at time ``at`` and record it in the history."""
         self.state = state
         self.history.append((at, state))
 
-    def to_api(self, run_id: str, parent_id: str) -> dict[str, Any]:
-        """The ``V2beta1PipelineTaskDetail`` JSON."""
-        has_pod = self.pod_created or self.state not in ("", "SKIPPED")
-        return message(
-            run_id=run_id,
-            task_id=self.node_id,
-            display_name=self.name,
-            create_time=timestamp(self.create_time),
-            start_time=timestamp(self.start_time),
-            end_time=timestamp(self.end_time),
-            state=self.state,
-            execution_id=self.execution_id,
-            error=message(code=2, message=self.error) if self.error else None,
-            parent_task_id=parent_id,
-            state_history=[
-                message(update_time=timestamp(at), state=state) for at, state in self.history
-            ],
-            pod_name=self.pod_name if has_pod else "",
-            child_tasks=[message(pod_name=self.pod_name)] if has_pod else [],
-        )
-
 
 @dataclass
 class Run:
-    """A run of a pipeline spec in an experiment, with its tasks' progress."""
+    """A run of a pipeline spec in an experiment, with its workflow's nodes and executors."""
 
     run_id: str
     experiment_id: str
@@ -191,7 +164,6 @@ class Run:
     display_name: str
     created_at: int
     workflow: str
-    tasks: list[Task]
     pipeline_spec: dict[str, Any] | None = None
     pipeline_id: str = ""
     pipeline_version_id: str = ""
@@ -200,12 +172,17 @@ class Run:
     service_account: str = ""
     pipeline_context_id: str = ""
     run_context_id: str = ""
+    recurring_run_id: str = ""
     state: str = "PENDING"
     storage_state: str = "AVAILABLE"
     finished_at: int = 0
     error: str = ""
     history: list[tuple[int, str]] = field(default_factory=list)
     terminating: bool = False
+    tasks: list[Task] = field(default_factory=list)
+    nodes: dict[str, Node] = field(default_factory=dict)
+    # The spec's DAGs, read once when the run is made (many seeded runs share one).
+    dag: Dag | None = None
 
     def move_to(self, state: str, at: int) -> None:
         """Enter ``state`` at time ``at`` and record it in the history."""
@@ -218,17 +195,22 @@ class Run:
         return self.state in FINAL_STATES
 
     def task(self, name: str) -> Task | None:
-        """The task named ``name``, if the spec has one."""
+        """The first executor of the task named ``name``, once it was started."""
         return next((t for t in self.tasks if t.name == name), None)
 
+    def executor(self, node_name: str) -> Task | None:
+        """The executor of the node named ``node_name``, if it was started."""
+        return next((t for t in self.tasks if t.node_name == node_name), None)
+
     def to_api(self) -> dict[str, Any]:
-        """The ``V2beta1Run`` JSON, with ``run_details.task_details`` of the started tasks."""
-        shown = [t for t in self.tasks if t.state]
+        """The ``V2beta1Run`` JSON, with one ``run_details.task_details`` entry per node."""
         reference = None
         if self.pipeline_version_id:
             reference = message(
                 pipeline_id=self.pipeline_id, pipeline_version_id=self.pipeline_version_id
             )
+        # The server's task table has no order; listing by id keeps callers from relying on one.
+        nodes = sorted(self.nodes.values(), key=lambda n: n.task_id)
         return message(
             experiment_id=self.experiment_id,
             run_id=self.run_id,
@@ -251,11 +233,67 @@ class Run:
             run_details=message(
                 pipeline_context_id=self.pipeline_context_id,
                 pipeline_run_context_id=self.run_context_id,
-                task_details=[t.to_api(self.run_id, self.workflow) for t in shown],
+                task_details=[n.to_api(self.run_id, self.workflow, self.created_at) for n in nodes],
             ),
+            recurring_run_id=self.recurring_run_id,
             state_history=[
                 message(update_time=timestamp(at), state=state) for at, state in self.history
             ],
+        )
+
+
+@dataclass
+class RecurringRun:
+    """A recurring run: a pipeline started on a cron or periodic trigger (a ScheduledWorkflow)."""
+
+    recurring_run_id: str
+    display_name: str
+    namespace: str
+    experiment_id: str
+    created_at: int
+    k8s_name: str
+    trigger: dict[str, Any]
+    max_concurrency: int
+    enabled: bool
+    no_catchup: bool = False
+    description: str = ""
+    service_account: str = ""
+    pipeline_spec: dict[str, Any] | None = None
+    pipeline_id: str = ""
+    pipeline_version_id: str = ""
+    runtime_config: dict[str, Any] = field(default_factory=dict)
+    updated_at: int = 0
+    runs_made: int = 0
+    last_triggered: int = 0
+
+    def to_api(self) -> dict[str, Any]:
+        """The ``V2beta1RecurringRun`` JSON (int64 fields are strings, as protojson writes)."""
+        reference = None
+        if self.pipeline_id or self.pipeline_version_id:
+            reference = message(
+                pipeline_id=self.pipeline_id, pipeline_version_id=self.pipeline_version_id
+            )
+        runtime = message(
+            parameters=self.runtime_config.get("parameters") or {},
+            pipeline_root=self.runtime_config.get("pipeline_root") or "",
+        )
+        return message(
+            recurring_run_id=self.recurring_run_id,
+            display_name=self.display_name,
+            description=self.description,
+            pipeline_spec=None if reference else self.pipeline_spec,
+            pipeline_version_reference=reference,
+            runtime_config=runtime or None,
+            service_account=self.service_account,
+            max_concurrency=str(self.max_concurrency),
+            trigger=self.trigger,
+            mode="ENABLE" if self.enabled else "DISABLE",
+            created_at=timestamp(self.created_at),
+            updated_at=timestamp(self.updated_at),
+            status="ENABLED" if self.enabled else "DISABLED",
+            no_catchup=self.no_catchup,
+            namespace=self.namespace,
+            experiment_id=self.experiment_id,
         )
 
 
@@ -321,5 +359,20 @@ RUNS: Listable[Run] = Listable(
         "state": Field("State", lambda r: r.state),
         "pipeline_version_id": Field("PipelineVersionId", lambda r: r.pipeline_version_id),
         "pipeline_id": Field("PipelineId", lambda r: r.pipeline_id),
+        "recurring_run_id": Field("JobUUID", lambda r: r.recurring_run_id),
+    },
+)
+
+RECURRING_RUNS: Listable[RecurringRun] = Listable(
+    type_name="Job",
+    key=lambda j: j.recurring_run_id,
+    fields={
+        "recurring_run_id": Field("UUID", lambda j: j.recurring_run_id),
+        "id": Field("UUID", lambda j: j.recurring_run_id),
+        "display_name": Field("DisplayName", lambda j: j.display_name),
+        "name": Field("DisplayName", lambda j: j.display_name),
+        "created_at": Field("CreatedAtInSec", lambda j: j.created_at),
+        "updated_at": Field("UpdatedAtInSec", lambda j: j.updated_at),
+        "description": Field("Description", lambda j: j.description),
     },
 )

@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -17,7 +17,7 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application, HTTPError, RequestHandler
 
 from .execution import KubePods, Schedule, TaskRunner
-from .pipeline_spec import tasks_of
+from .pipeline_spec import root_dag
 from .resources import FINAL_STATES, Experiment, now
 from .service import DEFAULT_EXPERIMENT, Identity, KfpService, ListParams
 from .wire import ApiError, GrpcCode
@@ -342,22 +342,22 @@ class _RecurringRuns(_Handler):
         )
 
     def post(self) -> None:
-        raise ApiError(
-            GrpcCode.UNIMPLEMENTED,
-            "Recurring runs are not scheduled by this emulated server",
-        )
+        self.send(self.service.create_recurring_run(self.who, self.json_body()))
 
 
 class _RecurringRun(_Handler):
     def get(self, recurring_run_id: str) -> None:
-        raise ApiError(
-            GrpcCode.NOT_FOUND,
-            f"Failed to get a recurring run: ResourceNotFoundError: Job {recurring_run_id} "
-            "not found.",
-            f"Job {recurring_run_id} not found.",
-        )
+        self.send(self.service.get_recurring_run(self.who, recurring_run_id))
 
-    delete = get
+    def delete(self, recurring_run_id: str) -> None:
+        self.service.delete_recurring_run(self.who, recurring_run_id)
+        self.send({})
+
+
+class _RecurringRunAction(_Handler):
+    def post(self, recurring_run_id: str, action: str) -> None:
+        self.service.set_recurring_run_mode(self.who, recurring_run_id, action == "enable")
+        self.send({})
 
 
 def _routes(emulator: KfpEmulator) -> list[tuple[str, type[RequestHandler], dict[str, Any]]]:
@@ -378,6 +378,7 @@ def _routes(emulator: KfpEmulator) -> list[tuple[str, type[RequestHandler], dict
         (f"{API}/runs/{ID}:(archive|unarchive|terminate|retry)", _RunAction),
         (f"{API}/runs/{ID}", _Run),
         (f"{API}/recurringruns", _RecurringRuns),
+        (f"{API}/recurringruns/{ID}:(enable|disable)", _RecurringRunAction),
         (f"{API}/recurringruns/{ID}", _RecurringRun),
     ]
     return [(pattern, handler, {"emulator": emulator}) for pattern, handler in table]
@@ -396,18 +397,23 @@ class KfpEmulator:
     Multi-user by default, like a Kubeflow cluster: experiments and runs belong to a profile
     namespace, and each listed namespace starts with a ``Default`` experiment. With ``token``
     or ``session_cookie`` set, every call but ``healthz`` needs that bearer token (or
-    ``authservice_session`` cookie). Runs move PENDING, RUNNING, then SUCCEEDED or FAILED,
-    one step of ``step_seconds`` per state and ``task_seconds`` per task; with ``kube_url``
-    each task is a pod in that Kubernetes API, with its phase and log kept current.
+    ``authservice_session`` cookie). Runs move PENDING, RUNNING, then SUCCEEDED or FAILED
+    through the nodes of an Argo Workflow as KFP 2.x compiles it (drivers, task DAGs,
+    sub-pipelines, ParallelFor iterations, ``dsl.If`` branches, exit handlers): one step of
+    ``step_seconds`` per state and ``task_seconds`` per task; with ``kube_url`` each executor
+    is a pod in that Kubernetes API, with its phase and log kept current. Recurring runs are
+    kept, and their periodic triggers start runs.
 
-    The JSON is the real server's: fields left empty are absent (an empty list is ``{}``)
-    and times not reached yet are ``1970-01-01T00:00:00Z``. Stop and start again keep the
-    port and all state; unfinished runs resume.
+    The JSON is the real server's: fields left empty are absent (an empty list is ``{}``),
+    run times not reached yet are ``1970-01-01T00:00:00Z``, and ``run_details.task_details``
+    has one entry per workflow node (see ``workflow``). Stop and start again keep the port
+    and all state; unfinished runs resume.
 
-    Test controls: ``fail_task``, ``fail_tasks_named`` and ``set_task_seconds`` shape runs;
-    ``wait_for_run_state`` and ``wait_for_task_state`` block until a state is reached (woken
-    by the change, no polling); ``fail_next``, ``latency``, ``expire_token`` inject trouble;
-    ``seed_runs`` adds thousands of finished runs at once; ``requests`` counts calls.
+    Test controls: ``fail_task``, ``fail_tasks_named``, ``set_task_seconds`` and
+    ``set_task_output`` shape runs; ``wait_for_run_state``, ``wait_for_task_state`` and
+    ``wait_for_scheduled_runs`` block until it happened (woken by the change, no polling);
+    ``fail_next``, ``latency``, ``expire_token`` inject trouble; ``seed_runs`` adds thousands
+    of finished runs at once; ``requests`` counts calls.
     """
 
     def __init__(
@@ -522,6 +528,7 @@ class KfpEmulator:
         for run in self.service.runs.values():
             if not run.finished:
                 self.service.runner.start(run)
+        self.service.start_schedules()
 
     def stop(self) -> None:
         """Stop serving (connections close, runs pause); ``start()`` again resumes."""
@@ -539,6 +546,7 @@ class KfpEmulator:
             self._server.stop()
             await self._server.close_all_connections()
             self._server = None
+        await self.service.stop_schedules()
         await self.service.runner.shutdown()
         if self._pods is not None:
             self._pods.close()
@@ -564,6 +572,13 @@ class KfpEmulator:
             return work()
 
         return asyncio.run_coroutine_threadsafe(on_loop(), loop).result(timeout=30)
+
+    def _call_async(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Await ``work()`` on the server's loop (or on a loop of its own when not serving)."""
+        loop = self._loop
+        if loop is None or not self.running:
+            return asyncio.run(work())
+        return asyncio.run_coroutine_threadsafe(work(), loop).result(timeout=300)
 
     # -- identities ----------------------------------------------------------------------
 
@@ -631,6 +646,10 @@ class KfpEmulator:
         """Make every task with one of ``names``, in every run from now on, end FAILED."""
         self._call(lambda: self.schedule.failing_task_names.update(names))
 
+    def set_task_output(self, task_name: str, key: str, value: Any) -> None:
+        """What tasks named ``task_name`` output as ``key`` (conditions and loops read it)."""
+        self._call(lambda: self.schedule.task_outputs.__setitem__((task_name, key), value))
+
     def set_task_seconds(self, task_name: str, seconds: float) -> None:
         """How long tasks named ``task_name`` stay RUNNING."""
         self._call(lambda: self.schedule.task_durations.__setitem__(task_name, seconds))
@@ -683,6 +702,22 @@ class KfpEmulator:
                 raise TimeoutError(f"task {task_name} is {current()!r}, not {sorted(states)}")
         return current()
 
+    def wait_for_scheduled_runs(
+        self, recurring_run_id: str, count: int, timeout: float = 30.0
+    ) -> list[str]:
+        """Block until the recurring run started ``count`` runs; their ids, oldest first."""
+
+        def started() -> list[str]:
+            # Copied at once: the server's thread may add runs meanwhile.
+            every = list(self.service.runs.values())
+            runs = [r for r in every if r.recurring_run_id == recurring_run_id]
+            return [r.run_id for r in sorted(runs, key=lambda r: r.created_at)]
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(started()) >= count, timeout=timeout):
+                raise TimeoutError(f"{len(started())} runs of {recurring_run_id}, not {count}")
+        return started()
+
     def add_experiment(self, name: str, namespace: str = DEFAULT_NAMESPACE) -> str:
         """Create an experiment directly (no request); returns its id."""
 
@@ -715,15 +750,15 @@ class KfpEmulator:
         if not set(states) <= {"SUCCEEDED", "FAILED", "CANCELED"}:
             raise ValueError("seeded runs end SUCCEEDED, FAILED or CANCELED")
         spec = pipeline_spec or SEED_SPEC
-        tasks_of(spec)
+        root_dag(spec)
 
-        def seed() -> list[str]:
+        async def seed() -> list[str]:
             experiment: Experiment
             if experiment_id:
                 experiment = self.service.experiments[experiment_id]
             else:
                 experiment = self.service.ensure_default_experiment(namespace)
-            return self.service.seed_runs(
+            return await self.service.seed_runs(
                 count=count,
                 experiment=experiment,
                 spec=spec,
@@ -733,4 +768,4 @@ class KfpEmulator:
                 name_prefix=name_prefix,
             )
 
-        return self._call(seed)
+        return self._call_async(seed)

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import random
 import re
-import string
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .execution import TaskRunner
 from .listing import Listable, ListQuery, list_page
-from .pipeline_spec import pipeline_name, read_package, tasks_of
+from .pipeline_spec import pipeline_name, read_package, root_dag, tasks_of
+from .recurring import (
+    RECURRING_RUN_FIELDS,
+    due_at,
+    enabled_of,
+    max_concurrency_of,
+    run_name,
+    swf_name_base,
+    trigger_of,
+)
 from .resources import (
     EXPERIMENTS,
     PIPELINE_VERSIONS,
     PIPELINES,
+    RECURRING_RUNS,
     RUNS,
     Experiment,
     Pipeline,
     PipelineVersion,
+    RecurringRun,
     Run,
     Task,
     now,
@@ -40,6 +51,10 @@ from .wire import (
 __all__ = ["DEFAULT_EXPERIMENT", "Identity", "KfpService", "ListParams"]
 
 DEFAULT_EXPERIMENT = "Default"
+NAME_SUFFIX_CHARACTERS = "bcdfghjklmnpqrstvwxz2456789"
+MULTI_USER_RUNNER = "default-editor"
+SINGLE_USER_RUNNER = "pipeline-runner"
+SCHEDULE_TICK_SECONDS = 0.2
 
 # Fields of the request bodies, from the kfp_server_api models; the server rejects others.
 EXPERIMENT_FIELDS = frozenset(
@@ -181,9 +196,15 @@ def _tags(raw: Any) -> dict[str, str]:
     return {str(k): v for k, v in raw.items()}
 
 
+def _named(name: str) -> Callable[[Task], bool]:
+    """Whether a task is named ``name`` (nothing is, for an empty name)."""
+    return lambda task: bool(name) and task.name == name
+
+
 def _workflow_name(spec: Mapping[str, Any]) -> str:
     base = re.sub(r"[^a-z0-9-]+", "-", pipeline_name(spec).lower()).strip("-")[:50] or "pipeline"
-    suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+    # generateName's suffix: five of the characters Kubernetes picks from.
+    suffix = "".join(random.choices(NAME_SUFFIX_CHARACTERS, k=5))
     return f"{base}-{suffix}"
 
 
@@ -197,6 +218,10 @@ class KfpService:
         self.pipelines: dict[str, Pipeline] = {}
         self.versions: dict[str, PipelineVersion] = {}
         self.runs: dict[str, Run] = {}
+        self.recurring_runs: dict[str, RecurringRun] = {}
+        # The ServiceAccount runs get when none is asked for, as the deployment configures it.
+        self.runner_account = MULTI_USER_RUNNER if multi_user else SINGLE_USER_RUNNER
+        self._schedules: asyncio.Task[None] | None = None
         self._metadata_ids = itertools.count(1)
 
     # -- access ------------------------------------------------------------------------
@@ -665,44 +690,71 @@ class KfpService:
                 f"Experiment {experiment.experiment_id} is archived; unarchive it to add runs"
             ).wrap(context)
         spec, pipeline_id, version_id = self._run_source(who, body, context)
+        runtime = _object(body, "runtime_config") or {}
+        run = self.start_run(
+            experiment,
+            spec=spec,
+            display_name=display_name,
+            runtime=runtime,
+            context=context,
+            pipeline_id=pipeline_id,
+            pipeline_version_id=version_id,
+            description=_string(body, "description"),
+            service_account=_string(body, "service_account"),
+        )
+        return run.to_api()
+
+    def start_run(
+        self,
+        experiment: Experiment,
+        *,
+        spec: dict[str, Any],
+        display_name: str,
+        runtime: Mapping[str, Any],
+        context: str,
+        pipeline_id: str = "",
+        pipeline_version_id: str = "",
+        description: str = "",
+        service_account: str = "",
+        recurring_run_id: str = "",
+        workflow: str = "",
+    ) -> Run:
+        """Make a run of ``spec`` in ``experiment`` and start driving it; raises ApiError."""
         try:
-            tasks = tasks_of(spec)
+            dag = root_dag(spec)
         except ApiError as error:
             raise error.wrap(context) from None
-        runtime = _object(body, "runtime_config") or {}
         parameters = runtime.get("parameters") or {}
         if not isinstance(parameters, dict):
             raise invalid_input("runtime_config.parameters must be a map").wrap(context)
         created = now()
-        workflow = _workflow_name(spec)
         run = Run(
             run_id=str(uuid.uuid4()),
             experiment_id=experiment.experiment_id,
             namespace=experiment.namespace,
             display_name=display_name,
             created_at=created,
-            workflow=workflow,
-            tasks=[
-                Task(spec=task, workflow=workflow, execution_id=self._metadata_id())
-                for task in tasks
-            ],
+            workflow=workflow or _workflow_name(spec),
             pipeline_spec=spec,
             pipeline_id=pipeline_id,
-            pipeline_version_id=version_id,
+            pipeline_version_id=pipeline_version_id,
             runtime_config={
                 "parameters": parameters,
                 "pipeline_root": str(runtime.get("pipeline_root") or ""),
             },
-            description=_string(body, "description"),
-            service_account=_string(body, "service_account"),
+            description=description,
+            service_account=service_account,
             pipeline_context_id=self._metadata_id(),
             run_context_id=self._metadata_id(),
+            recurring_run_id=recurring_run_id,
+            dag=dag,
         )
         run.move_to("PENDING", created)
         experiment.last_run_created_at = created
         self.runs[run.run_id] = run
         self.runner.start(run)
-        return run.to_api()
+        self.runner.changed()
+        return run
 
     def _metadata_id(self) -> str:
         return str(next(self._metadata_ids))
@@ -799,13 +851,246 @@ class KfpService:
             next_page_token=page.next_page_token,
         )
 
+    # -- recurring runs ------------------------------------------------------------------
+
+    def _authorize_jobs(
+        self, who: Identity, namespace: str, verb: str, name: str = "", context: str = ""
+    ) -> None:
+        if not self.multi_user:
+            return
+        if not namespace:
+            raise invalid_input(
+                "a recurring run cannot have an empty namespace in multi-user mode"
+            ).wrap(context)
+        self._authorize(who, namespace, verb, "jobs", name, context=context)
+
+    def _recurring_run(
+        self, who: Identity, recurring_run_id: str, verb: str, context: str
+    ) -> RecurringRun:
+        job = self.recurring_runs.get(recurring_run_id)
+        checked = f"{context}: Failed to authorize the request"
+        if job is None:
+            missing = not_found("Job", recurring_run_id)
+            if self.multi_user:
+                raise missing.wrap(f"{checked}: failed to authorize with the recurring run ID")
+            raise missing.wrap(context)
+        self._authorize_jobs(who, job.namespace, verb, job.display_name, checked)
+        return job
+
+    def create_recurring_run(self, who: Identity, body: Mapping[str, Any]) -> dict[str, Any]:
+        """CreateRecurringRun: a schedule of runs of a pipeline spec or version."""
+        context = "Failed to create a recurring run"
+        _reject_unknown(body, RECURRING_RUN_FIELDS)
+        converting = f"{context}: Failed to create a recurring run due to conversion error"
+        display_name = _string(body, "display_name")
+        if not display_name:
+            raise ApiError(
+                GrpcCode.INTERNAL,
+                f"{converting}: Failed to convert a API recurring run to its internal "
+                "representation: InvalidInputError: Recurring run's name cannot be empty",
+                "Recurring run's name cannot be empty",
+            )
+        try:
+            trigger = trigger_of(body.get("trigger"))
+            enabled = enabled_of(body.get("mode"))
+            max_concurrency = max_concurrency_of(body.get("max_concurrency"))
+        except ApiError as error:
+            raise error.wrap(converting) from None
+        experiment = self._run_experiment(_string(body, "experiment_id"), context)
+        namespace = self._namespace(_string(body, "namespace"))
+        if namespace and namespace != experiment.namespace:
+            raise invalid_input(
+                f"Experiment {experiment.experiment_id} belongs to namespace "
+                f"'{experiment.namespace}' instead of '{namespace}'"
+            ).wrap(
+                f"{context}: Failed to create a recurring run due to invalid experimentId and "
+                "namespace combination"
+            )
+        self._authorize_jobs(
+            who,
+            experiment.namespace,
+            "create",
+            display_name,
+            f"{context}: Failed to create a recurring run due to authorization error. Check if "
+            f"you have write permission to namespace {experiment.namespace}",
+        )
+        source = self._recurring_source(who, body, context)
+        runtime = _object(body, "runtime_config") or {}
+        created = now()
+        job = RecurringRun(
+            recurring_run_id=str(uuid.uuid4()),
+            display_name=display_name,
+            namespace=experiment.namespace,
+            experiment_id=experiment.experiment_id,
+            created_at=created,
+            updated_at=created,
+            k8s_name=swf_name_base(display_name)
+            + "".join(random.choices(NAME_SUFFIX_CHARACTERS, k=5)),
+            trigger=trigger.json,
+            max_concurrency=max_concurrency,
+            enabled=enabled,
+            no_catchup=bool(body.get("no_catchup")),
+            description=_string(body, "description"),
+            service_account=_string(body, "service_account") or self.runner_account,
+            pipeline_spec=source[0],
+            pipeline_id=source[1],
+            pipeline_version_id=source[2],
+            runtime_config={
+                "parameters": runtime.get("parameters") or {},
+                "pipeline_root": str(runtime.get("pipeline_root") or ""),
+            },
+        )
+        self.recurring_runs[job.recurring_run_id] = job
+        return job.to_api()
+
+    def _recurring_source(
+        self, who: Identity, body: Mapping[str, Any], context: str
+    ) -> tuple[dict[str, Any] | None, str, str]:
+        reference = _object(body, "pipeline_version_reference") or {}
+        pipeline_id = _string(reference, "pipeline_id")
+        version_id = _string(reference, "pipeline_version_id") or _string(
+            body, "pipeline_version_id"
+        )
+        if version_id or pipeline_id:
+            if version_id:
+                version = self.versions.get(version_id)
+                if version is None:
+                    raise not_found("PipelineVersion", version_id).wrap(context)
+                pipeline_id = version.pipeline_id
+            self._pipeline(who, pipeline_id, "get", context)
+            return None, pipeline_id, version_id
+        spec = _object(body, "pipeline_spec")
+        if not spec:
+            raise ApiError(
+                GrpcCode.UNKNOWN,
+                f"{context}: Cannot create a job with an empty pipeline ID",
+                "Cannot create a job with an empty pipeline ID",
+            )
+        try:
+            root_dag(spec)
+        except ApiError as error:
+            raise error.wrap(
+                f"{context}: Failed to create a recurring run with an invalid pipeline spec "
+                "manifest"
+            ) from None
+        return spec, "", ""
+
+    def get_recurring_run(self, who: Identity, recurring_run_id: str) -> dict[str, Any]:
+        """GetRecurringRun."""
+        context = "Failed to fetch a recurring run"
+        return self._recurring_run(who, recurring_run_id, "get", context).to_api()
+
     def list_recurring_runs(
         self, who: Identity, namespace: str, experiment_id: str, params: ListParams
     ) -> dict[str, Any]:
-        """ListRecurringRuns: validated like ListRuns; the emulator schedules none."""
-        params.query(RUNS)
-        self._run_scope(who, namespace, experiment_id, "recurring runs", "Failed to list jobs")
-        return message(recurring_runs=[], total_size=0, next_page_token="")
+        """ListRecurringRuns of a namespace or an experiment."""
+        context = "Failed to list jobs"
+        try:
+            query = params.query(RECURRING_RUNS)
+        except ApiError as error:
+            raise error.wrap(
+                "Failed to list recurring runs due to error parsing the listing options"
+            ) from None
+        namespace = self._namespace(namespace)
+        if experiment_id:
+            experiment = self.experiments.get(experiment_id)
+            if experiment is None:
+                raise not_found("Experiment", experiment_id).wrap(
+                    f"{context}: Failed to list recurring runs due to error fetching namespace "
+                    f"for experiment {experiment_id}. Try filtering based on namespace"
+                )
+            namespace = experiment.namespace
+        self._authorize_jobs(
+            who,
+            namespace,
+            "list",
+            context=f"{context}: Failed to list recurring runs due to authorization error. "
+            f"Check if you have permission to access namespace {namespace}",
+        )
+        scope = [
+            j
+            for j in self.recurring_runs.values()
+            if (j.experiment_id == experiment_id if experiment_id else j.namespace == namespace)
+        ]
+        page = list_page(RECURRING_RUNS, scope, query)
+        # The proto names this field recurringRuns, and the server writes proto names.
+        return message(
+            recurringRuns=[j.to_api() for j in page.items],
+            total_size=page.total_size,
+            next_page_token=page.next_page_token,
+        )
+
+    def set_recurring_run_mode(self, who: Identity, recurring_run_id: str, enabled: bool) -> None:
+        """EnableRecurringRun or DisableRecurringRun."""
+        verb = "enable" if enabled else "disable"
+        job = self._recurring_run(who, recurring_run_id, verb, f"Failed to {verb} a recurring run")
+        job.enabled = enabled
+        job.updated_at = now()
+
+    def delete_recurring_run(self, who: Identity, recurring_run_id: str) -> None:
+        """DeleteRecurringRun (the runs it started stay)."""
+        context = "Failed to disable a recurring run"  # sic: the server's wording
+        self._recurring_run(who, recurring_run_id, "delete", context)
+        del self.recurring_runs[recurring_run_id]
+
+    def trigger_due(self, at: int) -> list[str]:
+        """Start the runs whose periodic trigger is due at ``at``; their ids."""
+        started = []
+        for job in list(self.recurring_runs.values()):
+            due = due_at(job, trigger_of(job.trigger), at) if job.enabled else None
+            if due is None or at < due:
+                continue
+            active = [r for r in self.runs.values() if r.recurring_run_id == job.recurring_run_id]
+            if sum(1 for r in active if not r.finished) >= job.max_concurrency:
+                continue
+            run = self._scheduled_run(job)
+            if run is not None:
+                started.append(run.run_id)
+            job.last_triggered = due
+        return started
+
+    def _scheduled_run(self, job: RecurringRun) -> Run | None:
+        experiment = self.experiments.get(job.experiment_id)
+        spec = job.pipeline_spec
+        if job.pipeline_version_id in self.versions:
+            spec = self.versions[job.pipeline_version_id].pipeline_spec
+        elif job.pipeline_id and not job.pipeline_version_id:
+            # No version pinned: the ScheduledWorkflow runs the pipeline's latest version.
+            versions = [v for v in self.versions.values() if v.pipeline_id == job.pipeline_id]
+            spec = max(versions, key=lambda v: v.created_at).pipeline_spec if versions else None
+        if experiment is None or not spec:
+            return None
+        job.runs_made += 1
+        name = run_name(job.k8s_name, job.runs_made)
+        return self.start_run(
+            experiment,
+            spec=spec,
+            display_name=name,
+            workflow=name,
+            runtime=job.runtime_config,
+            context="Failed to start a scheduled run",
+            pipeline_id=job.pipeline_id,
+            pipeline_version_id=job.pipeline_version_id,
+            service_account=job.service_account,
+            recurring_run_id=job.recurring_run_id,
+        )
+
+    def start_schedules(self) -> None:
+        """Start firing periodic triggers on the running loop (once)."""
+        if self._schedules is None or self._schedules.done():
+            self._schedules = asyncio.get_running_loop().create_task(self._fire_schedules())
+
+    async def stop_schedules(self) -> None:
+        """Stop firing triggers (the server is stopping)."""
+        if self._schedules is not None:
+            self._schedules.cancel()
+            await asyncio.gather(self._schedules, return_exceptions=True)
+            self._schedules = None
+
+    async def _fire_schedules(self) -> None:
+        while True:
+            self.trigger_due(now())
+            await asyncio.sleep(SCHEDULE_TICK_SECONDS)
 
     def archive_run(self, who: Identity, run_id: str, archived: bool) -> None:
         """ArchiveRun or UnarchiveRun."""
@@ -844,7 +1129,7 @@ class KfpService:
 
     # -- seeding -------------------------------------------------------------------------
 
-    def seed_runs(
+    async def seed_runs(
         self,
         *,
         count: int,
@@ -855,40 +1140,31 @@ class KfpService:
         spacing_seconds: int,
         name_prefix: str,
     ) -> list[str]:
-        """Add ``count`` finished runs directly (no driving, no pods); newest first in time."""
-        tasks = tasks_of(spec)
+        """Add ``count`` finished runs directly (no pods, no waiting); newest first in time.
+
+        A FAILED or CANCELED one failed in its last task.
+        """
+        dag = root_dag(spec)
+        last = tasks_of(spec)[-1].name
         ids: list[str] = []
         for index in range(count):
             created = newest_at - (count - 1 - index) * spacing_seconds
             state = states[index % len(states)]
-            workflow = _workflow_name(spec)
             run = Run(
                 run_id=str(uuid.uuid4()),
                 experiment_id=experiment.experiment_id,
                 namespace=experiment.namespace,
                 display_name=f"{name_prefix}{index:05d}",
                 created_at=created,
-                workflow=workflow,
-                tasks=[
-                    Task(spec=task, workflow=workflow, execution_id=self._metadata_id())
-                    for task in tasks
-                ],
+                workflow=_workflow_name(spec),
                 pipeline_spec=spec,
                 pipeline_context_id=self._metadata_id(),
                 run_context_id=self._metadata_id(),
+                dag=dag,
             )
             run.move_to("PENDING", created)
-            run.move_to("RUNNING", created)
-            for task in run.tasks:
-                task.create_time = task.start_time = task.end_time = created
-                task.move_to("PENDING", created)
-                task.move_to("RUNNING", created)
-                last = task is run.tasks[-1]
-                task.move_to("FAILED" if state == "FAILED" and last else "SUCCEEDED", created)
-            if state == "FAILED" and run.tasks:
-                run.error = f"task {run.tasks[-1].name} failed"
-            run.finished_at = created
-            run.move_to(state, created)
+            failing = last if state != "SUCCEEDED" else ""
+            await self.runner.finish_at_once(run, created, _named(failing), state)
             self.runs[run.run_id] = run
             ids.append(run.run_id)
             experiment.last_run_created_at = max(experiment.last_run_created_at, created)
