@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from ..control_plane import CRASH_LOOP, SUCCEED, ControlPlane, lifecycle
 from .argo import RESET, Drive, Timing
 from .resources import Run, Task, now
 
@@ -33,12 +34,20 @@ def _iso(seconds: int) -> str:
 class KubePods:
     """The pods of a run's tasks in a Kubernetes API, over its plain REST interface.
 
+    The emulator plays Argo's part: it creates each executor's pod and marks it completed. On
+    the Kubernetes emulator it also plays the kubelet's: it writes the pod's status and log.
+    On a real control plane (`plane`) the real scheduler places the pod and kwok plays the
+    kubelet: the pod runs, and when the task ends its program "exits" through kwok's lifecycle
+    labels (SUCCEED, or CRASH_LOOP, which fails a `restartPolicy: Never` pod); the log is the
+    file kwok serves.
+
     Failures never stop a run: they are logged and kept in ``errors`` for tests to read.
     """
 
-    def __init__(self, url: str, token: str | None) -> None:
+    def __init__(self, url: str, token: str | None, *, plane: ControlPlane | None = None) -> None:
         self.url = url.rstrip("/")
         self.token = token
+        self.plane = plane
         self.errors: list[str] = []
         self._client: AsyncHTTPClient | None = None
 
@@ -61,6 +70,7 @@ class KubePods:
             body=body if method != "DELETE" else None,
             request_timeout=10,
             allow_nonstandard_methods=True,
+            ca_certs=str(self.plane.ca_file) if self.plane else None,
         )
         try:
             await self._client.fetch(request)
@@ -146,8 +156,20 @@ class KubePods:
         return created
 
     async def set_phase(self, run: Run, task: Task, phase: str) -> None:
-        """Patch the pod's status to ``phase`` with container statuses that fit it."""
+        """Patch the pod's status to ``phase`` with container statuses that fit it (on a real
+        plane: end its containers when the task ends, and leave the rest to kwok)."""
         if not task.pod_created:
+            return
+        if self.plane is not None:
+            if phase in ("Succeeded", "Failed"):
+                ended = lifecycle(SUCCEED if phase == "Succeeded" else CRASH_LOOP, run_for="0s")
+                ended["labels"]["workflows.argoproj.io/completed"] = "true"
+                await self._send(
+                    "PATCH",
+                    self._pod_path(run.namespace, task.pod_name),
+                    json.dumps({"metadata": ended}),
+                    "application/merge-patch+json",
+                )
             return
         status: dict[str, Any] = {"phase": phase}
         image = task.spec.image or "python:3.11"
@@ -197,6 +219,12 @@ class KubePods:
     async def append_log(self, run: Run, task: Task, lines: list[str]) -> None:
         """Add lines to the log of the pod's ``main`` container."""
         if not task.pod_created:
+            return
+        if self.plane is not None:
+            # Off the loop: the first write waits until kwok serves the new file.
+            await asyncio.to_thread(
+                self.plane.append_log, run.namespace, task.pod_name, "main", *lines
+            )
             return
         path = f"/_emulator/logs/{quote(run.namespace)}/{quote(task.pod_name)}/main"
         await self._send("POST", path, "".join(f"{line}\n" for line in lines), "text/plain")

@@ -16,6 +16,7 @@ from tornado.httputil import HTTPServerRequest
 from tornado.netutil import bind_sockets
 from tornado.web import Application, HTTPError, RequestHandler
 
+from ..control_plane import ControlPlane
 from .execution import KubePods, Schedule, TaskRunner
 from .pipeline_spec import root_dag
 from .resources import FINAL_STATES, Experiment, now
@@ -422,6 +423,7 @@ class KfpEmulator:
         kube_url: str | None = None,
         *,
         kube_token: str | None = None,
+        control_plane: ControlPlane | None = None,
         host: str = "127.0.0.1",
         token: str | None = None,
         session_cookie: str | None = None,
@@ -445,7 +447,9 @@ class KfpEmulator:
             failing_task_names=set(failing_task_names),
         )
         self._port = port
-        self._pods = KubePods(kube_url, kube_token) if kube_url else None
+        if control_plane is not None:
+            kube_url, kube_token = control_plane.url, control_plane.token
+        self._pods = KubePods(kube_url, kube_token, plane=control_plane) if kube_url else None
         self._changed = threading.Condition()
         self._tokens: dict[str, Identity] = {}
         self._sessions: dict[str, Identity] = {}
