@@ -218,6 +218,12 @@ class Informer:
         )
         self.counters.watches += 1
         self._stream = stream
+        if self._stopped.is_set():
+            # Stopped while the watch was being opened: `stop()` found no stream to close, and
+            # a quiet watch may send nothing for a minute.
+            self._stream = None
+            stream.close()
+            return True
         if self.error is not None:
             self.error = None
             self._emit("SYNCED", None)

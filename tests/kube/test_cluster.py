@@ -1,33 +1,21 @@
-"""`jupyter_mlops.kube.Cluster` against the emulator, through the official client over HTTP."""
+"""`jupyter_mlops.kube.Cluster` on the real control plane, through the official client."""
 
 from __future__ import annotations
 
-import threading
-import time
-from pathlib import Path
+import secrets
 
 import pytest
 
 from jupyter_mlops.errors import BadInput, Forbidden, NotFound, Unavailable
 from jupyter_mlops.kube.cluster import Cluster, parse_duration
 from jupyter_mlops.kube.rows import row
-from jupyter_mlops.testing.kube import KubeEmulator, kubeflow_edit_rules
+from tests.plane import Namespace, ProfileNamespace, wait_for
 
-from .conftest import NAMESPACE, cluster_for, pod
-
-
-def wait_for(predicate: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+from .helpers import deployment, pod, running, unreachable_kubeconfig
 
 
-def test_list_filters_by_label_selector(kube: KubeEmulator, cluster: Cluster) -> None:
-    kube.create(pod("train-1", {"app": "train"}))
-    kube.create(pod("serve-1", {"app": "serve"}))
+def test_list_filters_by_label_selector(namespace: Namespace, cluster: Cluster) -> None:
+    namespace.apply(pod("train-1", {"app": "train"}), pod("serve-1", {"app": "serve"}))
     names = [p["metadata"]["name"] for p in cluster.list("po", selector="app=train").items]
     assert names == ["train-1"]
     everything = cluster.list("pods").items
@@ -35,9 +23,8 @@ def test_list_filters_by_label_selector(kube: KubeEmulator, cluster: Cluster) ->
     assert len(everything) == 2
 
 
-def test_lists_are_paged(kube: KubeEmulator, cluster: Cluster) -> None:
-    for i in range(7):
-        kube.create(pod(f"p{i}"))
+def test_lists_are_paged(namespace: Namespace, cluster: Cluster) -> None:
+    namespace.apply(*(pod(f"p{i}") for i in range(7)))
     first = cluster.list("pods", limit=3)
     assert len(first.items) == 3 and first.continue_token
     assert len(cluster.list_all("pods").items) == 7
@@ -53,76 +40,69 @@ def test_unknown_kinds_are_refused_with_the_known_ones(cluster: Cluster) -> None
         cluster.kind("podz")
 
 
-def test_custom_resources_are_found_by_discovery(kube: KubeEmulator, cluster: Cluster) -> None:
-    kube.create(
-        {
-            "apiVersion": "apiextensions.k8s.io/v1",
-            "kind": "CustomResourceDefinition",
-            "metadata": {"name": "notebooks.kubeflow.org"},
-            "spec": {
-                "group": "kubeflow.org",
-                "scope": "Namespaced",
-                "names": {"plural": "notebooks", "singular": "notebook", "kind": "Notebook"},
-                "versions": [
-                    {
-                        "name": "v1",
-                        "served": True,
-                        "storage": True,
-                        "schema": {
-                            "openAPIV3Schema": {
-                                "type": "object",
-                                "x-kubernetes-preserve-unknown-fields": True,
-                            }
-                        },
-                    }
-                ],
-            },
-        }
-    )
-    kube.create(
-        {
-            "apiVersion": "kubeflow.org/v1",
-            "kind": "Notebook",
-            "metadata": {"name": "my-notebook", "namespace": NAMESPACE},
-            "spec": {},
-        }
-    )
-    notebook = cluster.kind("notebooks")
-    assert (notebook.group, notebook.custom) == ("kubeflow.org", True)
-    assert [n["metadata"]["name"] for n in cluster.list(notebook).items] == ["my-notebook"]
+def test_custom_resources_are_found_by_discovery(namespace: Namespace, cluster: Cluster) -> None:
+    # A group of its own: CRDs are cluster-wide, and other tests define Kubeflow's.
+    group = f"{namespace.name}.example.com"
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"gizmos.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "gizmos", "singular": "gizmo", "kind": "Gizmo"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    namespace.apply(crd)
+    try:
+        namespace.kubectl("wait", "--for=condition=Established", f"crd/gizmos.{group}")
+        namespace.apply(
+            {"apiVersion": f"{group}/v1", "kind": "Gizmo", "metadata": {"name": "my-gizmo"}}
+        )
+        gizmo = wait_for(
+            "discovery to serve gizmos",
+            lambda: [k for k in cluster.custom_kinds(refresh=True) if k.group == group],
+        )[0]
+        assert cluster.kind("gizmos") == gizmo
+        assert (gizmo.group, gizmo.custom, gizmo.kind) == (group, True, "Gizmo")
+        assert [n["metadata"]["name"] for n in cluster.list(gizmo).items] == ["my-gizmo"]
+    finally:
+        namespace.plane.kubectl("delete", "crd", f"gizmos.{group}", "--wait=false")
 
 
-def test_logs_tail_and_container_choice(kube: KubeEmulator, cluster: Cluster) -> None:
-    kube.create(pod("two", containers=2))
-    kube.append_log(NAMESPACE, "two", "c1", [f"line {i}" for i in range(10)])
+def test_logs_tail_and_container_choice(namespace: Namespace, cluster: Cluster) -> None:
+    namespace.plane.append_log(namespace.name, "two", "c1", *(f"line {i}" for i in range(10)))
+    namespace.apply(pod("two", containers=2))
+    running(namespace, "two")
     assert list(cluster.logs("two", "c1", tail=3)) == ["line 7", "line 8", "line 9"]
-    with pytest.raises(BadInput, match="container"):
+    # The API server answers this itself, naming the containers, before asking the kubelet.
+    with pytest.raises(BadInput, match=r"a container name must be specified.*\[c0 c1\]"):
         list(cluster.logs("two"))
 
 
-def test_follow_streams_lines_as_they_are_written(kube: KubeEmulator, cluster: Cluster) -> None:
-    kube.create(pod("talker"))
-    wait_for(lambda: cluster.get("pod", "talker")["status"].get("phase") == "Running")
-    kube.append_log(NAMESPACE, "talker", "main", ["first"])
+def test_follow_streams_lines_as_they_are_written(namespace: Namespace, cluster: Cluster) -> None:
+    plane = namespace.plane
+    plane.append_log(namespace.name, "talker", "main", "first")
+    namespace.apply(pod("talker"))
+    running(namespace, "talker")
     lines = cluster.logs("talker", follow=True)
     assert next(lines) == "first"
-    kube.append_log(NAMESPACE, "talker", "main", ["second"])
+    plane.append_log(namespace.name, "talker", "main", "second")
     assert next(lines) == "second"
     lines.close()
-
-
-def test_following_a_silent_pod_answers_at_once(kube: KubeEmulator, cluster: Cluster) -> None:
-    kube.create(pod("quiet"))
-    wait_for(lambda: cluster.get("pod", "quiet")["status"].get("phase") == "Running")
-    opened: list[object] = []
-    opener = threading.Thread(target=lambda: opened.append(cluster.logs("quiet", follow=True)))
-    opener.start()
-    opener.join(timeout=5)
-    assert opened, "following a pod that has written nothing yet must not block"
-    kube.append_log(NAMESPACE, "quiet", "main", ["hello"])
-    lines = opened[0]
-    assert next(lines) == "hello"  # type: ignore[call-overload]
-    lines.close()  # type: ignore[attr-defined]
 
 
 def test_durations_read_like_kubectl() -> None:
@@ -135,48 +115,30 @@ def test_durations_read_like_kubectl() -> None:
 
 
 def test_a_deleted_pod_of_a_deployment_is_replaced_and_scale_works(
-    kube: KubeEmulator, cluster: Cluster
+    namespace: Namespace, cluster: Cluster
 ) -> None:
-    kube.create(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "web", "namespace": NAMESPACE},
-            "spec": {
-                "replicas": 2,
-                "selector": {"matchLabels": {"app": "web"}},
-                "template": {
-                    "metadata": {"labels": {"app": "web"}},
-                    "spec": {"containers": [{"name": "nginx", "image": "nginx:1.14.2"}]},
-                },
-            },
-        }
-    )
-    wait_for(lambda: len(cluster.list("pods", selector="app=web").items) == 2)
-    victim = cluster.list("pods", selector="app=web").items[0]["metadata"]["name"]
+    namespace.apply(deployment("web", 2))
+
+    def pods() -> set[str]:
+        return {p["metadata"]["name"] for p in cluster.list("pods", selector="app=web").items}
+
+    wait_for("two pods of web", lambda: len(pods()) == 2)
+    victim = sorted(pods())[0]
     cluster.delete_pod(victim)
-
-    def healed() -> bool:
-        names = {p["metadata"]["name"] for p in cluster.list("pods", selector="app=web").items}
-        return len(names) == 2 and victim not in names
-
-    wait_for(healed)
+    # The ReplicaSet controller makes a new pod; kwok, as the kubelet, removes the old one.
+    wait_for(
+        "a new pod in place of the deleted one", lambda: len(pods()) == 2 and victim not in pods()
+    )
     cluster.scale("web", 3)
-    wait_for(lambda: len(cluster.list("pods", selector="app=web").items) == 3)
+    wait_for("three pods of web", lambda: len(pods()) == 3)
     assert row("deployments", cluster.get("deploy", "web"))["replicas"] == 3
     with pytest.raises(BadInput):
         cluster.scale("web", -1)
 
 
-def test_a_namespace_editor_is_told_which_rule_is_missing(
-    kube: KubeEmulator, tmp_path: Path
-) -> None:
-    kube.add_token(
-        "editor",
-        f"system:serviceaccount:{NAMESPACE}:default-editor",
-        kubeflow_edit_rules(NAMESPACE),
-    )
-    editor = cluster_for(kube, tmp_path, token="editor")
+def test_a_namespace_editor_is_told_which_rule_is_missing(profile: ProfileNamespace) -> None:
+    # Kubeflow's default-editor, bound to the aggregated kubeflow-edit, with its real token.
+    editor = profile.cluster()
     assert editor.can_i("list", "pods")
     assert editor.can_i("get", "pods/log")
     assert not editor.can_i("list", "nodes")
@@ -184,29 +146,38 @@ def test_a_namespace_editor_is_told_which_rule_is_missing(
         editor.list("nodes")
     assert (refused.value.verb, refused.value.resource) == ("list", "nodes")
     assert "ClusterRole" in refused.value.message and "verbs: ['list']" in refused.value.message
+    assert f"system:serviceaccount:{profile.name}:default-editor" in refused.value.message
     with pytest.raises(Forbidden, match="in namespace 'kube-system'"):
         editor.list("pods", "kube-system")
 
 
-def test_secret_values_never_leave_the_api(kube: KubeEmulator, cluster: Cluster) -> None:
-    kube.create(
+def test_secret_values_never_leave_the_api(namespace: Namespace, cluster: Cluster) -> None:
+    value = secrets.token_hex(8)
+    namespace.apply(
         {
             "apiVersion": "v1",
             "kind": "Secret",
-            "metadata": {"name": "creds", "namespace": NAMESPACE},
-            "data": {"password": "aHVudGVyMg=="},
+            "metadata": {"name": "creds"},
+            "stringData": {"password": value},
         }
     )
-    assert cluster.get("secret", "creds")["data"] == {"password": "7 bytes"}
-    assert cluster.list("secrets").items[0]["data"] == {"password": "7 bytes"}
+    assert cluster.get("secret", "creds")["data"] == {"password": "16 bytes"}
+    assert cluster.list("secrets").items[0]["data"] == {"password": "16 bytes"}
     assert row("secrets", cluster.get("secret", "creds"))["keys"] == ["password"]
+    # kubectl apply keeps the manifest, value and all, in an annotation: it is dropped too.
+    assert value not in repr(cluster.get("secret", "creds"))
 
 
-def test_an_unreachable_api_server_is_unavailable_in_words(
-    kube: KubeEmulator, cluster: Cluster
-) -> None:
-    kube.stop()
-    with pytest.raises(Unavailable) as down:
-        cluster.list("pods")
+def test_an_unreachable_api_server_is_unavailable_in_words(namespace: Namespace) -> None:
+    from jupyter_mlops.config import configure, resolve
+
+    kubeconfig = unreachable_kubeconfig(namespace)
+    settings = resolve(configure(kubeconfig=str(kubeconfig)), env={}, root=namespace.tmp_path)
+    cluster = Cluster(settings)
+    try:
+        with pytest.raises(Unavailable) as down:
+            cluster.list("pods")
+    finally:
+        cluster.close()
     assert "cannot reach the Kubernetes API" in down.value.message
     assert "Connection refused" in down.value.message

@@ -1,25 +1,20 @@
-"""The cluster routes and the live WebSocket, through a real jupyter_server and the emulator."""
+"""The cluster routes and the live WebSocket, through a real jupyter_server and the real plane."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_mlops.testing.kube import KubeEmulator
+from tests.plane import Namespace
 
-from .conftest import NAMESPACE, pod
+from .helpers import gone, pod, running, unreachable_kubeconfig
 
-
-@pytest.fixture
-def mlops_config(kube: KubeEmulator, tmp_path: Path) -> dict[str, Any]:
-    kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
-    return {"kubeconfig": str(kubeconfig)}
+WAIT = 60.0
 
 
 async def get_json(jp_fetch: Any, *parts: str, **params: str) -> Any:
@@ -37,11 +32,9 @@ async def refused(jp_fetch: Any, *parts: str, method: str = "GET", **kw: Any) ->
 
 
 async def test_pods_are_listed_as_rows_paged_and_filtered(
-    jp_fetch: Any, kube: KubeEmulator
+    jp_fetch: Any, namespace: Namespace
 ) -> None:
-    for i in range(5):
-        kube.create(pod(f"worker-{i}"))
-    kube.create(pod("trainer"))
+    namespace.apply(*(pod(f"worker-{i}") for i in range(5)), pod("trainer"))
     page = await get_json(jp_fetch, "kube", "pods", limit="2")
     assert page["total"] == 6 and len(page["rows"]) == 2
     assert page["columns"][:3] == ["name", "ready", "status"]
@@ -50,39 +43,44 @@ async def test_pods_are_listed_as_rows_paged_and_filtered(
     assert [r["name"] for r in found["rows"]] == ["worker-3", "worker-4"]
 
 
-async def test_kinds_include_the_namespace_in_use(jp_fetch: Any) -> None:
+async def test_kinds_include_the_namespace_in_use(jp_fetch: Any, namespace: Namespace) -> None:
     answer = await get_json(jp_fetch, "kube")
-    assert answer["namespace"] == NAMESPACE
+    assert answer["namespace"] == namespace.name
     assert {"pods", "deployments", "persistentvolumeclaims"} <= {
         k["plural"] for k in answer["kinds"]
     }
 
 
 async def test_describe_explains_a_pod_that_asks_for_too_much_cpu(
-    jp_fetch: Any, kube: KubeEmulator
+    jp_fetch: Any, namespace: Namespace
 ) -> None:
     greedy = pod("greedy")
     greedy["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "64"}}
-    kube.create(greedy)
-    deadline = time.monotonic() + 10
+    namespace.apply(greedy)
+    deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
         described = await get_json(jp_fetch, "kube", "pods", "greedy", "describe")
         if described["diagnosis"]:
             break
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
     assert (described["row"]["status"], described["row"]["health"]) == ("Pending", "error")
     assert "No node has enough cpu" in described["diagnosis"][0]
     assert "requests cpu 64" in described["diagnosis"][0]
+    # The real scheduler's verdict, as the event it recorded.
     assert any(e["reason"] == "FailedScheduling" for e in described["events"])
 
 
-async def test_log_snapshot_and_yaml(jp_fetch: Any, kube: KubeEmulator) -> None:
-    kube.create(pod("chatty"))
-    kube.append_log(NAMESPACE, "chatty", "main", ["<b>hello</b>", "world"])
+async def test_log_snapshot_and_yaml(jp_fetch: Any, namespace: Namespace) -> None:
+    namespace.plane.append_log(namespace.name, "chatty", "main", "<b>hello</b>", "world")
+    namespace.apply(pod("chatty"))
+    running(namespace, "chatty")
     log = await get_json(jp_fetch, "kube", "pods", "chatty", "log", tail="1")
     assert log["lines"] == ["world"]
+    log = await get_json(jp_fetch, "kube", "pods", "chatty", "log")
+    assert log["lines"] == namespace.kubectl("logs", "chatty").stdout.splitlines()
     as_yaml = await get_json(jp_fetch, "kube", "pods", "chatty", "yaml")
     assert "  name: chatty\n" in as_yaml["yaml"]
+    assert f"  namespace: {namespace.name}\n" in as_yaml["yaml"]
 
 
 async def test_bad_input_and_missing_objects_answer_clearly(jp_fetch: Any) -> None:
@@ -97,36 +95,43 @@ async def test_bad_input_and_missing_objects_answer_clearly(jp_fetch: Any) -> No
     assert code == 400 and "replicas" in body["message"]
 
 
-async def test_delete_and_scale(jp_fetch: Any, kube: KubeEmulator) -> None:
-    kube.create(pod("doomed"))
+async def test_delete_answers_the_name_and_then_404(jp_fetch: Any, namespace: Namespace) -> None:
+    namespace.apply(pod("doomed"))
+    running(namespace, "doomed")
     response = await jp_fetch("mlops", "api", "kube", "pods", "doomed", method="DELETE")
     assert json.loads(response.body) == {"deleted": "doomed"}
+    # A real delete is graceful: the pod is Terminating until its kubelet (kwok) removes it,
+    # and deleting it again meanwhile is no error. Once it is gone, it is 404.
+    gone(namespace, "pod", "doomed")
     code, _ = await refused(jp_fetch, "kube", "pods", "doomed", method="DELETE")
     assert code == 404
 
 
-async def test_a_stopped_api_server_answers_503_with_the_reason(
-    jp_fetch: Any, kube: KubeEmulator
-) -> None:
-    kube.stop()
-    code, body = await refused(jp_fetch, "kube", "pods", "anything")
-    assert code == 503
-    assert "cannot reach the Kubernetes API" in body["message"]
+class TestUnreachable:
+    @pytest.fixture
+    def mlops_config(self, namespace: Namespace) -> dict[str, Any]:
+        return {"kubeconfig": str(unreachable_kubeconfig(namespace))}
+
+    async def test_a_stopped_api_server_answers_503_with_the_reason(self, jp_fetch: Any) -> None:
+        code, body = await refused(jp_fetch, "kube", "pods", "anything")
+        assert code == 503
+        assert "cannot reach the Kubernetes API" in body["message"]
 
 
 async def test_the_websocket_pushes_a_snapshot_then_changes(
-    jp_ws_fetch: Any, kube: KubeEmulator
+    jp_ws_fetch: Any, namespace: Namespace
 ) -> None:
-    kube.create(pod("first"))
+    namespace.apply(pod("first"))
     ws = await jp_ws_fetch("mlops", "api", "ws")
     ws.write_message(json.dumps({"op": "subscribe", "id": "p", "kind": "pods"}))
     seen: dict[str, str] = {}
+    statuses: list[tuple[str, str]] = []
 
     async def until(predicate: Any) -> None:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + WAIT
         while not predicate():
             assert time.monotonic() < deadline, seen
-            frame = await asyncio.wait_for(ws.read_message(), 10)
+            frame = await asyncio.wait_for(ws.read_message(), WAIT)
             for message in json.loads(frame):
                 assert message["id"] == "p"
                 if message["type"] == "snapshot":
@@ -135,28 +140,33 @@ async def test_the_websocket_pushes_a_snapshot_then_changes(
                     seen.pop(message["row"]["name"], None)
                 elif "row" in message:
                     seen[message["row"]["name"]] = message["row"]["status"]
+                    statuses.append((message["row"]["name"], message["row"]["status"]))
 
     await until(lambda: "first" in seen)
-    kube.create(pod("second"))
+    namespace.apply(pod("second"))
     await until(lambda: seen.get("second") == "Running")
-    kube.delete("v1", "Pod", "first", NAMESPACE)
+    namespace.kubectl("delete", "pod", "first", "--wait=false")
     await until(lambda: "first" not in seen)
+    # A graceful delete: first Terminating (a deletionTimestamp), then gone once kwok removes it.
+    assert ("first", "Terminating") in statuses
     ws.close()
 
 
-async def test_the_websocket_follows_a_log(jp_ws_fetch: Any, kube: KubeEmulator) -> None:
-    kube.create(pod("talker"))
-    kube.append_log(NAMESPACE, "talker", "main", ["one", "two"])
+async def test_the_websocket_follows_a_log(jp_ws_fetch: Any, namespace: Namespace) -> None:
+    plane = namespace.plane
+    plane.append_log(namespace.name, "talker", "main", "one", "two")
+    namespace.apply(pod("talker"))
+    running(namespace, "talker")
     ws = await jp_ws_fetch("mlops", "api", "ws")
     ws.write_message(json.dumps({"op": "follow", "id": "l", "pod": "talker"}))
     lines: list[str] = []
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + WAIT
     while len(lines) < 3 and time.monotonic() < deadline:
-        frame = await asyncio.wait_for(ws.read_message(), 10)
+        frame = await asyncio.wait_for(ws.read_message(), WAIT)
         for message in json.loads(frame):
             lines.extend(message.get("lines", []))
         if lines == ["one", "two"]:
-            kube.append_log(NAMESPACE, "talker", "main", ["three"])
+            plane.append_log(namespace.name, "talker", "main", "three")
     assert lines == ["one", "two", "three"]
     ws.close()
 

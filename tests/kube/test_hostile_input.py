@@ -1,13 +1,16 @@
 """What a hostile or broken browser may send: the same bad values over REST and the WebSocket.
 
 Each is answered 400 (or an error frame) naming what is wrong, and none of them costs the API
-server a request: the emulator counts every request it serves.
+server a request: the product acts as a ServiceAccount of its own here, and the real API
+server counts that identity's requests (`Requests`: API Priority and Fairness FlowSchemas).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,16 +18,18 @@ from urllib.parse import quote
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from jupyter_mlops.config import configure, resolve
 from jupyter_mlops.errors import BadInput
 from jupyter_mlops.kube.cluster import Cluster
-from jupyter_mlops.testing.kube import KubeEmulator
+from jupyter_mlops.testing.control_plane import ControlPlane
+from tests.plane import Namespace, fresh_namespace
 
-from .conftest import NAMESPACE, cluster_for, pod
+from .helpers import Requests, counted, forget, identity, pod, rule, running
 
 SECRET = {
     "apiVersion": "v1",
     "kind": "Secret",
-    "metadata": {"name": "db-creds", "namespace": NAMESPACE},
+    "metadata": {"name": "db-creds"},
     "stringData": {"password": "hostile-input-secret-value"},
 }
 # Traversal, a query or a fragment smuggled in, an encoded slash, NUL, and a value too long.
@@ -38,22 +43,78 @@ BAD_NAMES = [
     "x" * 300,
     "UPPER",
 ]
+# Filled in with the test's namespace: NS/secrets/... would reach its Secrets.
 BAD_NAMESPACES = [
-    f"{NAMESPACE}/secrets/db-creds?",
-    f"{NAMESPACE}/secrets?",
-    f"{NAMESPACE}/secrets?x=",
+    "{ns}/secrets/db-creds?",
+    "{ns}/secrets?",
+    "{ns}/secrets?x=",
     "..",
     "a%2fb",
     "nul\x00",
     "n" * 64,
 ]
+#: The identity the product acts as: the `admin` ClusterRole in every namespace.
+ACCOUNT = "product"
+
+
+def bad_namespaces(ns: Namespace) -> list[str]:
+    return [bad.format(ns=ns.name) for bad in BAD_NAMESPACES]
+
+
+@dataclass
+class Hostile:
+    """The module's namespace (with a Secret to reach for), the product's identity there, and
+    its requests counted: set up once, as every test here only reads or is refused."""
+
+    namespace: Namespace
+    kubeconfig: Path
+    product: Cluster
+    requests: Requests
+
+
+@pytest.fixture(scope="module")
+def hostile(
+    control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Hostile]:
+    with fresh_namespace(control_plane, tmp_path_factory.mktemp("hostile")) as ns:
+        ns.apply(SECRET)
+        kubeconfig = identity(ns, ACCOUNT, "admin", cluster_wide=True)
+        product = Cluster(resolve(configure(kubeconfig=str(kubeconfig)), env={}, root=ns.tmp_path))
+        try:
+            with counted(
+                ns,
+                ACCOUNT,
+                lambda: product.can_i("get", "pods"),
+                secrets=rule(resources=("secrets",)),
+                watch=rule(verbs=("watch",)),
+                pods=rule(resources=("pods",), namespaces=(ns.name,)),
+            ) as requests:
+                yield Hostile(ns, kubeconfig, product, requests)
+        finally:
+            product.close()
+            forget(ns, ACCOUNT)
 
 
 @pytest.fixture
-def mlops_config(kube: KubeEmulator, tmp_path: Path) -> dict[str, Any]:
-    kube.create(SECRET)
-    kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
-    return {"kubeconfig": str(kubeconfig), "max_replicas": 50}
+def mlops_config(hostile: Hostile) -> dict[str, Any]:
+    return {"kubeconfig": str(hostile.kubeconfig), "max_replicas": 50}
+
+
+@pytest.fixture
+def namespace(hostile: Hostile) -> Namespace:
+    return hostile.namespace
+
+
+@pytest.fixture
+def product(hostile: Hostile) -> Cluster:
+    return hostile.product
+
+
+@pytest.fixture
+def requests(hostile: Hostile) -> Requests:
+    """The product's requests to Secrets, its watches, and the rest, counted from `reset()`."""
+    hostile.requests.reset()
+    return hostile.requests
 
 
 async def status_of(jp_fetch: Any, *parts: str, **kw: Any) -> tuple[int, dict[str, Any]]:
@@ -65,14 +126,10 @@ async def status_of(jp_fetch: Any, *parts: str, **kw: Any) -> tuple[int, dict[st
     return error.value.code, body
 
 
-def secret_requests(kube: KubeEmulator) -> int:
-    return kube.request_count(path_prefix=f"/api/v1/namespaces/{NAMESPACE}/secrets")
-
-
 async def test_bad_names_in_every_route_field_answer_400_and_reach_no_secret(
-    jp_fetch: Any, kube: KubeEmulator
+    jp_fetch: Any, namespace: Namespace, requests: Requests
 ) -> None:
-    kube.reset_requests()
+    requests.reset()
     for raw in BAD_NAMES:
         bad = quote(raw, safe="")  # as a browser sends it: one path segment
         for parts in (
@@ -93,11 +150,12 @@ async def test_bad_names_in_every_route_field_answer_400_and_reach_no_secret(
             jp_fetch, "kube", "pods", "web", "log", params={"container": raw}
         )
         assert code == 400 and "container" in body["message"]
-    for bad in BAD_NAMESPACES:
+    for bad in bad_namespaces(namespace):
         for parts in (("kube", "pods"), ("kube", "pods", "web"), ("kube", "pods", "web", "log")):
             code, body = await status_of(jp_fetch, *parts, params={"namespace": bad})
             assert code == 400 and "not a namespace name" in body["message"], (parts, bad)
-    assert secret_requests(kube) == 0
+    assert requests.since()["secrets"] == 0
+    assert requests.total() == 0
 
 
 async def test_unknown_kinds_and_paths_answer_in_the_json_envelope(jp_fetch: Any) -> None:
@@ -143,28 +201,28 @@ async def test_scale_bounds_replicas_and_bodies(jp_fetch: Any) -> None:
 
 
 def test_the_python_api_refuses_bad_names_before_any_request(
-    kube: KubeEmulator, cluster: Cluster
+    namespace: Namespace, product: Cluster, requests: Requests
 ) -> None:
-    kube.reset_requests()
+    requests.reset()
     for bad in BAD_NAMES:
         for call in (
-            lambda bad=bad: cluster.get("pods", bad),
-            lambda bad=bad: cluster.logs(bad),
-            lambda bad=bad: cluster.logs("web", bad),
-            lambda bad=bad: cluster.delete_pod(bad),
-            lambda bad=bad: cluster.scale(bad, 1),
+            lambda bad=bad: product.get("pods", bad),
+            lambda bad=bad: product.logs(bad),
+            lambda bad=bad: product.logs("web", bad),
+            lambda bad=bad: product.delete_pod(bad),
+            lambda bad=bad: product.scale(bad, 1),
         ):
             with pytest.raises(BadInput):
                 call()
-    for bad in BAD_NAMESPACES:
+    for bad in bad_namespaces(namespace):
         with pytest.raises(BadInput, match="not a namespace name"):
-            cluster.list("pods", bad)
+            product.list("pods", bad)
     with pytest.raises(BadInput, match="between 0 and 1000"):
-        cluster.scale("web", 2**70)
-    assert kube.request_count() == 0
+        product.scale("web", 2**70)
+    assert requests.total() == 0
 
 
-async def frames(ws: Any, until: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+async def frames(ws: Any, until: int, timeout: float = 30.0) -> list[dict[str, Any]]:
     """Messages from the socket until `until` of them are errors (or other types) in all."""
     seen: list[dict[str, Any]] = []
     while len(seen) < until:
@@ -173,18 +231,19 @@ async def frames(ws: Any, until: int, timeout: float = 10.0) -> list[dict[str, A
 
 
 async def test_bad_websocket_messages_get_error_frames_and_cost_the_api_nothing(
-    jp_ws_fetch: Any, kube: KubeEmulator
+    jp_ws_fetch: Any, namespace: Namespace, requests: Requests
 ) -> None:
-    kube.create(pod("web"))
+    namespace.apply(pod("web"))
+    running(namespace, "web")
     ws = await jp_ws_fetch("mlops", "api", "ws")
-    kube.reset_requests()
+    requests.reset()
     messages: list[str] = []
     for bad in BAD_NAMES:
         messages.append(json.dumps({"op": "follow", "id": f"p{len(messages)}", "pod": bad}))
         messages.append(
             json.dumps({"op": "follow", "id": f"c{len(messages)}", "pod": "web", "container": bad})
         )
-    for bad in BAD_NAMESPACES:
+    for bad in bad_namespaces(namespace):
         for op in ({"op": "subscribe", "kind": "pods"}, {"op": "follow", "pod": "web"}):
             messages.append(json.dumps({**op, "id": f"n{len(messages)}", "namespace": bad}))
     messages += [
@@ -204,6 +263,7 @@ async def test_bad_websocket_messages_get_error_frames_and_cost_the_api_nothing(
     answers = await frames(ws, len(messages))
     assert [a["type"] for a in answers] == ["error"] * len(messages)
     assert {a["reason"] for a in answers} == {"Bad input"}
+    assert requests.total() == 0
     # The connection still works after all of that, with the browser's "" for its namespace.
     await ws.write_message(
         json.dumps({"op": "subscribe", "id": "ok", "kind": "pods", "namespace": ""})
@@ -211,15 +271,15 @@ async def test_bad_websocket_messages_get_error_frames_and_cost_the_api_nothing(
     [snapshot] = await frames(ws, 1)
     assert snapshot["type"] == "snapshot" and [r["name"] for r in snapshot["rows"]] == ["web"]
     ws.close()
-    assert secret_requests(kube) == 0
-    assert kube.request_count(path_prefix="/api/v1/namespaces/team/pods") <= 2
+    # That subscription cost one list and one watch of the namespace's pods, nothing else.
+    assert requests.since() == {"secrets": 0, "watch": 1, "pods": 1, "other": 0}
 
 
 async def test_a_flood_of_made_up_namespaces_starts_no_watch(
-    jp_ws_fetch: Any, kube: KubeEmulator
+    jp_ws_fetch: Any, requests: Requests
 ) -> None:
     ws = await jp_ws_fetch("mlops", "api", "ws")
-    kube.reset_requests()
+    requests.reset()
     count = 30
     for i in range(count):
         await ws.write_message(
@@ -232,10 +292,9 @@ async def test_a_flood_of_made_up_namespaces_starts_no_watch(
     assert "does not exist" in answers[0]["message"]
     # Each made-up namespace cost one access review and one look at the namespace, and no
     # list or watch; asking again is answered from what the server remembers.
-    assert kube.request_count(verb="watch") == 0
-    assert kube.request_count(path_prefix="/api/v1/namespaces/ghost-0/pods") == 0
-    first = kube.request_count()
-    assert first <= 2 * count
+    first = requests.since()
+    assert (first["watch"], first["pods"], first["secrets"]) == (0, 0, 0)
+    assert first["other"] == 2 * count
     for i in range(count):
         await ws.write_message(
             json.dumps(
@@ -244,51 +303,60 @@ async def test_a_flood_of_made_up_namespaces_starts_no_watch(
         )
     await frames(ws, count)
     ws.close()
+    # Nothing asked later either (no informer left behind to retry).
     await asyncio.sleep(1.5)
-    assert kube.request_count() == first
+    assert requests.since() == first
 
 
 def test_watches_are_bounded_and_one_that_keeps_failing_unheard_stops(
-    kube: KubeEmulator, cluster: Cluster, tmp_path: Path
+    namespace: Namespace, product: Cluster
 ) -> None:
     from jupyter_mlops.errors import Forbidden, Unavailable
     from jupyter_mlops.kube.kinds import find_kind
     from jupyter_mlops.kube.watch import GIVE_UP_AFTER, WatchCache
 
     pods, services, claims = (find_kind(k) for k in ("pods", "services", "pvc"))
-    cache = WatchCache(cluster, max_informers=2)
+    cache = WatchCache(product, max_informers=2)
     try:
         for kind in (pods, services):
-            cache.subscribe(kind, NAMESPACE, lambda *_: None)
+            cache.subscribe(kind, namespace.name, lambda *_: None)
         with pytest.raises(Unavailable, match="already watches 2 tables"):
-            cache.informer(claims, NAMESPACE)
+            cache.informer(claims, namespace.name)
     finally:
-        running = cache.informers()
+        informers = cache.informers()
         cache.close()
-        for informer in running:
+        for informer in informers:
             informer._thread.join(10)
+    # Closed at once, while their watches were still being opened: they end all the same.
+    assert not any(informer._thread.is_alive() for informer in informers)
 
-    kube.add_token("viewer", "system:serviceaccount:team:viewer", [])
-    viewer = cluster_for(kube, tmp_path / "viewer", token="viewer")
-    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}})
-    kube.reset_requests()
+    # A ServiceAccount with no rights at all: a real token, and RBAC refuses every list.
+    settings = resolve(
+        configure(kubeconfig=str(identity(namespace, "viewer"))), env={}, root=namespace.tmp_path
+    )
+    viewer = Cluster(settings)
     cache = WatchCache(viewer)
     try:
-        with pytest.raises(Forbidden, match="not allowed to list pods in namespace 'other'"):
-            cache.informer(pods, "other")
-        assert kube.request_count(verb="watch") == 0
+        with counted(
+            namespace,
+            "viewer",
+            lambda: viewer.can_i("list", "pods"),
+            watch=rule(verbs=("watch",)),
+            pods=rule(resources=("pods",), namespaces=(namespace.name,)),
+        ) as asked:
+            with pytest.raises(Forbidden, match="not allowed to list pods in namespace 'default'"):
+                cache.informer(pods, "default")
+            assert asked.since()["watch"] == 0
 
-        # Its own namespace is watched without a check; every list is refused (403), and
-        # with nobody listening the informer gives up after a few tries, with backoff.
-        informer = cache.informer(pods, NAMESPACE)
-        with pytest.raises(Forbidden):
-            informer.wait_synced(5)
-        informer._thread.join(10)
-        assert not informer._thread.is_alive()
-        assert informer not in cache.informers()
-        assert kube.request_count(path_prefix=f"/api/v1/namespaces/{NAMESPACE}/pods") == (
-            GIVE_UP_AFTER
-        )
+            # Its own namespace is watched without a check; every list is refused (403), and
+            # with nobody listening the informer gives up after a few tries, with backoff.
+            informer = cache.informer(pods, namespace.name)
+            with pytest.raises(Forbidden):
+                informer.wait_synced(5)
+            informer._thread.join(20)
+            assert not informer._thread.is_alive()
+            assert informer not in cache.informers()
+            assert asked.since() == {"watch": 0, "pods": GIVE_UP_AFTER, "other": 1}
     finally:
         cache.close()
         viewer.close()

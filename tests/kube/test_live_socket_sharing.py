@@ -6,24 +6,19 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jupyter_mlops.server.socket import FLUSH_SECONDS
 from jupyter_mlops.server.state import ServerState
-from jupyter_mlops.testing.kube import KubeEmulator
+from tests.plane import Namespace, wait_for
 
-from .conftest import NAMESPACE, pod
+from .helpers import deployment, pod
 
 PODS = 30
-
-
-@pytest.fixture
-def mlops_config(kube: KubeEmulator, tmp_path: Path) -> dict[str, Any]:
-    kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
-    return {"kubeconfig": str(kubeconfig)}
+BURST = 60
+WAIT = 60.0
 
 
 @pytest.fixture
@@ -41,7 +36,7 @@ class Tab:
         self.frames = 0
         ws.write_message(json.dumps({"op": "subscribe", "id": sid, "kind": "pods"}))
 
-    async def until(self, done: Callable[[], bool], timeout: float = 10) -> None:
+    async def until(self, done: Callable[[], bool], timeout: float = WAIT) -> None:
         deadline = time.monotonic() + timeout
         while not done():
             assert time.monotonic() < deadline, self.messages[-3:]
@@ -65,8 +60,8 @@ class Tab:
 
 
 async def settled(jp_fetch: Any, count: int) -> None:
-    """Wait until the route lists `count` pods, all Running (the emulator's controllers done)."""
-    deadline = time.monotonic() + 10
+    """Wait until the route lists `count` pods, all Running (scheduled, and run by kwok)."""
+    deadline = time.monotonic() + WAIT
     while True:
         answer = await jp_fetch("mlops", "api", "kube", "pods", params={"limit": "1000"})
         rows = json.loads(answer.body)["rows"]
@@ -77,10 +72,9 @@ async def settled(jp_fetch: Any, count: int) -> None:
 
 
 async def test_tabs_on_one_table_share_one_encoded_snapshot_and_each_change_is_encoded_once(
-    jp_fetch: Any, jp_ws_fetch: Any, kube: KubeEmulator, state: ServerState
+    jp_fetch: Any, jp_ws_fetch: Any, namespace: Namespace, state: ServerState
 ) -> None:
-    for i in range(PODS):
-        kube.create(pod(f"worker-{i:02d}"))
+    namespace.apply(*(pod(f"worker-{i:02d}") for i in range(PODS)))
     await settled(jp_fetch, PODS)
     made = state.row_counters.rows
 
@@ -96,15 +90,31 @@ async def test_tabs_on_one_table_share_one_encoded_snapshot_and_each_change_is_e
     (table,) = state.live_tables.values()
     assert len(table.viewers) == 5 and table.informer.listener_count() == 1
     changes = table.encoded_changes
+    # What the informer itself tells about the pod: each of those is one change to encode.
+    told: list[str] = []
 
-    kube.delete("v1", "Pod", "worker-00", NAMESPACE)
+    def tell(type_: str, obj: dict[str, Any] | None) -> None:
+        if obj is not None and obj["metadata"]["name"] == "worker-00":
+            told.append(type_)
+
+    table.informer.add_listener(tell)
+
+    namespace.kubectl("delete", "pod", "worker-00")
     for tab in tabs:
         await tab.until(lambda tab=tab: "worker-00" not in tab.rows())
-    assert table.encoded_changes == changes + 1
+    wait_for("the informer to tell the deletion", lambda: "DELETED" in told)
+    # A real delete is two events (MODIFIED with its deletionTimestamp, then DELETED), each
+    # encoded once for the five tabs, and each tab got each one.
+    assert told[-1] == "DELETED" and len(told) >= 2
+    assert table.encoded_changes == changes + len(told)
+    for tab in tabs:
+        about = [m["type"] for m in tab.messages if m.get("row", {}).get("name") == "worker-00"]
+        assert about == told
+    table.informer.remove_listener(tell)
 
     for tab in tabs:
         tab.ws.close()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + WAIT
     while state.live_tables:
         assert time.monotonic() < deadline, "the table outlived its last tab"
         await asyncio.sleep(0.02)
@@ -112,13 +122,13 @@ async def test_tabs_on_one_table_share_one_encoded_snapshot_and_each_change_is_e
 
 
 async def test_a_tab_joining_a_live_table_gets_its_snapshot_before_any_change(
-    jp_ws_fetch: Any, kube: KubeEmulator
+    jp_ws_fetch: Any, namespace: Namespace
 ) -> None:
-    kube.create(pod("first"))
+    namespace.apply(pod("first"))
     early = Tab(await jp_ws_fetch("mlops", "api", "ws"))
     await early.until(lambda: "first" in early.rows())
 
-    kube.create(pod("second"))
+    namespace.apply(pod("second"))
     late = Tab(await jp_ws_fetch("mlops", "api", "ws"))
     await late.until(lambda: late.rows().get("second") == "Running")
 
@@ -129,28 +139,36 @@ async def test_a_tab_joining_a_live_table_gets_its_snapshot_before_any_change(
 
 
 async def test_a_lone_change_goes_at_once_and_a_burst_in_few_frames(
-    jp_fetch: Any, jp_ws_fetch: Any, kube: KubeEmulator, state: ServerState
+    jp_fetch: Any, jp_ws_fetch: Any, namespace: Namespace, state: ServerState
 ) -> None:
-    kube.create(pod("probe"))
+    namespace.apply(pod("probe"))
     await settled(jp_fetch, 1)
     tab = Tab(await jp_ws_fetch("mlops", "api", "ws"))
     await tab.until(lambda: tab.rows().get("probe") == "Running")
     (socket,) = state.sockets
     # Quiet for longer than the batching window: the next change needs no wait.
     await asyncio.sleep(FLUSH_SECONDS * 3)
-    at_once, frames = socket.frames_at_once, tab.frames
+    at_once = socket.frames_at_once
 
-    kube.create(pod("lone"))
+    namespace.apply(pod("lone"))
     await tab.until(lambda: "lone" in tab.rows())
     assert socket.frames_at_once > at_once
     first = next(m for m in tab.messages if m.get("row", {}).get("name") == "lone")
     assert first["type"] == "ADDED"
 
-    burst = [f"burst-{i:03d}" for i in range(200)]
-    frames = tab.frames
-    for name in burst:
-        kube.create(pod(name))
-    await tab.until(lambda: all(name in tab.rows() for name in burst))
-    # 200 additions, most with a later MODIFIED as the emulator runs them, in a few frames.
-    assert tab.frames - frames <= 40, tab.frames - frames
+    # A burst: the ReplicaSet controller makes the pods at once, the scheduler binds each and
+    # kwok runs it, so each comes as an ADDED and two MODIFIED, as fast as they can.
+    frames, messages, started = tab.frames, len(tab.messages), time.monotonic()
+    namespace.apply(deployment("burst", BURST))
+
+    def running() -> int:
+        rows = tab.rows()
+        return sum(1 for name in rows if name.startswith("burst-") and rows[name] == "Running")
+
+    await tab.until(lambda: running() == BURST)
+    sent, took = tab.frames - frames, time.monotonic() - started
+    # At most one frame per batching window, however many changes came: far fewer frames than
+    # changes (each frame holds the changes of its window).
+    assert sent <= took / FLUSH_SECONDS + 1, (sent, took)
+    assert len(tab.messages) - messages >= 3 * BURST > sent
     tab.ws.close()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from IPython.core.error import UsageError
 
-from .conftest import EDITOR_TOKEN, NAMESPACE, Notebook
+from tests.kube.helpers import unreachable_kubeconfig
+from tests.plane import ProfileNamespace
+
+from .conftest import Notebook
 
 
 @pytest.mark.parametrize(
@@ -40,8 +43,10 @@ def test_a_missing_object_is_named(notebook: Notebook) -> None:
         notebook.k8s("scale deploy web --replicas 2")
 
 
-def test_a_refusal_names_the_missing_permission(notebook: Notebook) -> None:
-    notebook.use_token(EDITOR_TOKEN)  # a Kubeflow editor: its own namespace only
+def test_a_refusal_names_the_missing_permission(
+    notebook: Notebook, profile: ProfileNamespace
+) -> None:
+    notebook.use_kubeconfig(profile.kubeconfig)  # a Kubeflow editor: its own namespace only
 
     with pytest.raises(UsageError) as refused:
         notebook.k8s("get nodes")
@@ -51,14 +56,18 @@ def test_a_refusal_names_the_missing_permission(notebook: Notebook) -> None:
     assert "It needs a ClusterRole with apiGroups: [''], resources: ['nodes'], verbs: ['list']" in (
         message
     )
+    # The API server's own words, naming the editor's real identity.
+    assert f"system:serviceaccount:{profile.name}:default-editor" in message
 
 
-def test_the_editor_still_lists_its_own_namespace(notebook: Notebook) -> None:
-    notebook.use_token(EDITOR_TOKEN)
+def test_the_editor_still_lists_its_own_namespace(
+    notebook: Notebook, profile: ProfileNamespace
+) -> None:
+    notebook.use_kubeconfig(profile.kubeconfig)
 
     assert len(notebook.k8s("get pods")) == 0
-    with pytest.raises(UsageError, match=r"not allowed to list pods in namespace 'other'"):
-        notebook.k8s("get pods -n other")
+    with pytest.raises(UsageError, match=r"not allowed to list pods in namespace 'default'"):
+        notebook.k8s("get pods -n default")
 
 
 def test_a_bad_duration_is_explained(notebook: Notebook) -> None:
@@ -74,9 +83,9 @@ def test_no_cluster_configured_says_how_to_connect(notebook: Notebook) -> None:
 
 
 def test_an_unreachable_cluster_is_a_message(notebook: Notebook) -> None:
-    notebook.kube.stop()
+    notebook.use_kubeconfig(unreachable_kubeconfig(notebook.ns))
 
-    with pytest.raises(UsageError, match=r"cannot reach the Kubernetes API at http://127.0.0.1"):
+    with pytest.raises(UsageError, match=r"cannot reach the Kubernetes API at https://127.0.0.1"):
         notebook.k8s("get pods")
 
 
@@ -111,4 +120,4 @@ def test_the_connection_is_made_once_and_again_after_config_changes(notebook: No
     assert magics.cluster() is first
     notebook.config("namespace = 'other'")
     assert magics.cluster() is not first
-    assert magics.cluster().namespace == "other" != NAMESPACE
+    assert magics.cluster().namespace == "other" != notebook.ns.name

@@ -12,9 +12,9 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager, start_new_kernel
 
-from jupyter_mlops.testing.kube import KubeEmulator
+from tests.plane import Namespace
 
-from .conftest import NAMESPACE, running_pod
+from .conftest import running_pod
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -92,14 +92,15 @@ class Frontend:
 
 
 def test_follow_in_a_notebook_is_a_widget_the_user_can_stop(
-    kernel: BlockingKernelClient, kube: KubeEmulator, tmp_path: Path
+    kernel: BlockingKernelClient, namespace: Namespace
 ) -> None:
-    kube.create(running_pod("trainer-0"))
-    kube.append_log(NAMESPACE, "trainer-0", "main", ["<script>alert(1)</script>"])
-    kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
+    plane, ns = namespace.plane, namespace.name
+    plane.append_log(ns, "trainer-0", "main", "<script>alert(1)</script>")
+    running_pod(namespace, "trainer-0")
     frontend = Frontend(kernel)
     execute(
-        kernel, f"%load_ext jupyter_mlops\n%config MLOpsConfig.kubeconfig = {str(kubeconfig)!r}"
+        kernel,
+        f"%load_ext jupyter_mlops\n%config MLOpsConfig.kubeconfig = {str(namespace.kubeconfig)!r}",
     )
 
     messages = execute(kernel, "%k8s logs trainer-0 -f")
@@ -110,7 +111,7 @@ def test_follow_in_a_notebook_is_a_widget_the_user_can_stop(
     frontend.await_state(lambda: frontend.html_containing("&lt;script&gt;alert(1)&lt;/script&gt;"))
     assert not frontend.html_containing("<script>alert(1)</script>")
 
-    kube.append_log(NAMESPACE, "trainer-0", "main", ["epoch 2"])
+    plane.append_log(ns, "trainer-0", "main", "epoch 2")
     frontend.await_state(lambda: frontend.html_containing("epoch 2"))
 
     button_id, button = frontend.model("ButtonModel")
@@ -119,7 +120,7 @@ def test_follow_in_a_notebook_is_a_widget_the_user_can_stop(
     frontend.await_state(lambda: frontend.models[button_id].get("disabled") is True)
     assert frontend.html_containing("ended · 2 lines")
 
-    kube.append_log(NAMESPACE, "trainer-0", "main", ["after the stop"])
+    plane.append_log(ns, "trainer-0", "main", "after the stop")
     later = execute(kernel, "%k8s logs trainer-0 --tail 1")
     frontend.take(later)
     printed = [

@@ -1,4 +1,5 @@
-"""`LogView` on a chatty pod: it keeps at most its buffer, redraws per refresh, not per line."""
+"""`LogView` on a chatty pod: it keeps at most its buffer, redraws per refresh, not per line.
+The log is a real follow: kwok serves the file as a kubelet serves a container's log."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 import pytest
 
 from jupyter_mlops.kube.cluster import Cluster
+from jupyter_mlops.testing.control_plane import cri_line
 from jupyter_mlops.widgets.logs import LogView
 
-from .conftest import NAMESPACE, Notebook, running_pod
+from .conftest import Notebook, running_pod
+from .test_log_view import received_at_least
 
 WAIT = 30.0
 KEPT = 1000
@@ -28,20 +31,22 @@ def cluster(notebook: Notebook) -> Cluster:
 def test_a_long_follow_keeps_at_most_its_buffer_and_redraws_per_refresh(
     notebook: Notebook, cluster: Cluster
 ) -> None:
-    notebook.kube.create(running_pod("chatty"))
-    for start in range(0, TOTAL, 50_000):
-        lines = [f"step {i:06d}" for i in range(start, start + 50_000)]
-        notebook.kube.append_log(NAMESPACE, "chatty", "main", lines)
-    notebook.kube.finish_pod(NAMESPACE, "chatty", exit_code=0)
+    ns = notebook.ns
+    ns.plane.log_file(ns.name, "chatty", "main").write_text(
+        "".join(cri_line(f"step {i:06d}") for i in range(TOTAL))
+    )
+    running_pod(ns, "chatty")
     view = LogView(cluster.logs("chatty", follow=True), pod="chatty", max_lines=KEPT)
     kept: list[int] = []
     redraws: list[int] = []
     view.observe(lambda _change: kept.append(len(view.lines)), "received")
     view.log_box.observe(lambda _change: redraws.append(1), "value")
 
+    every = received_at_least(view, TOTAL)
     view.start()
 
-    assert view.wait(WAIT)
+    assert every.wait(WAIT)
+    view.stop()
     assert (view.received, view.dropped) == (TOTAL, TOTAL - KEPT)
     assert view.lines == [f"step {i:06d}" for i in range(TOTAL - KEPT, TOTAL)]
     assert kept and max(kept) <= KEPT
@@ -52,8 +57,8 @@ def test_a_long_follow_keeps_at_most_its_buffer_and_redraws_per_refresh(
 def test_lines_that_come_before_a_quiet_spell_are_shown_without_waiting_for_more(
     notebook: Notebook, cluster: Cluster
 ) -> None:
-    notebook.kube.create(running_pod("quiet"))
-    notebook.kube.append_log(NAMESPACE, "quiet", "main", ["one", "two", "three"])
+    notebook.ns.plane.append_log(notebook.ns.name, "quiet", "main", "one", "two", "three")
+    running_pod(notebook.ns, "quiet")
     view = LogView(cluster.logs("quiet", follow=True), pod="quiet")
     shown = threading.Event()
 
