@@ -208,33 +208,3 @@ def test_forbidden_is_reported_as_real(cluster: KubeEmulator, tmp_path: Path) ->
     assert answer.stdout.strip() == "yes"
     answer = kubectl.run("auth", "can-i", "list", "nodes", check=False)
     assert answer.stdout.strip() == "no"
-
-
-def test_over_tls_kubectl_sends_the_kubeconfig_token(tmp_path: Path) -> None:
-    with KubeEmulator(tls=True, controllers=False) as secure:
-        assert secure.url.startswith("https://")
-        secure.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROFILE}})
-        user = f"system:serviceaccount:{PROFILE}:default-editor"
-        secure.add_token("editor", user, kubeflow_edit_rules(PROFILE))
-        editor = Kubectl(
-            secure.write_kubeconfig(tmp_path / "editor", token="editor", namespace=PROFILE),
-            tmp_path / "cache",
-        )
-        assert (
-            editor.run("get", "pods").stderr.strip()
-            == f"No resources found in {PROFILE} namespace."
-        )
-        denied = editor.run("get", "nodes", check=False)
-        assert (
-            f'nodes is forbidden: User "{user}" cannot list resource "nodes" in API group "" '
-            "at the cluster scope"
-        ) in denied.stderr
-        admin = Kubectl(secure.write_kubeconfig(tmp_path / "admin"), tmp_path / "cache")
-        assert admin.run("get", "nodes", "-o", "name").stdout.split() == ["node/emulated-node"]
-        nobody = Kubectl(
-            secure.write_kubeconfig(tmp_path / "nobody", token="wrong"), tmp_path / "cache"
-        )
-        refused = nobody.run("get", "pods", check=False)
-        assert "You must be logged in to the server" in refused.stderr
-        secure.restart()
-        assert admin.run("get", "nodes", "-o", "name").stdout.split() == ["node/emulated-node"]

@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from jupyter_mlops.testing.kube import KubeEmulator, Rule, kubeflow_edit_rules
+from jupyter_mlops.testing.kube import KubeEmulator, Rule
 
 from .conftest import EDITOR_USER, PROFILE, client_for, pod
 
@@ -225,32 +225,3 @@ def test_anonymous_identity_for_credential_less_clients(emulator: KubeEmulator) 
     with pytest.raises(ApiException) as error:
         core.list_namespaced_pod("default")
     assert error.value.status == 403
-
-
-def test_official_client_over_tls(tmp_path: Path) -> None:
-    with KubeEmulator(tls=True, controllers=False) as secure:
-        core = client.CoreV1Api(client_for(secure, tmp_path))
-        assert "default" in [n.metadata.name for n in core.list_namespace().items]
-
-
-def test_in_cluster_configuration_with_a_service_account(tmp_path: Path) -> None:
-    from kubernetes.config.incluster_config import InClusterConfigLoader
-
-    with KubeEmulator(tls=True, controllers=False) as secure:
-        secure.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROFILE}})
-        secure.add_token("sa-token", EDITOR_USER, kubeflow_edit_rules(PROFILE))
-        folder = tmp_path / "serviceaccount"
-        environ = secure.write_service_account(folder, token="sa-token", namespace=PROFILE)
-        configuration = client.Configuration()
-        InClusterConfigLoader(
-            token_filename=str(folder / "token"),
-            cert_filename=str(folder / "ca.crt"),
-            environ=environ,
-        ).load_and_set(configuration)
-        assert configuration.host == secure.url
-        core = client.CoreV1Api(client.ApiClient(configuration))
-        namespace = (folder / "namespace").read_text(encoding="utf-8")
-        assert core.list_namespaced_pod(namespace).items == []
-        with pytest.raises(ApiException) as error:
-            core.list_node()
-        assert error.value.status == 403

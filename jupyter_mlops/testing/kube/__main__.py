@@ -54,9 +54,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="a Kubeflow profile namespace and the token of its default-editor service account",
     )
     parser.add_argument(
-        "--tls", action="store_true", help="serve HTTPS with a self-signed certificate"
-    )
-    parser.add_argument(
         "--kubeconfig", metavar="FILE", help="write a kubeconfig (admin token) here"
     )
     return parser.parse_args(argv)
@@ -77,7 +74,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         admin_token=args.admin_token,
         pod_start_delay=args.pod_start_delay,
         pod_termination_delay=args.pod_termination_delay,
-        tls=args.tls,
     )
     for entry in args.profile:
         namespace, _, token = entry.partition(":")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import collections
 import contextlib
 import json
@@ -72,9 +71,8 @@ class KubeEmulator:
 
     `anonymous` names the token whose identity requests without credentials get: kubectl
     never sends a token over plain HTTP, so kubectl-driven tests set it (as the API server's
-    old insecure port did); None answers such requests with 401. With `tls=True` it serves
-    HTTPS with a self-signed certificate that `write_kubeconfig` embeds, and kubectl sends
-    the kubeconfig's token.
+    old insecure port did); None answers such requests with 401. (HTTPS, and with it
+    kubectl sending the kubeconfig's token, is the real control plane's: testing/README.md.)
     """
 
     def __init__(
@@ -94,7 +92,6 @@ class KubeEmulator:
         pod_termination_delay: float = 0.0,
         node_capacity: dict[str, str] | None = None,
         nodes: int = 1,
-        tls: bool = False,
     ) -> None:
         self.host = host
         self._port = port
@@ -122,8 +119,6 @@ class KubeEmulator:
         self._thread: threading.Thread | None = None
         self._server: tornado.httpserver.HTTPServer | None = None
         self._saved_rv = -1
-        self.tls = tls
-        self._certificate: tuple[bytes, bytes] | None = None
         self.add_token(admin_token, self.admin_user, admin_rules(), groups=("system:masters",))
         self.store.add_listener(self._follow_pods)
         loaded = False
@@ -146,17 +141,7 @@ class KubeEmulator:
     @property
     def url(self) -> str:
         """`http://127.0.0.1:PORT`."""
-        scheme = "https" if self.tls else "http"
-        return f"{scheme}://{self.host}:{self._port}"
-
-    @property
-    def certificate(self) -> bytes:
-        """The PEM certificate served with `tls=True` (and the CA to trust for it)."""
-        if self._certificate is None:
-            from .tls import self_signed
-
-            self._certificate = self_signed(self.host)
-        return self._certificate[0]
+        return f"http://{self.host}:{self._port}"
 
     @property
     def running(self) -> bool:
@@ -167,9 +152,6 @@ class KubeEmulator:
         """Serve from a new thread; returns self once connections are accepted."""
         if self._thread is not None:
             return self
-        if self.tls:
-            # Made before serving so the same certificate survives restarts.
-            _ = self.certificate
         sockets = tornado.netutil.bind_sockets(self._port, self.host)
         self._port = int(sockets[0].getsockname()[1])
         ready = threading.Event()
@@ -181,15 +163,7 @@ class KubeEmulator:
             self._loop = loop
 
             async def setup() -> None:
-                ssl_options = None
-                if self.tls:
-                    from .tls import server_context
-
-                    assert self._certificate is not None
-                    ssl_options = server_context(*self._certificate)
-                server = tornado.httpserver.HTTPServer(
-                    make_app(self), idle_connection_timeout=3600, ssl_options=ssl_options
-                )
+                server = tornado.httpserver.HTTPServer(make_app(self), idle_connection_timeout=3600)
                 server.add_sockets(sockets)
                 self._server = server
                 if self._controllers_on:
@@ -545,8 +519,6 @@ class KubeEmulator:
     ) -> Path:
         """Write a kubeconfig for this server that the official client and kubectl accept."""
         cluster: Obj = {"server": self.url}
-        if self.tls:
-            cluster["certificate-authority-data"] = base64.b64encode(self.certificate).decode()
         config = {
             "apiVersion": "v1",
             "kind": "Config",
@@ -566,26 +538,6 @@ class KubeEmulator:
         target.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         return target
 
-    def write_service_account(
-        self,
-        directory: str | os.PathLike[str],
-        token: str | None = None,
-        namespace: str = "default",
-    ) -> dict[str, str]:
-        """Write what a pod finds in /var/run/secrets/kubernetes.io/serviceaccount (token,
-        namespace, and ca.crt with `tls=True`); returns the pod's KUBERNETES_SERVICE_* env."""
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "token").write_text(token or self.admin_token, encoding="utf-8")
-        (folder / "namespace").write_text(namespace, encoding="utf-8")
-        if self.tls:
-            (folder / "ca.crt").write_bytes(self.certificate)
-        return {
-            "KUBERNETES_SERVICE_HOST": self.host,
-            "KUBERNETES_SERVICE_PORT": str(self._port),
-            "KUBERNETES_SERVICE_PORT_HTTPS": str(self._port),
-        }
-
     # State files.
 
     def save_state(self, path: str | os.PathLike[str] | None = None) -> Path:
@@ -596,7 +548,6 @@ class KubeEmulator:
         data = {
             "store": self.store.dump(),
             "logs": self.logs.dump(),
-            "certificate": [c.decode() for c in self._certificate] if self._certificate else None,
             "tokens": [
                 [
                     token,
@@ -619,9 +570,6 @@ class KubeEmulator:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         self.store.load(data.get("store") or {})
         self.logs.load(data.get("logs") or [])
-        if data.get("certificate"):
-            cert, key = data["certificate"]
-            self._certificate = (cert.encode(), key.encode())
         for token, user, groups, rules in data.get("tokens") or []:
             self._tokens[token] = Identity(
                 user,
