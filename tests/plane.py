@@ -15,6 +15,7 @@ import json
 import secrets
 import subprocess
 import time
+import urllib.error
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -106,16 +107,32 @@ class Namespace:
 
 @contextlib.contextmanager
 def fresh_namespace(plane: ControlPlane, tmp_path: Path) -> Iterator[Namespace]:
-    """A new namespace (deleted afterwards, without waiting for its finalizers)."""
+    """A new namespace, once it can hold pods (deleted afterwards, without waiting for its
+    finalizers)."""
     name = f"t-{secrets.token_hex(4)}"
     body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
     plane.api("POST", "/api/v1/namespaces", body)
+    # The ServiceAccount admission refuses pods until the controller made `default`.
+    wait_for(
+        f"the ServiceAccount {name}/default",
+        lambda: _exists(plane, f"/api/v1/namespaces/{name}/serviceaccounts/default"),
+    )
     ns = Namespace(plane, name, tmp_path)
     try:
         yield ns
     finally:
         ns.close()
         plane.api("DELETE", f"/api/v1/namespaces/{name}")
+
+
+def _exists(plane: ControlPlane, path: str) -> bool:
+    try:
+        plane.api("GET", path)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return False
+        raise
+    return True
 
 
 @pytest.fixture

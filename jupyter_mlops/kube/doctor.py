@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from ..errors import BadInput, Forbidden, MLOpsError, NotFound
-from .cluster import Cluster, Obj, event_time
+from .cluster import Cluster, Obj, event_order, event_time
 from .kinds import Kind
 from .watch import WatchCache
 
@@ -357,7 +357,7 @@ class Reading:
                 key = (str(about.get("kind")), str(about.get("name")))
                 index.setdefault(key, []).append(event)
             for events in index.values():
-                events.sort(key=event_time)
+                events.sort(key=event_order)
             with self._lock:
                 self._events = index
         return index.get((str(obj.get("kind")), str(meta.get("name"))), [])
