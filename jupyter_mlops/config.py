@@ -107,6 +107,23 @@ class MLOpsConfig(Configurable):
         "'/mlflow/'). Default: the tracking URI when it is a server outside the cluster.",
     ).tag(config=True)
 
+    mlflow_artifacts_destination = Unicode(
+        None,
+        allow_none=True,
+        help="Where the MLflow tracking server keeps the artifacts it proxies (its "
+        "--artifacts-destination, e.g. 's3://mlflow/artifacts'). KServe's storage initializer "
+        "cannot read 'mlflow-artifacts:/' addresses, so serving a model translates them to this "
+        "store. Default: $MLFLOW_ARTIFACTS_DESTINATION (the server's own variable), else none.",
+    ).tag(config=True)
+
+    serving_service_account = Unicode(
+        None,
+        allow_none=True,
+        help="ServiceAccount that InferenceServices run as when their model is in s3:// "
+        "storage: it names the Secret with the storage credentials (annotated "
+        "serving.kserve.io/s3-endpoint). Default: none (the namespace's default account).",
+    ).tag(config=True)
+
     read_only = Bool(
         False,
         help="Refuse, with 403, every write on every surface (sidebar, magics, Python API): "
@@ -139,6 +156,22 @@ class MLOpsConfig(Configurable):
         value: str | None = proposal["value"]
         if value is not None and urlparse(value).scheme not in ("http", "https"):
             _refuse(proposal, "must be an http:// or https:// URL")
+        return value
+
+    @validate("mlflow_artifacts_destination")
+    def _valid_destination(self, proposal: dict[str, Any]) -> str | None:
+        value: str | None = proposal["value"]
+        if value is not None and (
+            len(urlparse(value).scheme) < 2 or value.startswith("mlflow-artifacts:")
+        ):
+            _refuse(proposal, "must be the store's own URI, e.g. s3://bucket/path")
+        return value
+
+    @validate("serving_service_account")
+    def _valid_service_account(self, proposal: dict[str, Any]) -> str | None:
+        value: str | None = proposal["value"]
+        if value is not None and not _is_dns_subdomain(value):
+            _refuse(proposal, "is not a valid ServiceAccount name (RFC 1123 subdomain)")
         return value
 
     @validate("max_replicas")
@@ -203,6 +236,8 @@ class Settings:
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
     max_replicas: int = 1000
     backend_timeout: float = 5.0
+    artifacts_destination: str | None = None
+    serving_service_account: str | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -308,6 +343,10 @@ def resolve(
         env=env,
         max_replicas=int(config.max_replicas),
         backend_timeout=float(config.backend_timeout),
+        artifacts_destination=(
+            config.mlflow_artifacts_destination or env.get("MLFLOW_ARTIFACTS_DESTINATION") or None
+        ),
+        serving_service_account=config.serving_service_account,
     )
 
 
@@ -381,6 +420,10 @@ def _kubeconfig_server(path: Path) -> str | None:
 
 def _is_dns_label(value: str) -> bool:
     return _DNS_LABEL.fullmatch(value) is not None
+
+
+def _is_dns_subdomain(value: str) -> bool:
+    return len(value) <= 253 and all(_is_dns_label(part) for part in value.split("."))
 
 
 def _bracket_ipv6(host: str) -> str:

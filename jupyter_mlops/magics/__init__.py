@@ -9,6 +9,7 @@ def register(ipython: Any) -> None:
     """Register every magics class on the shell; no backend library is imported here."""
     from .k8s import K8sMagics
     from .kfp import KfpMagics
+    from .kserve import KServeMagics
     from .mlflow import MlflowMagics
     from .mlops import MLOpsMagics
 
@@ -16,3 +17,4 @@ def register(ipython: Any) -> None:
     ipython.register_magics(MlflowMagics)
     ipython.register_magics(KfpMagics)
     ipython.register_magics(K8sMagics)
+    ipython.register_magics(KServeMagics)
