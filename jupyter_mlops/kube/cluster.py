@@ -43,6 +43,9 @@ CHUNK = 64 * 1024
 _REDACTED = re.compile(r"\d+ bytes")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _NOT_VALID = re.compile(r"container \S+ is not valid for pod \S+")
+#: A kubelet sends a log follow's headers only with its first line: a quiet pod's follow is
+#: asked again after this long without an answer, so it can be closed in between.
+FOLLOW_ANSWER_WAIT = 2.0
 
 
 class Expired(MLOpsError):
@@ -99,10 +102,12 @@ class Cluster:
         body: Any = None,
         content_type: str = "application/json",
         timeout: float | tuple[float, float | None] | None = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        quiet: Exception | None = None,
     ) -> Any:
-        """One request; returns the urllib3 response, unread."""
+        """One request; returns the urllib3 response, unread. `quiet` is raised instead of
+        Unavailable when the server sent nothing within the read timeout."""
         from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
+        from urllib3.exceptions import HTTPError, MaxRetryError, ReadTimeoutError
 
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
         try:
@@ -120,6 +125,10 @@ class Cluster:
         except ApiException as exc:
             raise self._error(exc, method, path) from None
         except HTTPError as exc:
+            # The pool wraps a read timeout in MaxRetryError when its retries are spent.
+            cause = exc.reason if isinstance(exc, MaxRetryError) else exc
+            if isinstance(cause, ReadTimeoutError) and quiet is not None:
+                raise quiet from None
             raise Unavailable(
                 "cluster", f"cannot reach the Kubernetes API at {self.endpoint}: {root_cause(exc)}"
             ) from None
@@ -353,7 +362,12 @@ class Cluster:
         }
         path = find_kind("pods").path(namespace or self.namespace, pod, "log")
         try:
-            return LogLines(Stream(self, path, query, None if follow else READ_TIMEOUT))
+            stream = (
+                FollowStream(self, path, query)
+                if follow
+                else Stream(self, path, query, READ_TIMEOUT)
+            )
+            return LogLines(stream)
         except BadInput as exc:
             if container is None or not _NOT_VALID.fullmatch(str(exc)):
                 raise
@@ -464,6 +478,53 @@ class Stream:
             pass  # already closed, or the answer was read to its end
         self._response.close()
         self._response.release_conn()
+
+
+class _Quiet(Exception):
+    """The server has not answered yet (a follow of a pod that printed nothing)."""
+
+
+class FollowStream(Stream):
+    """A log follow. The request is asked again while a quiet pod's kubelet holds back its
+    answer, so `close()` ends the follow even before the pod prints its first line, and
+    errors (no such pod or container) still come at once."""
+
+    def __init__(self, cluster: Cluster, path: str, query: dict[str, Any]) -> None:
+        self._cluster, self._path, self._query = cluster, path, query
+        self._closed = False
+        self._response = self._attempt()
+
+    def _attempt(self) -> Any:
+        try:
+            response = self._cluster._call(
+                "GET",
+                self._path,
+                self._query,
+                timeout=(CONNECT_TIMEOUT, FOLLOW_ANSWER_WAIT),
+                quiet=_Quiet(),
+            )
+        except _Quiet:
+            return None
+        # Answered: from now on the follow may stay quiet for as long as the pod does.
+        sock = getattr(getattr(response, "connection", None), "sock", None)
+        if sock is not None:
+            sock.settimeout(None)
+        return response
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self._response is None:
+            if self._closed:
+                return
+            self._response = self._attempt()
+            if self._closed and self._response is not None:
+                super().close()
+                return
+        yield from super().__iter__()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._response is not None:
+            super().close()
 
 
 class LogLines:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import threading
 
 import pytest
 
 from jupyter_mlops.errors import BadInput, Forbidden, NotFound, Unavailable
-from jupyter_mlops.kube.cluster import Cluster, parse_duration
+from jupyter_mlops.kube.cluster import FOLLOW_ANSWER_WAIT, Cluster, LogLines, parse_duration
 from jupyter_mlops.kube.rows import row
 from tests.plane import Namespace, ProfileNamespace, wait_for
 
@@ -103,6 +104,35 @@ def test_follow_streams_lines_as_they_are_written(namespace: Namespace, cluster:
     plane.append_log(namespace.name, "talker", "main", "second")
     assert next(lines) == "second"
     lines.close()
+
+
+def test_following_a_silent_pod_answers_and_can_be_stopped(
+    namespace: Namespace, cluster: Cluster
+) -> None:
+    """A kubelet sends a follow's answer only with the container's first line: the follow
+    must neither block its caller until then nor outlive a `close()` (a Stop button)."""
+    plane = namespace.plane
+    plane.log_file(namespace.name, "quiet", "main")  # an empty log
+    namespace.apply(pod("quiet"), pod("silent"))
+    running(namespace, "quiet", "silent")
+
+    opened: list[LogLines] = []
+    opener = threading.Thread(target=lambda: opened.append(cluster.logs("quiet", follow=True)))
+    opener.start()
+    opener.join(timeout=FOLLOW_ANSWER_WAIT + 10)
+    assert opened, "following a pod that has written nothing yet must not block"
+    plane.append_log(namespace.name, "quiet", "main", "hello")
+    assert next(opened[0]) == "hello"
+    opened[0].close()
+
+    # Stopped before its first line: the reader's loop ends, no line ever comes.
+    silent = cluster.logs("silent", follow=True)
+    read: list[str] = []
+    reader = threading.Thread(target=lambda: read.extend(silent))
+    reader.start()
+    silent.close()
+    reader.join(timeout=FOLLOW_ANSWER_WAIT + 10)
+    assert not reader.is_alive() and read == []
 
 
 def test_durations_read_like_kubectl() -> None:
