@@ -43,6 +43,7 @@ CHUNK = 64 * 1024
 _REDACTED = re.compile(r"\d+ bytes")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _NOT_VALID = re.compile(r"container \S+ is not valid for pod \S+")
+_UNTYPED_APPLY = re.compile(r"failed to create typed patch object .*not declared in schema")
 #: A kubelet sends a log follow's headers only with its first line: a quiet pod's follow is
 #: asked again after this long without an answer, so it can be closed in between.
 FOLLOW_ANSWER_WAIT = 2.0
@@ -195,7 +196,9 @@ class Cluster:
             return Conflict(message)
         if code == 410:
             return Expired(message)
-        if code == 422:
+        if code == 422 or (code == 500 and _UNTYPED_APPLY.search(message)):
+            # A server-side apply naming a field the schema lacks is the user's mistake, though
+            # the API server (1.35) answers it with 500.
             return Invalid(message)
         return Unavailable("cluster", f"the Kubernetes API answered HTTP {code}: {message}")
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from jupyter_mlops.config import configure, resolve
-from jupyter_mlops.errors import Forbidden, NotFound
+from jupyter_mlops.errors import Forbidden, Invalid, NotFound
 from jupyter_mlops.kube.cluster import Cluster
 from jupyter_mlops.kube.watch import WatchCache
 from jupyter_mlops.testing.control_plane import K8S_VERSION, ControlPlane
@@ -211,3 +211,27 @@ def test_a_real_serviceaccount_token_meets_rbac(namespace: Namespace) -> None:
             cluster.list("pods", namespace="default")
     finally:
         cluster.close()
+
+
+def test_an_apply_naming_an_unknown_field_is_invalid_not_unavailable(
+    namespace: Namespace,
+) -> None:
+    """The real API server answers a server-side apply of a field its schema lacks with 500;
+    that is the manifest's fault, not the cluster being down."""
+    cluster = namespace.cluster()
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "typo"},
+        "data": {"a": "1"},
+        "dta": {"b": "2"},
+    }
+    path = f"/api/v1/namespaces/{namespace.name}/configmaps/typo"
+    with pytest.raises(Invalid, match="field not declared in schema"):
+        cluster.request(
+            "PATCH",
+            path,
+            query={"fieldManager": "jupyter-mlops"},
+            body=manifest,
+            content_type="application/apply-patch+yaml",
+        )
