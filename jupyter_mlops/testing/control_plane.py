@@ -23,6 +23,10 @@ into a per-version cache outside the checkout. `ControlPlane` runs, in a tempora
 ...     plane.append_log("default", "trainer", "main", "epoch 1")
 ...     plane.kubectl("logs", "trainer")
 
+`stop_apiserver()` / `start_apiserver()` take kube-apiserver down and up again (same port,
+same etcd) as an outage would, and `another_apiserver()` runs a second one on the same etcd,
+through which the cluster can change while the first is down.
+
 Every child runs in its own process group and dies with its parent (PR_SET_PDEATHSIG on
 Linux: strictly, with the thread that started it, so start planes from a thread that lives as
 long as they should); `stop()` kills the groups, and runs at interpreter exit and on SIGTERM.
@@ -48,7 +52,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -596,6 +600,9 @@ class ControlPlane:
         # (namespace, pod) -> the containers whose log files kwok's Logs object names.
         self._logs: dict[tuple[str, str], list[str]] = {}
         self._logs_lock = threading.Lock()
+        self._etcd_url = ""
+        # How many apiservers were started after the first (names their log files).
+        self._restarts = 0
 
     # -- public ----------------------------------------------------------------------------
 
@@ -667,6 +674,78 @@ class ControlPlane:
         if self._dir is not None and not self.keep_dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+    def stop_apiserver(self) -> None:
+        """Stop kube-apiserver as an outage would; etcd and the other components keep running
+        (and keep retrying). `start_apiserver` brings it back."""
+        proc = self._apiserver()
+        if proc is None:
+            raise RuntimeError("kube-apiserver is not running")
+        proc.kill(grace=5.0)
+        self._procs.remove(proc)
+
+    def start_apiserver(self, timeout: float = 60.0) -> None:
+        """Start kube-apiserver again, on the same port and etcd, and wait until it is ready:
+        every object is as it was in etcd, and clients reconnect to the same address."""
+        if self._apiserver() is not None:
+            raise RuntimeError("kube-apiserver is running already")
+        self._restarts += 1
+        log = self.dir / f"kube-apiserver.{self._restarts}.log"
+        proc = _Process(
+            "kube-apiserver",
+            [str(self.bin_dir / "kube-apiserver"), *self._apiserver_args(self.port)],
+            log,
+        )
+        self._procs.insert(1, proc)  # after etcd, as at start: stop() kills in reverse
+        self._wait("kube-apiserver /readyz", time.monotonic() + timeout, self._ready)
+
+    def restart_apiserver(self, timeout: float = 60.0) -> None:
+        self.stop_apiserver()
+        self.start_apiserver(timeout)
+
+    @contextlib.contextmanager
+    def another_apiserver(self, timeout: float = 60.0) -> Iterator[Path]:
+        """A second kube-apiserver on the same etcd (as in a cluster with several), on a port
+        of its own; yields an admin kubeconfig for it. It serves the same objects, also while
+        the first one is stopped, and is stopped on leaving."""
+        self._restarts += 1
+        port = free_port()
+        args = self._apiserver_args(port)
+        # Its own directory for the certificates it makes for itself.
+        certs = self.dir / f"apiserver-certs.{self._restarts}"
+        args = [f"--cert-dir={certs}" if a.startswith("--cert-dir=") else a for a in args]
+        log = self.dir / f"kube-apiserver.{self._restarts}.log"
+        name = f"kube-apiserver.{self._restarts}"
+        proc = _Process(name, [str(self.bin_dir / "kube-apiserver"), *args], log)
+        self._procs.append(proc)  # so that stop() kills it too
+        url = f"https://127.0.0.1:{port}"
+        try:
+            self._wait_alone(proc, "the second kube-apiserver /readyz", timeout, url)
+            kubeconfig = self.write_kubeconfig(self.dir / f"admin.{port}.kubeconfig")
+            config = json.loads(kubeconfig.read_text())
+            config["clusters"][0]["cluster"]["server"] = url
+            kubeconfig.write_text(json.dumps(config, indent=2))
+            yield kubeconfig
+        finally:
+            proc.kill(grace=5.0)
+            with contextlib.suppress(ValueError):
+                self._procs.remove(proc)
+
+    def _apiserver(self) -> _Process | None:
+        return next((p for p in self._procs if p.name == "kube-apiserver"), None)
+
+    def _wait_alone(self, proc: _Process, what: str, timeout: float, url: str) -> None:
+        """Wait until the apiserver `proc` answers ready at `url`, whatever the others do."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not proc.alive():
+                raise StartFailed(f"{what}: it exited; its log ({proc.log}):\n{proc.tail()}")
+            with contextlib.suppress(OSError, ValueError, urllib.error.URLError):
+                if self._ready(url):
+                    return
+            if time.monotonic() > deadline:
+                raise StartFailed(f"timed out waiting for {what}:\n{proc.tail(10)}")
+            time.sleep(0.2)
 
     def pids(self) -> list[int]:
         return [p.popen.pid for p in self._procs if p.alive()]
@@ -872,12 +951,17 @@ class ControlPlane:
             "--unsafe-no-fsync=true",
             "--log-level=warn",
         )
-        self._spawn(
-            "kube-apiserver",
-            f"--etcd-servers=http://127.0.0.1:{client}",
+        self._etcd_url = f"http://127.0.0.1:{client}"
+        self._spawn("kube-apiserver", *self._apiserver_args(self.port))
+
+    def _apiserver_args(self, port: int) -> list[str]:
+        """kube-apiserver's flags, serving on `port` from this plane's etcd."""
+        d = self.dir
+        return [
+            f"--etcd-servers={self._etcd_url}",
             "--bind-address=127.0.0.1",
             "--advertise-address=127.0.0.1",
-            f"--secure-port={self.port}",
+            f"--secure-port={port}",
             f"--cert-dir={d / 'apiserver-certs'}",
             f"--tls-cert-file={d / 'apiserver.crt'}",
             f"--tls-private-key-file={d / 'apiserver.key'}",
@@ -906,7 +990,7 @@ class ControlPlane:
             f"--kubelet-client-key={d / 'apiserver-kubelet-client.key'}",
             "--profiling=false",
             "--v=1",
-        )
+        ]
 
     def _start_controllers(self) -> None:
         d = self.dir
@@ -993,9 +1077,9 @@ class ControlPlane:
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
 
-    def _ready(self) -> bool:
+    def _ready(self, url: str | None = None) -> bool:
         request = urllib.request.Request(
-            self.url + "/readyz", headers={"Authorization": f"Bearer {self.token}"}
+            (url or self.url) + "/readyz", headers={"Authorization": f"Bearer {self.token}"}
         )
         try:
             with urllib.request.urlopen(request, timeout=2, context=self._context()) as answer:

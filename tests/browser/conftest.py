@@ -1,4 +1,5 @@
-"""Real JupyterLab servers and a headless Chromium for the sidebar's browser tests."""
+"""Real JupyterLab servers and a headless Chromium for the sidebar's browser tests; the
+cluster tests' labs talk to the real control plane (tests/plane.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -19,10 +21,11 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from jupyter_mlops.testing.control_plane import ControlPlane
 from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE as KFP_NAMESPACE
 from jupyter_mlops.testing.kfp import KfpEmulator
-from jupyter_mlops.testing.kube import KubeEmulator
 from tests import traffic_scan
+from tests.plane import Namespace, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -258,57 +261,80 @@ def lab_with_unreachable_backends(tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 CLUSTER_NAMESPACE = "team-a"
-# A custom resource the cluster serves, as Kubeflow's notebook controller installs it.
-NOTEBOOK_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "notebooks.kubeflow.org"},
-    "spec": {
-        "group": "kubeflow.org",
-        "scope": "Namespaced",
-        "names": {
-            "plural": "notebooks",
-            "singular": "notebook",
-            "kind": "Notebook",
-            "shortNames": ["nb"],
-        },
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "x-kubernetes-preserve-unknown-fields": True,
-                    }
-                },
-                "subresources": {"status": {}},
-            }
-        ],
-    },
-}
+NAMESPACE_GONE_TIMEOUT = 120.0
+
+
+def namespace_exists(plane: ControlPlane, name: str) -> bool:
+    try:
+        plane.api("GET", f"/api/v1/namespaces/{name}")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return False
+        raise
+    return True
+
+
+@contextmanager
+def named_namespace(plane: ControlPlane, name: str, tmp_path: Path) -> Iterator[Namespace]:
+    """The namespace `name` on the plane, new, as the admin; deleted afterwards.
+
+    Names shown in the pictures stay as they are (`team-a`, `ml-team`): a module that used
+    the same name before has its namespace deleted, and this waits until it is gone."""
+    wait_for(
+        f"namespace {name} of an earlier test to be gone",
+        lambda: not namespace_exists(plane, name),
+        timeout=NAMESPACE_GONE_TIMEOUT,
+    )
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    plane.api("POST", "/api/v1/namespaces", body)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    ns = Namespace(plane, name, tmp_path)
+    wait_for(
+        f"the ServiceAccount {name}/default",
+        lambda: ns.kubectl("get", "serviceaccount", "default", check=False).returncode == 0,
+    )
+    try:
+        yield ns
+    finally:
+        ns.close()
+        plane.api("DELETE", f"/api/v1/namespaces/{name}")
 
 
 @pytest.fixture(scope="module")
-def kube() -> Iterator[KubeEmulator]:
-    """A Kubernetes API emulator with controllers on, the namespace `team-a` and the Notebook
-    custom resource."""
-    with KubeEmulator(port=0, bookmark_interval=1.0) as emulator:
-        emulator.create(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CLUSTER_NAMESPACE}}
-        )
-        emulator.create(NOTEBOOK_CRD)
-        yield emulator
+def cluster_namespace(
+    kubeflow_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Namespace]:
+    """The namespace `team-a` on the session's control plane, which serves Kubeflow's custom
+    resources (the Notebook among them); kubectl in it acts as the cluster admin."""
+    base = tmp_path_factory.mktemp("team-a")
+    with named_namespace(kubeflow_plane, CLUSTER_NAMESPACE, base) as ns:
+        yield ns
 
 
-@pytest.fixture(scope="module")
-def cluster_lab(tmp_path_factory: pytest.TempPathFactory, kube: KubeEmulator) -> Iterator[Lab]:
-    """JupyterLab whose kubeconfig points at the emulator, in namespace `team-a`."""
+def lab_on_plane(
+    tmp_path_factory: pytest.TempPathFactory,
+    plane: ControlPlane,
+    name: str,
+    token: str | None = None,
+) -> AbstractContextManager[Lab]:
+    """JupyterLab whose kubeconfig points at `plane`, in namespace `team-a`, as the admin or
+    as whoever `token` is."""
     _check_built()
-    base = tmp_path_factory.mktemp("lab-cluster")
-    kubeconfig = kube.write_kubeconfig(base / "kubeconfig", namespace=CLUSTER_NAMESPACE)
-    with running_lab(base, env={"KUBECONFIG": str(kubeconfig)}) as server:
+    base = tmp_path_factory.mktemp(name)
+    kubeconfig = plane.write_kubeconfig(
+        base / "kubeconfig", namespace=CLUSTER_NAMESPACE, token=token
+    )
+    # The browser must never see a credential for the cluster.
+    traffic_scan.register_secret(token or plane.token, "Kubernetes token")
+    return running_lab(base, env={"KUBECONFIG": str(kubeconfig)})
+
+
+@pytest.fixture(scope="module")
+def cluster_lab(
+    tmp_path_factory: pytest.TempPathFactory, cluster_namespace: Namespace
+) -> Iterator[Lab]:
+    """JupyterLab whose kubeconfig points at the real control plane, in namespace `team-a`."""
+    with lab_on_plane(tmp_path_factory, cluster_namespace.plane, "lab-cluster") as server:
         yield server
 
 

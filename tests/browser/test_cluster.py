@@ -1,8 +1,16 @@
-"""The Cluster section against the Kubernetes emulator: live tables, describe, logs, actions."""
+"""The Cluster section against the real control plane: live tables, describe, logs, actions.
+
+Pods run on kwok's nodes; a test picks how one lives and ends by its lifecycle label
+(jupyter_mlops.testing.control_plane), and ends a long run early by shortening its `run-for`
+(kwok acts on the change), never by writing the pod's status. kubectl is the reference for
+what the cluster holds.
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,9 +18,23 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from jupyter_mlops.testing.kube import KubeEmulator, Rule
+from jupyter_mlops.testing.control_plane import (
+    CRASH_LOOP,
+    LIFECYCLE_LABEL,
+    OOM_KILLED,
+    SUCCEED,
+    ControlPlane,
+    lifecycle,
+)
+from tests.plane import Namespace, wait_for
 
-from .conftest import CLUSTER_NAMESPACE, Lab, OpenPage, running_lab
+from .conftest import (
+    CLUSTER_NAMESPACE,
+    Lab,
+    OpenPage,
+    lab_on_plane,
+    named_namespace,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -23,22 +45,74 @@ _names = itertools.count()
 
 
 def unique(prefix: str) -> str:
-    """A pod name no other test of this module uses (they share one emulator)."""
+    """A pod name no other test of this module uses (they share one namespace)."""
     return f"{prefix}-{next(_names)}"
 
 
-def pod(name: str, *, cpu: str | None = None, containers: tuple[str, ...] = ("main",)) -> Any:
+def pod(
+    name: str,
+    *,
+    cpu: str | None = None,
+    containers: tuple[str, ...] = ("main",),
+    meta: dict[str, Any] | None = None,
+    restart_policy: str | None = None,
+    namespace: str = CLUSTER_NAMESPACE,
+) -> Any:
+    """A pod; `meta` (a `lifecycle(...)`) says how kwok plays it, else it runs for good."""
     spec: dict[str, Any] = {
         "containers": [{"name": c, "image": "python:3.11-slim"} for c in containers]
     }
     if cpu is not None:
         spec["containers"][0]["resources"] = {"requests": {"cpu": cpu}}
+    if restart_policy is not None:
+        spec["restartPolicy"] = restart_policy
+    meta = meta or {}
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "namespace": CLUSTER_NAMESPACE, "labels": {"app": name}},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app": name, **meta.get("labels", {})},
+            "annotations": meta.get("annotations", {}),
+        },
         "spec": spec,
     }
+
+
+#: Long enough that a test ends the run itself (`end_run_now`).
+FOR_GOOD = "600s"
+
+
+def set_run_for(ns: Namespace, name: str, run_for: str) -> None:
+    """Change how long pod `name`'s container runs (its lifecycle's `run-for`); kwok acts on
+    the change at once, so "0s" ends the run now."""
+    ns.kubectl("annotate", "--overwrite", "pod", name, f"{LIFECYCLE_LABEL}/run-for={run_for}")
+
+
+def end_run_now(ns: Namespace, name: str) -> None:
+    set_run_for(ns, name, "0s")
+
+
+def cluster_uids(ns: Namespace) -> set[str]:
+    """The uids of the namespace's pods, as kubectl lists them."""
+    return {p["metadata"]["uid"] for p in ns.get("pods")["items"]}
+
+
+def page_uids(page: Page) -> list[str]:
+    uids: list[str] = by_test_id(page, "mlops-row").evaluate_all("rs => rs.map(r => r.dataset.uid)")
+    return uids
+
+
+def wait_rows_match_the_cluster(page: Page, ns: Namespace) -> list[str]:
+    """Until the table's rows are the namespace's pods as kubectl lists them (the table
+    follows the cluster with a delay); the rows' uids."""
+
+    def same() -> list[str] | None:
+        shown, stored = page_uids(page), cluster_uids(ns)
+        return shown if sorted(shown) == sorted(stored) else None
+
+    return wait_for("the table to show the pods kubectl lists", same, timeout=30)
 
 
 def deployment(name: str, replicas: int = 1) -> Any:
@@ -93,6 +167,12 @@ def open_object(page: Page, name: str) -> Locator:
 
 
 @pytest.fixture(scope="module")
+def team(cluster_namespace: Namespace) -> Namespace:
+    """The namespace the lab works in (`team-a`), with kubectl as the cluster admin."""
+    return cluster_namespace
+
+
+@pytest.fixture(scope="module")
 def shared_page(browser: Browser, cluster_lab: Lab) -> Iterator[Page]:
     """One JupyterLab page for the tests that can share it: loading JupyterLab takes seconds,
     and each test puts the page back as a user would (see `page`)."""
@@ -134,19 +214,21 @@ def page(shared_page: Page) -> Page:
     return page
 
 
-def test_a_new_pod_appears_and_its_phase_change_shows(page: Page, kube: KubeEmulator) -> None:
+def test_a_new_pod_appears_and_its_phase_change_shows(page: Page, team: Namespace) -> None:
     open_cluster(page)
     name = unique("trainer")
-    kube.create(pod(name))
+    team.apply(pod(name, meta=lifecycle(CRASH_LOOP, run_for=FOR_GOOD), restart_policy="Never"))
     expect(row(page, name)).to_have_count(1)
     status = row(page, name).locator('[data-testid="mlops-status"]')
     expect(status).to_have_text("Running")
     expect(status).to_have_attribute("data-health", "ok")
     expect(row(page, name).locator('td[data-column="ready"]')).to_have_text("1/1")
-    expect(row(page, name).locator('td[data-column="node"]')).to_have_text("emulated-node")
+    node = team.get("pod", name)["spec"]["nodeName"]
+    expect(row(page, name).locator('td[data-column="node"]')).to_have_text(node)
 
-    kube.finish_pod(CLUSTER_NAMESPACE, name, exit_code=1)
-    expect(status).to_have_text("Error")  # as kubectl prints a pod whose container failed
+    end_run_now(team, name)  # it exits 1
+    expect(status).to_have_text("Error")
+    assert team.columns("pod", name)["STATUS"] == "Error"  # as kubectl prints it
     expect(status).to_have_attribute("data-health", "error")
     # The status colour is the theme's error colour.
     colours = status.evaluate(
@@ -160,15 +242,12 @@ def test_a_new_pod_appears_and_its_phase_change_shows(page: Page, kube: KubeEmul
         }"""
     )
     assert colours[0] == colours[1]
-    expect(by_test_id(page, "mlops-count-pods")).to_have_text(
-        str(len(kube.objects("v1", "Pod", CLUSTER_NAMESPACE)))
-    )
+    expect(by_test_id(page, "mlops-count-pods")).to_have_text(str(len(cluster_uids(team))))
 
 
-def test_the_filter_narrows_the_table(page: Page, kube: KubeEmulator) -> None:
+def test_the_filter_narrows_the_table(page: Page, team: Namespace) -> None:
     wanted, other = unique("filter-me"), unique("filter-not")
-    kube.create(pod(wanted))
-    kube.create(pod(other))
+    team.apply(pod(wanted), pod(other))
     open_cluster(page)
     expect(row(page, other)).to_have_count(1)
     by_test_id(page, "mlops-filter").fill(wanted)
@@ -178,14 +257,19 @@ def test_the_filter_narrows_the_table(page: Page, kube: KubeEmulator) -> None:
     expect(by_test_id(page, "mlops-table-empty")).to_contain_text('No pods match "no-such-pod"')
 
 
-def test_another_namespace_can_be_typed(page: Page, kube: KubeEmulator) -> None:
-    namespace = unique("team-b")
-    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-    elsewhere = pod(unique("elsewhere"))
-    elsewhere["metadata"]["namespace"] = namespace
-    kube.create(elsewhere)
+@pytest.fixture
+def team_b(team: Namespace, tmp_path: Path) -> Iterator[Namespace]:
+    """Another namespace, new."""
+    with named_namespace(team.plane, f"team-b-{secrets.token_hex(3)}", tmp_path) as ns:
+        yield ns
+
+
+def test_another_namespace_can_be_typed(page: Page, team: Namespace, team_b: Namespace) -> None:
+    namespace = team_b.name
+    elsewhere = pod(unique("elsewhere"), namespace=namespace)
+    team_b.apply(elsewhere)
     here = unique("here")
-    kube.create(pod(here))
+    team.apply(pod(here))
     open_cluster(page)
     expect(row(page, here)).to_have_count(1)
 
@@ -203,10 +287,15 @@ def test_another_namespace_can_be_typed(page: Page, kube: KubeEmulator) -> None:
     expect(row(page, here)).to_have_count(1)
 
 
-def test_logs_follow_search_and_download(page: Page, kube: KubeEmulator) -> None:
+def append_log(ns: Namespace, pod_name: str, container: str, *lines: str) -> None:
+    """The container writes `lines` to its log, now."""
+    ns.plane.append_log(ns.name, pod_name, container, *lines)
+
+
+def test_logs_follow_search_and_download(page: Page, team: Namespace) -> None:
     name = unique("logger")
-    kube.create(pod(name))
-    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["epoch 1 loss 0.91", "epoch 2 loss 0.52"])
+    append_log(team, name, "main", "epoch 1 loss 0.91", "epoch 2 loss 0.52")
+    team.apply(pod(name))
     open_cluster(page)
     expect(row(page, name).locator('[data-testid="mlops-status"]')).to_have_text("Running")
     panel = open_object(page, name)
@@ -215,7 +304,7 @@ def test_logs_follow_search_and_download(page: Page, kube: KubeEmulator) -> None
     expect(lines).to_have_text(["1epoch 1 loss 0.91", "2epoch 2 loss 0.52"])
     expect(by_test_id(panel, "mlops-log-state")).to_contain_text("Following")
 
-    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["epoch 3 loss 0.27"])
+    append_log(team, name, "main", "epoch 3 loss 0.27")
     expect(lines).to_have_count(3)
     expect(lines.nth(2)).to_have_text("3epoch 3 loss 0.27")
 
@@ -232,32 +321,33 @@ def test_logs_follow_search_and_download(page: Page, kube: KubeEmulator) -> None
     # Following again reads the log anew, with what was written meanwhile.
     by_test_id(panel, "mlops-log-follow").uncheck()
     expect(by_test_id(panel, "mlops-log-state")).to_contain_text("Not following")
-    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["epoch 4 loss 0.11"])
+    append_log(team, name, "main", "epoch 4 loss 0.11")
     by_test_id(panel, "mlops-log-follow").check()
     expect(lines).to_have_count(4)
 
 
-def append_steps(kube: KubeEmulator, pod_name: str, first: int, last: int) -> None:
+def append_steps(ns: Namespace, pod_name: str, first: int, last: int) -> None:
     lines = [f"step {i} loss {1 / (i + 1):.6f}" for i in range(first, last)]
-    kube.append_log(CLUSTER_NAMESPACE, pod_name, "main", lines)
+    append_log(ns, pod_name, "main", *lines)
 
 
 def test_long_logs_draw_only_what_is_in_view_and_keep_the_newest_lines(
-    page: Page, kube: KubeEmulator
+    page: Page, team: Namespace
 ) -> None:
     name = unique("chatty")
-    kube.create(pod(name))
+    team.plane.log_file(team.name, name, "main")  # kwok serves its log file from the start
+    team.apply(pod(name))
     open_cluster(page)
     panel = open_object(page, name)
     by_test_id(panel, "mlops-object-tab-logs").click()
     viewer = by_test_id(panel, "mlops-log-lines")
     # A first line shown means the server follows the log: later lines all come through.
-    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["training started"])
+    append_log(team, name, "main", "training started")
     expect(viewer).to_have_attribute("data-total", "1")
     # Chunks that fit the server's buffer, each awaited, so that no line is skipped.
     chunk = 20_000
     for start in range(0, 100_000, chunk):
-        append_steps(kube, name, start, start + chunk)
+        append_steps(team, name, start, start + chunk)
         expect(viewer).to_have_attribute("data-total", str(1 + start + chunk), timeout=30_000)
     drawn = by_test_id(panel, "mlops-log-line").count()
     assert 0 < drawn < 200, f"{drawn} lines in the DOM"
@@ -275,7 +365,7 @@ def test_long_logs_draw_only_what_is_in_view_and_keep_the_newest_lines(
     # Past MAX_LOG_LINES the oldest lines go, and the viewer says how many.
     for start in range(100_000, 210_000, chunk):
         end = min(start + chunk, 210_000)
-        append_steps(kube, name, start, end)
+        append_steps(team, name, start, end)
         if 1 + end <= 200_000:
             expect(viewer).to_have_attribute("data-total", str(1 + end), timeout=30_000)
     dropped = 1 + 210_000 - 200_000
@@ -292,11 +382,9 @@ def test_long_logs_draw_only_what_is_in_view_and_keep_the_newest_lines(
     expect(panel.locator('[data-testid="mlops-log-line"][data-line="210001"]')).to_be_visible()
 
 
-def test_delete_asks_first_and_the_deployment_makes_a_new_pod(
-    page: Page, kube: KubeEmulator
-) -> None:
+def test_delete_asks_first_and_the_deployment_makes_a_new_pod(page: Page, team: Namespace) -> None:
     name = unique("web")
-    kube.create(deployment(name))
+    team.apply(deployment(name))
     open_cluster(page)
     owned = pod_rows(page, f"{name}-")
     expect(owned).to_have_count(1)
@@ -324,6 +412,7 @@ def test_delete_asks_first_and_the_deployment_makes_a_new_pod(
 
 
 def job(name: str) -> Any:
+    """A Job whose pods run until the test ends their run (they then fail, exit code 1)."""
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -331,10 +420,11 @@ def job(name: str) -> Any:
         "spec": {
             "backoffLimit": 3,
             "template": {
+                "metadata": lifecycle(CRASH_LOOP, run_for=FOR_GOOD),
                 "spec": {
                     "restartPolicy": "Never",
                     "containers": [{"name": "main", "image": "python:3.11-slim"}],
-                }
+                },
             },
         },
     }
@@ -352,9 +442,9 @@ def delete_dialog_says(page: Page, pod_name: str) -> tuple[str, str]:
     return said
 
 
-def test_the_delete_dialog_says_a_bare_pod_is_gone_for_good(page: Page, kube: KubeEmulator) -> None:
+def test_the_delete_dialog_says_a_bare_pod_is_gone_for_good(page: Page, team: Namespace) -> None:
     name = unique("bare")
-    kube.create(pod(name))
+    team.apply(pod(name))
     open_cluster(page)
     expect(row(page, name)).to_have_count(1)
     words, fate = delete_dialog_says(page, name)
@@ -363,18 +453,20 @@ def test_the_delete_dialog_says_a_bare_pod_is_gone_for_good(page: Page, kube: Ku
 
 
 def test_the_delete_dialog_says_what_a_job_does_for_a_finished_and_a_running_pod(
-    page: Page, kube: KubeEmulator
+    page: Page, team: Namespace
 ) -> None:
     name = unique("train-job")
-    kube.create(job(name))
+    team.apply(job(name))
     open_cluster(page)
     pods = pod_rows(page, f"{name}-")
     expect(pods).to_have_count(1)
     failed = pods.get_attribute("data-name")
     assert failed is not None
-    # The first try fails; the Job has made its next pod, which is running.
-    kube.finish_pod(CLUSTER_NAMESPACE, failed, 1)
-    expect(pods).to_have_count(2)
+    expect(row(page, failed).locator('[data-testid="mlops-status"]')).to_have_text("Running")
+    # The first try fails; the Job makes its next pod after its back-off (10 s), which runs.
+    end_run_now(team, failed)
+    expect(row(page, failed).locator('[data-testid="mlops-status"]')).to_have_text("Error")
+    expect(pods).to_have_count(2, timeout=60_000)
     running = next(n for n in pods.evaluate_all("rs => rs.map(r => r.dataset.name)") if n != failed)
     expect(row(page, running).locator('[data-testid="mlops-status"]')).to_have_text("Running")
 
@@ -386,9 +478,8 @@ def test_the_delete_dialog_says_what_a_job_does_for_a_finished_and_a_running_pod
     assert f"Its Job {name} still needs 1 successful pod, so it makes a new pod" in words
 
 
-def test_the_warnings_badge_opens_only_the_warning_events(page: Page, kube: KubeEmulator) -> None:
-    kube.create(pod(unique("too-big"), cpu="64"))
-    kube.create(pod(unique("fits")))
+def test_the_warnings_badge_opens_only_the_warning_events(page: Page, team: Namespace) -> None:
+    team.apply(pod(unique("too-big"), cpu="64"), pod(unique("fits")))
     open_cluster(page)
     badge = by_test_id(page, "mlops-warnings")
     expect(badge).not_to_have_attribute("data-count", "0")
@@ -406,9 +497,9 @@ def test_the_warnings_badge_opens_only_the_warning_events(page: Page, kube: Kube
     expect(page.locator('[data-testid="mlops-row"][data-health="ok"]').first).to_be_visible()
 
 
-def test_scale_a_deployment_after_confirming(page: Page, kube: KubeEmulator) -> None:
+def test_scale_a_deployment_after_confirming(page: Page, team: Namespace) -> None:
     name = unique("api")
-    kube.create(deployment(name))
+    team.apply(deployment(name))
     open_cluster(page)
     expect(pod_rows(page, f"{name}-")).to_have_count(1)
     by_test_id(page, "mlops-tab-deployments").click()
@@ -422,11 +513,12 @@ def test_scale_a_deployment_after_confirming(page: Page, kube: KubeEmulator) -> 
     expect(row(page, name).locator('td[data-column="ready"]')).to_have_text("3/3")
     by_test_id(page, "mlops-tab-pods").click()
     expect(pod_rows(page, f"{name}-")).to_have_count(3)
+    assert team.get("deployment", name)["status"]["readyReplicas"] == 3
 
 
-def test_a_pending_pod_says_why_in_describe(page: Page, kube: KubeEmulator) -> None:
+def test_a_pending_pod_says_why_in_describe(page: Page, team: Namespace) -> None:
     name = unique("greedy")
-    kube.create(pod(name, cpu="64"))
+    team.apply(pod(name, cpu="64"))
     open_cluster(page)
     status = row(page, name).locator('[data-testid="mlops-status"]')
     expect(status).to_have_text("Pending")  # as kubectl says; red, and describe says why
@@ -443,18 +535,16 @@ def test_a_pending_pod_says_why_in_describe(page: Page, kube: KubeEmulator) -> N
     )
     expect(by_test_id(panel, "mlops-container-state")).to_have_text("waiting")
 
-    warnings = [
-        e for e in kube.objects("v1", "Event", CLUSTER_NAMESPACE) if e.get("type") == "Warning"
-    ]
+    warnings = team.get("events", "--field-selector", "type=Warning")["items"]
     expect(by_test_id(page, "mlops-warnings")).to_have_attribute("data-count", str(len(warnings)))
     by_test_id(page, "mlops-warnings").click()
     expect(by_test_id(page, "mlops-table")).to_have_attribute("data-kind", "events")
     expect(by_test_id(page, "mlops-table").get_by_text(f"pod/{name}").first).to_be_visible()
 
 
-def test_yaml_tab_shows_the_object(page: Page, kube: KubeEmulator) -> None:
+def test_yaml_tab_shows_the_object(page: Page, team: Namespace) -> None:
     name = unique("yaml")
-    kube.create(pod(name))
+    team.apply(pod(name))
     open_cluster(page)
     panel = open_object(page, name)
     by_test_id(panel, "mlops-object-tab-yaml").click()
@@ -476,10 +566,10 @@ def read_only(cluster_lab: Lab) -> Iterator[None]:
 
 @pytest.mark.usefixtures("read_only")
 def test_read_only_setting_hides_actions(
-    open_page: OpenPage, cluster_lab: Lab, kube: KubeEmulator
+    open_page: OpenPage, cluster_lab: Lab, team: Namespace
 ) -> None:
     name = unique("kept")
-    kube.create(deployment(name))
+    team.apply(deployment(name))
     # A page loaded after the setting changed: the shared one would need to be told.
     with open_page(cluster_lab, "read-only") as page:
         check_read_only(page, name)
@@ -501,47 +591,81 @@ def check_read_only(page: Page, name: str) -> None:
     expect(by_test_id(deployment_panel, "mlops-action-scale")).to_have_count(0)
 
 
-def test_the_table_survives_an_api_server_restart(page: Page, kube: KubeEmulator) -> None:
+@pytest.fixture(scope="module")
+def own_plane() -> Iterator[ControlPlane]:
+    """A control plane of this module's own, whose kube-apiserver a test stops and starts
+    (the session's plane stays up for the other tests)."""
+    with ControlPlane() as plane:
+        plane.api(
+            "POST",
+            "/api/v1/namespaces",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CLUSTER_NAMESPACE}},
+        )
+        yield plane
+
+
+@pytest.fixture(scope="module")
+def own_plane_lab(
+    tmp_path_factory: pytest.TempPathFactory, own_plane: ControlPlane
+) -> Iterator[Lab]:
+    with lab_on_plane(tmp_path_factory, own_plane, "lab-own-plane") as server:
+        yield server
+
+
+def test_the_table_survives_an_api_server_restart(
+    open_page: OpenPage, own_plane: ControlPlane, own_plane_lab: Lab, tmp_path: Path
+) -> None:
+    ns = Namespace(own_plane, CLUSTER_NAMESPACE, tmp_path)
     prefix = unique("survivor")
     names = [f"{prefix}-{i}" for i in range(3)]
-    for name in names:
-        kube.create(pod(name))
-    open_cluster(page)
-    rows = pod_rows(page, f"{prefix}-")
-    expect(rows).to_have_count(3)
-
-    kube.stop()
-    try:
-        expect(by_test_id(page, "mlops-reconnecting")).to_be_visible()
-        # While the API server is down the cluster changes: one pod goes, one comes.
-        kube.delete("v1", "Pod", names[0], CLUSTER_NAMESPACE)
-        kube.create(pod(f"{prefix}-new"))
-        # The rows known stay on screen meanwhile, and the table still answers the user.
+    ns.apply(*(pod(name) for name in names))
+    with open_page(own_plane_lab, "api-server-restart") as page:
+        open_cluster(page)
+        rows = pod_rows(page, f"{prefix}-")
         expect(rows).to_have_count(3)
-        by_test_id(page, "mlops-filter").fill(names[1])
-        expect(rows).to_have_count(1)
-        by_test_id(page, "mlops-filter").fill("")
+        # A second API server on the same etcd, as a cluster with several has: the cluster
+        # changes through it while the one the lab talks to is down.
+        with own_plane.another_apiserver() as other:
+            own_plane.stop_apiserver()
+            try:
+                expect(by_test_id(page, "mlops-reconnecting")).to_be_visible(timeout=30_000)
+                # While the API server is down the cluster changes: one pod goes, one comes.
+                own_plane.kubectl(
+                    "-n",
+                    CLUSTER_NAMESPACE,
+                    "delete",
+                    "pod",
+                    names[0],
+                    "--grace-period=0",
+                    "--force",
+                    kubeconfig=other,
+                )
+                new = ns.manifest(pod(f"{prefix}-new"))
+                own_plane.kubectl("apply", "-f", str(new), kubeconfig=other)
+                # The rows known stay on screen meanwhile, and the table still answers the user.
+                expect(rows).to_have_count(3)
+                by_test_id(page, "mlops-filter").fill(names[1])
+                expect(rows).to_have_count(1)
+                by_test_id(page, "mlops-filter").fill("")
+                expect(rows).to_have_count(3)
+            finally:
+                own_plane.start_apiserver()
+        expect(by_test_id(page, "mlops-reconnecting")).to_have_count(0, timeout=60_000)
+        expected = sorted([*names[1:], f"{prefix}-new"])
         expect(rows).to_have_count(3)
-    finally:
-        kube.restart()
-    expect(by_test_id(page, "mlops-reconnecting")).to_have_count(0, timeout=30_000)
-    expected = sorted([*names[1:], f"{prefix}-new"])
-    expect(rows).to_have_count(3)
-    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.name)")) == expected
-    uids = by_test_id(page, "mlops-row").evaluate_all("rs => rs.map(r => r.dataset.uid)")
-    assert len(uids) == len(set(uids))
-    stored = {p["metadata"]["uid"] for p in kube.objects("v1", "Pod", CLUSTER_NAMESPACE)}
-    assert set(uids) == stored
+        assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.name)")) == expected
+        uids = wait_rows_match_the_cluster(page, ns)
+        assert len(uids) == len(set(uids))
 
 
 def test_a_broken_websocket_reconnects_and_resubscribes(
-    open_page: OpenPage, cluster_lab: Lab, kube: KubeEmulator
+    open_page: OpenPage, cluster_lab: Lab, team: Namespace
 ) -> None:
     with open_page(cluster_lab, "broken-websocket") as page:
-        break_the_websocket(page, kube)
+        break_the_websocket(page, team)
 
 
-def break_the_websocket(page: Page, kube: KubeEmulator) -> None:
+def break_the_websocket(page: Page, team: Namespace) -> None:
     connections: list[Any] = []
 
     def relay(socket: Any) -> None:
@@ -553,43 +677,87 @@ def break_the_websocket(page: Page, kube: KubeEmulator) -> None:
     open_cluster(page)
     assert len(connections) == 1
     before = unique("before")
-    kube.create(pod(before))
+    team.apply(pod(before))
     expect(row(page, before)).to_have_count(1)
 
     connections[0].close()
     during = unique("during")
-    kube.create(pod(during))
-    kube.delete("v1", "Pod", before, CLUSTER_NAMESPACE)
+    team.apply(pod(during))
+    team.kubectl("delete", "pod", before, "--wait=false")
     expect(row(page, during)).to_have_count(1)
-    expect(row(page, before)).to_have_count(0)
+    expect(row(page, before)).to_have_count(0, timeout=30_000)
     assert len(connections) == 2
-    uids = by_test_id(page, "mlops-row").evaluate_all("rs => rs.map(r => r.dataset.uid)")
-    stored = {p["metadata"]["uid"] for p in kube.objects("v1", "Pod", CLUSTER_NAMESPACE)}
-    assert sorted(uids) == sorted(stored)
+    wait_rows_match_the_cluster(page, team)
+
+
+VIEWER_ROLE = {
+    "apiVersion": "rbac.authorization.k8s.io/v1",
+    "kind": "Role",
+    "metadata": {"name": "pod-reader", "namespace": CLUSTER_NAMESPACE},
+    "rules": [
+        {
+            "apiGroups": [""],
+            "resources": ["pods", "pods/log", "events"],
+            "verbs": ["get", "list", "watch"],
+        }
+    ],
+}
+
+
+def viewer_objects() -> list[Any]:
+    """A ServiceAccount `viewer` that may only read pods, their logs and events."""
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "viewer", "namespace": CLUSTER_NAMESPACE},
+        },
+        VIEWER_ROLE,
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "viewer-reads-pods", "namespace": CLUSTER_NAMESPACE},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "pod-reader",
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": "viewer", "namespace": CLUSTER_NAMESPACE}
+            ],
+        },
+    ]
 
 
 @pytest.fixture(scope="module")
-def viewer_lab(tmp_path_factory: pytest.TempPathFactory, kube: KubeEmulator) -> Iterator[Lab]:
-    """JupyterLab acting as a user who may only read pods, their logs and events."""
-    kube.add_token(
-        "viewer-token",
-        f"system:serviceaccount:{CLUSTER_NAMESPACE}:viewer",
-        [Rule(("get", "list", "watch"), ("pods", "pods/log", "events"))],
-        namespaces=[CLUSTER_NAMESPACE],
+def viewer_lab(tmp_path_factory: pytest.TempPathFactory, team: Namespace) -> Iterator[Lab]:
+    """JupyterLab acting as a ServiceAccount that may only read pods, their logs and events,
+    with a real token (TokenRequest)."""
+    team.apply(*viewer_objects())
+    token = team.kubectl("create", "token", "viewer").stdout.strip()
+    wait_for(
+        "the viewer's Role to apply",
+        lambda: (
+            team.kubectl(
+                "auth",
+                "can-i",
+                "list",
+                "pods",
+                f"--as=system:serviceaccount:{team.name}:viewer",
+                check=False,
+            ).stdout.strip()
+            == "yes"
+        ),
     )
-    base = tmp_path_factory.mktemp("lab-viewer")
-    kubeconfig = kube.write_kubeconfig(
-        base / "kubeconfig", token="viewer-token", namespace=CLUSTER_NAMESPACE
-    )
-    with running_lab(base, env={"KUBECONFIG": str(kubeconfig)}) as server:
+    with lab_on_plane(tmp_path_factory, team.plane, "lab-viewer", token=token) as server:
         yield server
 
 
 def test_refusals_by_the_cluster_are_said_in_words(
-    open_page: OpenPage, viewer_lab: Lab, kube: KubeEmulator
+    open_page: OpenPage, viewer_lab: Lab, team: Namespace
 ) -> None:
     name = unique("guarded")
-    kube.create(pod(name))
+    team.apply(pod(name))
     with open_page(viewer_lab, "viewer") as page:
         open_cluster(page)
         panel = open_object(page, name)
@@ -602,6 +770,7 @@ def test_refusals_by_the_cluster_are_said_in_words(
         )
         expect(message).to_contain_text("It needs a Role")
         expect(row(page, name)).to_have_count(1)
+        assert team.get("pod", name)["metadata"].get("deletionTimestamp") is None
 
         by_test_id(page, "mlops-tab-secrets").click()
         expect(by_test_id(page, "mlops-table-error")).to_contain_text("not allowed to list secrets")
@@ -624,23 +793,38 @@ def training_log(epochs: int) -> list[str]:
     return lines
 
 
+@pytest.fixture
+def ml_team(team: Namespace, tmp_path: Path) -> Iterator[Namespace]:
+    """The namespace `ml-team` the pictures show."""
+    with named_namespace(team.plane, "ml-team", tmp_path) as ns:
+        yield ns
+
+
 def test_screenshots_of_the_cluster_section_and_the_log_viewer(
-    page: Page, kube: KubeEmulator
+    page: Page, ml_team: Namespace
 ) -> None:
-    namespace = "ml-team"
-    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-    pods = {
+    namespace = ml_team.name
+    # How each pod lives: runs on, ends well, fails, or waits for a node with 64 CPUs free.
+    pods: dict[str, dict[str, Any] | None] = {
         "train-resnet": None,
-        "preprocess-data": 0,
-        "tune-learning-rate": 1,
+        "preprocess-data": lifecycle(SUCCEED, run_for="1s"),
+        "tune-learning-rate": lifecycle(CRASH_LOOP, run_for="1s"),
         "evaluate-model": None,
         "big-model": None,
     }
-    for name in pods:
-        spec = pod(name, cpu="64" if name == "big-model" else "500m")
-        spec["metadata"]["namespace"] = namespace
-        kube.create(spec)
-    kube.append_log(namespace, "train-resnet", "main", training_log(20))
+    ml_team.plane.append_log(namespace, "train-resnet", "main", *training_log(20))
+    ml_team.apply(
+        *(
+            pod(
+                name,
+                cpu="64" if name == "big-model" else "500m",
+                meta=meta,
+                restart_policy="Never",
+                namespace=namespace,
+            )
+            for name, meta in pods.items()
+        )
+    )
     page.set_viewport_size({"width": 1280, "height": 900})
     open_cluster(page)
     # The README shows the section as a new user sees it: at JupyterLab's default width.
@@ -653,9 +837,6 @@ def test_screenshots_of_the_cluster_section_and_the_log_viewer(
     field.fill(namespace)
     field.press("Enter")
     expect(by_test_id(page, "mlops-row")).to_have_count(len(pods))
-    for name, exit_code in pods.items():
-        if exit_code is not None:
-            kube.finish_pod(namespace, name, exit_code)
     expect(row(page, "preprocess-data").locator('[data-testid="mlops-status"]')).to_have_text(
         "Completed"
     )
@@ -685,17 +866,38 @@ def test_screenshots_of_the_cluster_section_and_the_log_viewer(
     assert (IMAGES / "logs.png").stat().st_size > 5_000
 
 
-def test_custom_resources_have_their_own_table(page: Page, kube: KubeEmulator) -> None:
-    name = unique("notebook")
-    kube.create(
-        {
-            "apiVersion": "kubeflow.org/v1",
-            "kind": "Notebook",
-            "metadata": {"name": name, "namespace": CLUSTER_NAMESPACE},
-            "spec": {"template": {"spec": {"containers": [{"name": name, "image": "jupyter"}]}}},
-            "status": {"conditions": [{"type": "Ready", "status": "True"}], "readyReplicas": 1},
-        }
+def notebook(name: str) -> Any:
+    return {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "Notebook",
+        "metadata": {"name": name, "namespace": CLUSTER_NAMESPACE},
+        "spec": {"template": {"spec": {"containers": [{"name": name, "image": "jupyter"}]}}},
+    }
+
+
+def notebook_is_ready(ns: Namespace, name: str) -> None:
+    """Write the Notebook's status as Kubeflow's notebook controller does once its pod runs
+    (no such controller runs on the plane), through the status subresource."""
+    status = {
+        "conditions": [{"type": "Ready", "status": "True"}],
+        "readyReplicas": 1,
+        "containerState": {"running": {"startedAt": "2026-01-05T09:00:00Z"}},
+    }
+    ns.kubectl(
+        "patch",
+        "notebook",
+        name,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps({"status": status}),
     )
+
+
+def test_custom_resources_have_their_own_table(page: Page, team: Namespace) -> None:
+    name = unique("notebook")
+    team.apply(notebook(name))
+    notebook_is_ready(team, name)
     open_cluster(page)
     picker = by_test_id(page, "mlops-custom-kind")
     expect(picker.locator("option", has_text="Notebook (kubeflow.org)")).to_have_count(1)
@@ -710,10 +912,10 @@ def test_custom_resources_have_their_own_table(page: Page, kube: KubeEmulator) -
     expect(by_test_id(panel, "mlops-yaml")).to_contain_text("apiVersion: kubeflow.org/v1")
 
 
-def test_show_pod_logs_from_the_command_palette(page: Page, kube: KubeEmulator) -> None:
+def test_show_pod_logs_from_the_command_palette(page: Page, team: Namespace) -> None:
     name = unique("palette")
-    kube.create(pod(name))
-    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["ready to serve"])
+    append_log(team, name, "main", "ready to serve")
+    team.apply(pod(name))
     open_cluster(page)
     expect(row(page, name)).to_have_count(1)
     # The filter box keeps typed keys to itself: give the focus to the panel first.
@@ -736,17 +938,39 @@ def test_show_pod_logs_from_the_command_palette(page: Page, kube: KubeEmulator) 
     expect(by_test_id(panel, "mlops-log-line")).to_have_text(["1ready to serve"])
 
 
+def restart_count(ns: Namespace, name: str) -> int:
+    statuses = ns.get("pod", name)["status"].get("containerStatuses") or [{}]
+    return int(statuses[0].get("restartCount", 0))
+
+
+def rotate_log(ns: Namespace, name: str, container: str, *lines: str) -> None:
+    """As the container runtime does when a container restarts: the log so far becomes the
+    previous log, and the new run's log starts with `lines` (kwok does not do it)."""
+    plane = ns.plane
+    current = plane.log_file(ns.name, name, container)
+    plane.log_file(ns.name, name, container, previous=True).write_text(current.read_text())
+    current.write_text("")
+    append_log(ns, name, container, *lines)
+
+
 def test_a_restarted_container_shows_its_last_end_and_previous_log(
-    page: Page, kube: KubeEmulator
+    page: Page, team: Namespace
 ) -> None:
     name = unique("crashy")
-    kube.create(pod(name))
+    append_log(team, name, "main", "loading model", "CUDA out of memory")
+    # Killed for memory when the test ends its run; restarted after 5 s of back-off.
+    team.apply(pod(name, meta=lifecycle(OOM_KILLED, run_for=FOR_GOOD, back_off="5s")))
     open_cluster(page)
     expect(row(page, name).locator('[data-testid="mlops-status"]')).to_have_text("Running")
-    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["loading model", "CUDA out of memory"])
-    kube.restart_container(CLUSTER_NAMESPACE, name, "main", exit_code=137)
-    kube.append_log(CLUSTER_NAMESPACE, name, "main", ["loading a smaller model"])
+    end_run_now(team, name)
+    wait_for("the container's restart", lambda: restart_count(team, name) == 1)
+    # The next run goes on until the test ends.
+    set_run_for(team, name, FOR_GOOD)
+    rotate_log(team, name, "main", "loading a smaller model")
     expect(row(page, name).locator('td[data-column="restarts"]')).to_have_text("1")
+    expect(row(page, name).locator('[data-testid="mlops-status"]')).to_have_text(
+        "Running", timeout=30_000
+    )
 
     panel = open_object(page, name)
     expect(by_test_id(panel, "mlops-container-restarts")).to_have_text("1")
@@ -764,11 +988,11 @@ def test_a_restarted_container_shows_its_last_end_and_previous_log(
     expect(lines).to_have_text(["1loading a smaller model"])
 
 
-def test_the_container_picker_shows_each_container_log(page: Page, kube: KubeEmulator) -> None:
+def test_the_container_picker_shows_each_container_log(page: Page, team: Namespace) -> None:
     name = unique("two-containers")
-    kube.create(pod(name, containers=("trainer", "metrics")))
-    kube.append_log(CLUSTER_NAMESPACE, name, "trainer", ["epoch 1 loss 0.9"])
-    kube.append_log(CLUSTER_NAMESPACE, name, "metrics", ["exporting on :9100"])
+    append_log(team, name, "trainer", "epoch 1 loss 0.9")
+    append_log(team, name, "metrics", "exporting on :9100")
+    team.apply(pod(name, containers=("trainer", "metrics")))
     open_cluster(page)
     expect(row(page, name).locator('td[data-column="ready"]')).to_have_text("2/2")
     panel = open_object(page, name)

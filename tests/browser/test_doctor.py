@@ -1,17 +1,20 @@
-"""The Doctor in the sidebar and in the object panel, against the Kubernetes emulator."""
+"""The Doctor in the sidebar and in the object panel, against the real control plane: the
+real scheduler leaves a greedy pod Pending, and kwok plays a crash loop as the kubelet
+reports it, with the crashed run's log served as the previous log."""
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from jupyter_mlops.testing.kube import KubeEmulator
+from jupyter_mlops.testing.control_plane import CRASH_LOOP, lifecycle
+from tests.plane import Namespace
 
-from .conftest import CLUSTER_NAMESPACE, SIDEBAR_TAB, Lab, OpenPage
+from .conftest import CLUSTER_NAMESPACE, SIDEBAR_TAB, Lab, OpenPage, named_namespace
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +30,6 @@ TRAIN_LOG = [
 
 def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
     return scope.locator(f'[data-testid="{test_id}"]')
-
-
-def ago(seconds: float) -> str:
-    moment = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def greedy_pod(name: str, namespace: str) -> Any:
@@ -52,50 +50,22 @@ def greedy_pod(name: str, namespace: str) -> Any:
     }
 
 
-def crash_looping_pod(kube: KubeEmulator, name: str, namespace: str) -> None:
-    """A pod whose container exits 1 at import, as the kubelet reports a crash loop, with the
-    previous container's log; bound to the node, so the scheduler leaves it alone."""
-    kube.create(
+def crash_looping_pod(ns: Namespace, name: str) -> None:
+    """A pod whose container exits 1 at import and is restarted after a back-off, again and
+    again, with the log of the run that crashed as its previous log."""
+    ns.plane.append_log(ns.name, name, "main", *TRAIN_LOG, previous=True)
+    ns.apply(
         {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {
-                "nodeName": "emulated-node",
-                "containers": [{"name": "main", "image": "python:3.11-slim"}],
+            "metadata": {
+                "name": name,
+                "namespace": ns.name,
+                **lifecycle(CRASH_LOOP, run_for="300ms", back_off="10s"),
             },
-            "status": {
-                "phase": "Running",
-                "startTime": ago(600),
-                "containerStatuses": [
-                    {
-                        "name": "main",
-                        "image": "python:3.11-slim",
-                        "imageID": "",
-                        "ready": False,
-                        "started": False,
-                        "restartCount": 5,
-                        "state": {
-                            "waiting": {
-                                "reason": "CrashLoopBackOff",
-                                "message": f"back-off 2m40s restarting failed container=main "
-                                f"pod={name}",
-                            }
-                        },
-                        "lastState": {
-                            "terminated": {
-                                "exitCode": 1,
-                                "reason": "Error",
-                                "startedAt": ago(70),
-                                "finishedAt": ago(60),
-                            }
-                        },
-                    }
-                ],
-            },
+            "spec": {"containers": [{"name": "main", "image": "python:3.11-slim"}]},
         }
     )
-    kube.append_log(namespace, name, "main", TRAIN_LOG, previous=True)
 
 
 def finding(page: Page, kind: str, name: str) -> Locator:
@@ -119,10 +89,11 @@ def route_findings(lab: Lab, namespace: str) -> dict[str, Any]:
 
 
 def test_the_doctor_shows_what_is_wrong_links_to_the_panel_and_follows_the_cluster(
-    open_page: OpenPage, cluster_lab: Lab, kube: KubeEmulator
+    open_page: OpenPage, cluster_lab: Lab, cluster_namespace: Namespace
 ) -> None:
-    kube.create(greedy_pod("greedy", CLUSTER_NAMESPACE))
-    crash_looping_pod(kube, "trainer", CLUSTER_NAMESPACE)
+    team = cluster_namespace
+    team.apply(greedy_pod("greedy", CLUSTER_NAMESPACE))
+    crash_looping_pod(team, "trainer")
 
     with open_page(cluster_lab, "doctor-story") as page:
         section = open_doctor(page)
@@ -177,20 +148,26 @@ def test_the_doctor_shows_what_is_wrong_links_to_the_panel_and_follows_the_clust
         ).to_contain_text(MISSING_MODULE)
 
         # The greedy pod deleted, its finding goes without a reload.
-        kube.delete("v1", "Pod", "greedy", CLUSTER_NAMESPACE)
+        team.kubectl("delete", "pod", "greedy", "--wait=false")
         expect(greedy).to_have_count(0)
         expect(by_test_id(section, "mlops-doctor-errors")).to_have_text("1 error")
         expect(tab).to_have_attribute("data-mlops-errors", "1")
         expect(trainer).to_have_count(1)
 
 
+@pytest.fixture
+def ml_team(cluster_namespace: Namespace, tmp_path: Path) -> Iterator[Namespace]:
+    """The namespace `ml-team` the picture shows."""
+    with named_namespace(cluster_namespace.plane, "ml-team", tmp_path) as ns:
+        yield ns
+
+
 def test_screenshot_of_the_doctor_at_the_default_sidebar_width(
-    open_page: OpenPage, cluster_lab: Lab, kube: KubeEmulator
+    open_page: OpenPage, cluster_lab: Lab, ml_team: Namespace
 ) -> None:
-    namespace = "ml-team"
-    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-    kube.create(greedy_pod("notebook-gpu-big", namespace))
-    crash_looping_pod(kube, "train-resnet", namespace)
+    namespace = ml_team.name
+    ml_team.apply(greedy_pod("notebook-gpu-big", namespace))
+    crash_looping_pod(ml_team, "train-resnet")
 
     with open_page(cluster_lab, "doctor-screenshot") as page:
         section = open_doctor(page)

@@ -1,4 +1,7 @@
-"""The Cluster section at JupyterLab's default sidebar width (250 px) and wider: what must show."""
+"""The Cluster section at JupyterLab's default sidebar width (250 px) and wider: what must show.
+
+The pods run on the real control plane, played by kwok; the real scheduler leaves the greedy
+one Pending, with its Warning event."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from jupyter_mlops.testing.kube import KubeEmulator
+from jupyter_mlops.testing.control_plane import CRASH_LOOP, SUCCEED, lifecycle
+from tests.plane import Namespace
 
 from .conftest import CLUSTER_NAMESPACE, Lab, OpenPage
 
@@ -34,29 +38,33 @@ def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
     return scope.locator(f'[data-testid="{test_id}"]')
 
 
-def pod(name: str, cpu: str = "500m") -> Any:
+def pod(name: str, end: int | str | None) -> Any:
+    """A pod that runs on (`None`), exits with the code `end` soon, or asks for `end` CPUs."""
+    cpu = end if isinstance(end, str) else "500m"
+    meta: dict[str, Any] = {}
+    if end == 0:
+        meta = lifecycle(SUCCEED, run_for="1s")
+    elif isinstance(end, int):
+        meta = lifecycle(CRASH_LOOP, run_for="1s", exit_code=end)
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "namespace": CLUSTER_NAMESPACE},
+        "metadata": {"name": name, "namespace": CLUSTER_NAMESPACE, **meta},
         "spec": {
+            "restartPolicy": "Never",
             "containers": [
                 {"name": "main", "image": "python:3.11", "resources": {"requests": {"cpu": cpu}}}
-            ]
+            ],
         },
     }
 
 
 @pytest.fixture(scope="module")
-def seeded(kube: KubeEmulator) -> KubeEmulator:
+def seeded(cluster_namespace: Namespace) -> Namespace:
     """Pods that run, finish, fail and wait for a node (which gives a Warning event), and a
     custom resource, so that the custom kinds picker shows."""
-    for name, end in PODS.items():
-        kube.create(pod(name, cpu=end if isinstance(end, str) else "500m"))
-    for name, end in PODS.items():
-        if isinstance(end, int):
-            kube.finish_pod(CLUSTER_NAMESPACE, name, end)
-    kube.create(
+    cluster_namespace.apply(*(pod(name, end) for name, end in PODS.items()))
+    cluster_namespace.apply(
         {
             "apiVersion": "kubeflow.org/v1",
             "kind": "Notebook",
@@ -64,12 +72,12 @@ def seeded(kube: KubeEmulator) -> KubeEmulator:
             "spec": {"template": {"spec": {"containers": [{"name": "nb", "image": "jupyter"}]}}},
         }
     )
-    return kube
+    return cluster_namespace
 
 
 @pytest.fixture
 def page(
-    open_page: OpenPage, cluster_lab: Lab, seeded: KubeEmulator, request: pytest.FixtureRequest
+    open_page: OpenPage, cluster_lab: Lab, seeded: Namespace, request: pytest.FixtureRequest
 ) -> Iterator[Page]:
     """A workspace of the test's own, so the sidebar has JupyterLab's default width, open on
     the pods."""
@@ -79,9 +87,10 @@ def page(
         table = by_test_id(page, "mlops-table")
         expect(table).to_have_attribute("data-state", "live")
         expect(by_test_id(page, "mlops-row")).to_have_count(len(PODS))
-        expect(
-            page.locator(f'[data-name="{list(PODS)[3]}"] [data-testid="mlops-status"]')
-        ).to_have_text("Pending")
+        # Each pod has reached the state it stays in.
+        for name, word in zip(PODS, ("Running", "Completed", "Error", "Pending"), strict=True):
+            status = page.locator(f'[data-name="{name}"] [data-testid="mlops-status"]')
+            expect(status).to_have_text(word, timeout=30_000)
         expect(by_test_id(page, "mlops-warnings")).not_to_have_attribute("data-count", "0")
         yield page
 
@@ -89,7 +98,7 @@ def page(
 def box(locator: Locator) -> dict[str, float]:
     found = locator.bounding_box()
     assert found is not None, f"{locator} is not laid out"
-    return found
+    return {key: found[key] for key in ("x", "y", "width", "height")}
 
 
 def inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
@@ -187,6 +196,8 @@ def assert_events_show_their_message(page: Page, share: float) -> None:
         expect(message).to_be_visible()
         text = message.inner_text()
         assert text.strip(), "an event without its message"
+        # The real scheduler's message takes a few lines: the row may be below the fold.
+        message.scroll_into_view_if_needed()
         assert inside(box(message), panel)
         # The message has room, so a row is a few lines, not a tall narrow column.
         assert box(message)["width"] >= share * width
@@ -194,7 +205,9 @@ def assert_events_show_their_message(page: Page, share: float) -> None:
         assert message.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
 
 
-def test_at_the_default_width_name_status_namespace_picker_and_events_fit(page: Page) -> None:
+def test_at_the_default_width_name_status_namespace_picker_and_events_fit(
+    page: Page, seeded: Namespace
+) -> None:
     assert abs(box(page.locator(SIDEBAR))["width"] - DEFAULT_WIDTH) <= 1
     assert_name_and_status_show(page)
     headers = by_test_id(page, "mlops-table").locator("th")
@@ -203,7 +216,8 @@ def test_at_the_default_width_name_status_namespace_picker_and_events_fit(page: 
     # A hidden column's value is still in the row's tooltip.
     row = page.locator(f'[data-testid="mlops-row"][data-name="{next(iter(PODS))}"]')
     title = row.get_attribute("title") or ""
-    assert "Ready: 1/1" in title and "Node: emulated-node" in title
+    node = seeded.get("pod", next(iter(PODS)))["spec"]["nodeName"]
+    assert "Ready: 1/1" in title and f"Node: {node}" in title
     assert_namespace_field_is_free(page)
     assert_picker_inside_its_card(page)
     page.mouse.move(1200, 880)
