@@ -247,7 +247,8 @@ def oom_killed(pod: Pod, name: str, cs: Obj, ended: Obj, severity: str) -> None:
     pod.add(
         "oom-killed",
         f"Container {name} ran out of memory and was killed (OOMKilled, exit code "
-        f"{ended.get('exitCode')}, {cs.get('restartCount', 0)} restarts): it used more than "
+        f"{ended.get('exitCode')}, {_restarts(int(cs.get('restartCount') or 0))}): "
+        "it used more than "
         f"{bound}{asked}.",
         [
             Evidence(source="status", text=_termination_text(ended)),
@@ -300,7 +301,7 @@ def crashed(
     which = "previous log" if previous else "log"
     tail = f" Its {which} ends: {lines[-1].strip()}" if lines else f" Its {which} is empty."
     how = (
-        f"keeps crashing (exit code {code}, {restarts} restarts)"
+        f"keeps crashing (exit code {code}, {_restarts(restarts)})"
         if looping
         else f"failed (exit code {code})"
     )
@@ -420,7 +421,7 @@ def probes(pod: Pod) -> None:
             patch_value = max(30, delay * 2)
             summary = (
                 f"Container {name} fails its liveness probe, so the kubelet restarts it "
-                f"({restarts} restarts)"
+                f"({_restarts(restarts)})"
                 if kind == "Liveness"
                 else f"Container {name} fails its readiness probe, so it gets no traffic"
             )
@@ -570,3 +571,7 @@ def stuck_terminating(reading: Reading, obj: Obj, owners: list[ObjectRef]) -> Fi
         fix=f"kubectl -n {namespace} delete {kind.lower()} {name} --grace-period=0 --force",
         certainty="likely",
     )
+
+
+def _restarts(count: int) -> str:
+    return f"{count} restart" if count == 1 else f"{count} restarts"
