@@ -94,6 +94,12 @@ def test_every_task_runs_as_a_labelled_pod_that_ends_succeeded(
         )
         assert pod.metadata.name == f"{workflow}-system-container-impl-{node_id.rsplit('-', 1)[1]}"
         assert [c.name for c in pod.spec.containers] == ["wait", "main"]
+        # Owned by the run's real Workflow object, so the garbage collector keeps the pod.
+        (owner,) = pod.metadata.owner_references
+        stored = kubernetes.client.CustomObjectsApi(core.api_client).get_namespaced_custom_object(
+            "argoproj.io", "v1alpha1", ns, "workflows", workflow
+        )
+        assert (owner.kind, owner.uid) == ("Workflow", stored["metadata"]["uid"])
         log = core.read_namespaced_pod_log(pod.metadata.name, ns, container="main")
         assert f"task {task} completed successfully" in log
     assert pipelines.kube_errors == []

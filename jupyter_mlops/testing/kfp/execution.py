@@ -50,6 +50,7 @@ class KubePods:
         self.plane = plane
         self.errors: list[str] = []
         self._client: AsyncHTTPClient | None = None
+        self._workflows: dict[str, str] = {}
 
     def close(self) -> None:
         """Close the HTTP client (it belongs to the loop that made it)."""
@@ -58,6 +59,10 @@ class KubePods:
             self._client = None
 
     async def _send(self, method: str, path: str, body: str, content_type: str) -> bool:
+        return await self._answer(method, path, body, content_type) is not None
+
+    async def _answer(self, method: str, path: str, body: str, content_type: str) -> Any:
+        """The decoded answer, or None when the call failed (recorded)."""
         if self._client is None:
             self._client = AsyncHTTPClient(force_instance=True)
         headers = {"Content-Type": content_type, "Accept": "application/json"}
@@ -73,15 +78,35 @@ class KubePods:
             ca_certs=str(self.plane.ca_file) if self.plane else None,
         )
         try:
-            await self._client.fetch(request)
+            response = await self._client.fetch(request)
         except HTTPClientError as error:
             detail = error.response.body.decode(errors="replace") if error.response else ""
             self._record(f"{method} {path}: HTTP {error.code} {detail[:300]}")
-            return False
+            return None
         except OSError as error:
             self._record(f"{method} {path}: {error}")
-            return False
-        return True
+            return None
+        return json.loads(response.body or b"{}")
+
+    async def _workflow_uid(self, run: Run) -> str:
+        """The uid the pods' owner reference names. On a real plane that is the run's Argo
+        Workflow, made here as the KFP server makes it: its garbage collector deletes pods
+        whose owner does not exist."""
+        if self.plane is None:
+            return run.run_id
+        if run.run_id not in self._workflows:
+            path = f"/apis/argoproj.io/v1alpha1/namespaces/{quote(run.namespace)}/workflows"
+            workflow = {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "metadata": {"name": run.workflow, "labels": {"pipeline/runid": run.run_id}},
+                "spec": {"entrypoint": "entrypoint"},
+            }
+            made = await self._answer("POST", path, json.dumps(workflow), "application/json")
+            if made is None:  # made by an earlier try of the same run (a retry)
+                made = await self._answer("GET", f"{path}/{quote(run.workflow)}", "", "")
+            self._workflows[run.run_id] = str((made or {}).get("metadata", {}).get("uid", ""))
+        return self._workflows[run.run_id]
 
     def _record(self, text: str) -> None:
         log.warning("Kubernetes API call failed: %s", text)
@@ -115,7 +140,7 @@ class KubePods:
                         "apiVersion": "argoproj.io/v1alpha1",
                         "kind": "Workflow",
                         "name": run.workflow,
-                        "uid": run.run_id,
+                        "uid": await self._workflow_uid(run),
                         "controller": True,
                         "blockOwnerDeletion": True,
                     }
