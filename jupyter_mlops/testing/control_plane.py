@@ -837,22 +837,28 @@ class ControlPlane:
         return path
 
     def _container_logs(self, namespace: str, pod: str, container: str) -> tuple[Path, Path]:
-        where = self.dir / "logs" / namespace / pod
+        # By the namespace's uid: a namespace made again under the same name (a later test's)
+        # has neither the old Logs object nor the old lines.
+        uid = str(self.api("GET", f"/api/v1/namespaces/{namespace}")["metadata"]["uid"])
+        where = self._log_dir(uid, pod)
         current, before = where / f"{container}.log", where / f"{container}.previous.log"
-        containers = self._logs.setdefault((namespace, pod), [])
+        containers = self._logs.setdefault((uid, pod), [])
         if container in containers:
             return current, before
         where.mkdir(parents=True, exist_ok=True)
         current.touch()
         before.touch()
         containers.append(container)
-        self._put_logs(namespace, pod, containers)
+        self._put_logs(namespace, uid, pod, containers)
         self._wait_served(namespace, pod, container)
         return current, before
 
-    def _put_logs(self, namespace: str, pod: str, containers: list[str]) -> None:
+    def _log_dir(self, namespace_uid: str, pod: str) -> Path:
+        return self.dir / "logs" / namespace_uid / pod
+
+    def _put_logs(self, namespace: str, uid: str, pod: str, containers: list[str]) -> None:
         """kwok's Logs object for the pod: one log and one previous log per container."""
-        where = self.dir / "logs" / namespace / pod
+        where = self._log_dir(uid, pod)
         spec = {
             "logs": [
                 {

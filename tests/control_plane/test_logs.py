@@ -203,3 +203,35 @@ def test_a_container_the_pod_does_not_have_is_named_with_those_it_has(
     # kubectl says only that it is not valid.
     refused = namespace.kubectl("logs", "pair", "-c", "worker", check=False)
     assert "container worker is not valid for pod pair" in refused.stderr
+
+
+def test_a_namespace_made_again_under_its_name_starts_with_empty_logs(
+    namespace: Namespace,
+) -> None:
+    """Logs belong to the namespace, not its name: a later test's namespace of the same name
+    (as the browser modules make `team-a` each) sees neither the old lines nor none at all."""
+    plane, name = namespace.plane, f"{namespace.name}-again"
+    for line in ("from the first namespace", "from the second namespace"):
+        plane.api("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
+        wait_for(
+            "its default ServiceAccount",
+            lambda: plane.kubectl("-n", name, "get", "sa", "default", check=False).returncode == 0,
+        )
+        plane.append_log(name, "trainer", "main", line)
+        plane.api("POST", f"/api/v1/namespaces/{name}/pods", pod("trainer"))
+        wait_for(
+            "the pod Running",
+            lambda: (
+                plane.kubectl(
+                    "-n", name, "get", "pod", "trainer", "-o", "jsonpath={.status.phase}"
+                ).stdout
+                == "Running"
+            ),
+        )
+        assert plane.kubectl("-n", name, "logs", "trainer").stdout == f"{line}\n"
+        plane.api("DELETE", f"/api/v1/namespaces/{name}")
+        wait_for(
+            "the namespace gone",
+            lambda: plane.kubectl("get", "ns", name, check=False).returncode != 0,
+            timeout=60,
+        )
