@@ -20,6 +20,11 @@ run poller (every few seconds, while a tab watches) sends `{"id", "type": "runs"
 "gone", "errors"}`: first every row of the newest page of each source, then only the rows that
 changed (each with its `source`), ids that left the page, and errors by source (null once a
 source answers again).
+
+The doctor: `{"op": "watch-doctor", "id", "namespace"}` / `{"op": "unwatch-doctor", "id"}`.
+The server sends `{"id", "type": "findings", "snapshot": true, "findings": {KEY: Finding},
+"gone": [], "unreadable"}`, then the same without `snapshot` as objects change: the findings
+added or changed, the keys of those gone (`doctor_socket` says how they are shared).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from .state import ServerState
 if TYPE_CHECKING:
     from ..kube.kinds import Kind
     from ..kube.watch import Informer, Subscription, WatchCache
+    from .doctor_socket import DoctorView
 
 #: Least time between two frames of one socket: what comes meanwhile goes in the next frame.
 FLUSH_SECONDS = 0.05
@@ -59,6 +65,7 @@ INTERNAL = {
 }
 MAX_SUBSCRIPTIONS = 32
 MAX_FOLLOWS = 8
+MAX_DOCTORS = 4
 MAX_TAIL = 100_000
 MAX_ID = 128
 MAX_KIND = 253
@@ -70,6 +77,8 @@ OP_FIELDS: dict[str, frozenset[str]] = {
     "unfollow": frozenset(),
     "watch-runs": frozenset(),
     "unwatch-runs": frozenset(),
+    "watch-doctor": frozenset({"namespace"}),
+    "unwatch-doctor": frozenset(),
 }
 
 
@@ -258,6 +267,7 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.subscriptions: dict[str, TableView] = {}
         self.follows: dict[str, LogFollow] = {}
         self.run_watches: dict[str, Callable[[], None]] = {}
+        self.doctors: dict[str, DoctorView] = {}
         # Messages already encoded, in the order they are to be sent.
         self.outbox: list[str] = []
         self.outbox_lock = threading.Lock()
@@ -306,6 +316,12 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
                 stop = self.run_watches.pop(sid, None)
                 if stop is not None:
                     stop()
+            elif op == "watch-doctor":
+                await self.watch_doctor(sid, request.get("namespace"))
+            elif op == "unwatch-doctor":
+                doctor = self.doctors.pop(sid, None)
+                if doctor is not None:
+                    self.leave_later(doctor)
         except MLOpsError as exc:
             self.send({"id": sid, "type": "error", **exc.to_json()})
         except Exception:
@@ -349,6 +365,28 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
         poller = await self.state.run(self.state.run_poller)
         self.run_watches[sid] = await self.state.run(poller.listen, changed)
 
+    async def watch_doctor(self, sid: str, namespace: str | None) -> None:
+        from .doctor_socket import DoctorChannel
+
+        if sid not in self.doctors and len(self.doctors) >= MAX_DOCTORS:
+            raise BadInput(f"a tab may watch the doctor of at most {MAX_DOCTORS} namespaces")
+
+        def start() -> DoctorView:
+            cache = self.state.watch_cache()
+            # The namespace is checked as a table's is: it must exist and be readable.
+            where = namespace or cache.cluster.namespace
+            cache.informer(cache.cluster.kind("pods"), where)
+            return DoctorChannel.join(self.state, cache, where, self, sid)
+
+        old = self.doctors.pop(sid, None)
+        if old is not None:
+            self.leave_later(old)
+        view = await self.state.run(start)
+        if self not in self.state.sockets:  # closed while it joined
+            self.leave_later(view)
+            return
+        self.doctors[sid] = view
+
     def send(self, message: dict[str, Any]) -> None:
         """Queue a message from any thread (see `send_encoded`)."""
         self.send_encoded(json.dumps(message))
@@ -385,7 +423,7 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
         except WebSocketClosedError:
             self.on_close()
 
-    def leave_later(self, view: TableView) -> None:
+    def leave_later(self, view: TableView | DoctorView) -> None:
         """Leave a table off the event loop: its lock may be held by a snapshot being built."""
         try:
             self.state.pools["cluster"].submit(view.close)
@@ -400,7 +438,9 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
             follow.stop()
         for stop in getattr(self, "run_watches", {}).values():
             stop()
-        self.subscriptions, self.follows, self.run_watches = {}, {}, {}
+        for doctor in getattr(self, "doctors", {}).values():
+            self.leave_later(doctor)
+        self.subscriptions, self.follows, self.run_watches, self.doctors = {}, {}, {}, {}
 
 
 class LogFollow:

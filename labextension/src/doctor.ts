@@ -1,17 +1,12 @@
-/** State of the sidebar's Doctor section: what is wrong in the namespace, read again as it changes. */
+/** State of the sidebar's Doctor section: what is wrong in the namespace, pushed live as it changes. */
 
-import { IPoll, Poll } from '@lumino/polling';
+import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, DoctorReport, fetchDoctor, Finding, IObjectRef } from './api';
-import { ClusterModel, IRowChange } from './cluster';
+import { ClusterModel } from './cluster';
+import { ILiveMessage } from './live';
 import { StatusModel } from './status';
-
-/** A change in the live tables reads the report again at most this often. */
-export const DOCTOR_DEBOUNCE_MS = 500;
-
-/** Failed reads back off up to this many milliseconds between tries. */
-const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
 /** An object as a finding names it: its Kind (`Pod`) and name. */
 export type FindingObject = Finding['object'];
@@ -65,30 +60,58 @@ export function groupFindings(findings: readonly Finding[]): IFindingGroup[] {
   return ordered.sort((a, b) => Number(b.errors > 0) - Number(a.errors > 0) || b.errors - a.errors);
 }
 
+/**
+ * The findings keyed as the server's doctor channel keys them: `Kind/name/cause`, then `#2`,
+ * `#3`… for further findings of one cause on one object, in the report's order.
+ */
+export function keyFindings(findings: readonly Finding[]): Map<string, Finding> {
+  const keyed = new Map<string, Finding>();
+  for (const finding of findings) {
+    const base = findingKey(finding);
+    let key = base;
+    for (let n = 2; keyed.has(key); n++) {
+      key = `${base}#${n}`;
+    }
+    keyed.set(key, finding);
+  }
+  return keyed;
+}
+
+/** The server's order of a report: errors first, then by top owner, object and cause. */
+export function orderFindings(findings: Iterable<Finding>): Finding[] {
+  const rank = (f: Finding): string[] => {
+    const top = topOwner(f);
+    return [f.severity === 'error' ? '0' : '1', `${top.kind}/${top.name}`, f.object.name, f.cause];
+  };
+  const compare = (a: string[], b: string[]): number => {
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] !== b[i]) {
+        return a[i] < b[i] ? -1 : 1;
+      }
+    }
+    return 0;
+  };
+  return [...findings].sort((a, b) => compare(rank(a), rank(b)));
+}
+
 function bySeverity(a: Finding, b: Finding): number {
   return Number(b.severity === 'error') - Number(a.severity === 'error');
 }
 
 /**
- * The Doctor section's model. A poll reads the report at the sidebar's refresh interval,
- * standing by while the sidebar or the browser tab is hidden; a change in the Cluster
- * section's live tables (a pod, an event…) reads it again soon after.
+ * The Doctor section's model. While a cluster is configured it watches the namespace's
+ * findings over the tab's WebSocket: a snapshot, then only what changed, as the server's
+ * informers see objects change. The watch resumes after a break as the live tables do, and
+ * "examine again" reads the REST route once.
  */
 export class DoctorModel {
   constructor(
     readonly cluster: ClusterModel,
     readonly status: StatusModel
   ) {
-    this._refreshSeconds = status.refreshSeconds;
-    this._poll = new Poll<void, ApiError>({
-      name: 'jupyter-mlops:doctor',
-      factory: () => this._load(),
-      frequency: this._frequency(),
-      standby: () => (this._active() ? 'when-hidden' : true)
-    });
-    status.changed.connect(this._onStatusChanged);
-    cluster.changed.connect(this._onClusterChanged);
-    cluster.rowsChanged.connect(this._onRowsChanged);
+    status.changed.connect(this._onChanged);
+    cluster.changed.connect(this._onChanged);
+    this._onChanged();
   }
 
   /** Emitted when anything the view shows changes. */
@@ -106,7 +129,7 @@ export class DoctorModel {
     return this.cluster.namespace;
   }
 
-  /** The last report of the namespace shown, kept while later reads fail. */
+  /** The last report of the namespace shown, kept while the channel is broken. */
   get report(): DoctorReport | null {
     return this._report;
   }
@@ -116,8 +139,14 @@ export class DoctorModel {
     return this._error;
   }
 
+  /** Whether the findings shown are waiting for a snapshot or a one-off read. */
   get loading(): boolean {
     return this._loading;
+  }
+
+  /** Whether the findings follow the namespace live (a snapshot came, and no break since). */
+  get live(): boolean {
+    return this._live;
   }
 
   /** The findings grouped by owner, most severe first. */
@@ -136,152 +165,146 @@ export class DoctorModel {
     return info ? { kind: info.plural, name: object.name, namespace: this.namespace } : null;
   }
 
-  /** Whether the sidebar is on screen; hidden, the poll stands by, and shown it reads now. */
+  /** Whether the sidebar is on screen. The watch stays open hidden: the tab's badge counts. */
   set visible(visible: boolean) {
-    if (visible === this._visible) {
-      return;
-    }
     this._visible = visible;
-    if (visible) {
-      void this._poll.refresh();
-    }
   }
 
-  /** Read the report now. */
+  get visible(): boolean {
+    return this._visible;
+  }
+
+  /** Examine the namespace again now, through the REST route; later pushes apply on top. */
   refresh(): void {
-    void this._poll.refresh();
+    void this._readOnce();
   }
 
   get isDisposed(): boolean {
-    return this._poll.isDisposed;
+    return this._disposed;
   }
 
   dispose(): void {
-    if (this.isDisposed) {
+    if (this._disposed) {
       return;
     }
-    window.clearTimeout(this._soonTimer);
-    this._poll.dispose();
-    this.status.changed.disconnect(this._onStatusChanged);
-    this.cluster.changed.disconnect(this._onClusterChanged);
-    this.cluster.rowsChanged.disconnect(this._onRowsChanged);
+    this._disposed = true;
+    this._watch?.dispose();
+    this._watch = null;
+    this.status.changed.disconnect(this._onChanged);
+    this.cluster.changed.disconnect(this._onChanged);
     Signal.clearData(this);
   }
 
-  private _active(): boolean {
-    return this._visible && this.configured && this.namespace !== '';
+  private _wanted(): string | null {
+    return this.configured && this.namespace !== '' ? this.namespace : null;
   }
 
-  private _frequency(): IPoll.Frequency {
-    const interval = this._refreshSeconds * 1000;
-    return { interval, backoff: true, max: Math.max(interval, MAX_BACKOFF_MS) };
-  }
+  /** Watch the namespace now wanted, if it is not the one watched. */
+  private _onChanged = (): void => {
+    const wanted = this._wanted();
+    if (wanted === this._watched) {
+      return;
+    }
+    this._watch?.dispose();
+    this._watch = null;
+    this._watched = wanted;
+    // Another namespace: what was found in the old one is no longer true here.
+    this._findings = new Map();
+    this._report = null;
+    this._groups = [];
+    this._error = null;
+    this._live = false;
+    this._loading = wanted !== null;
+    if (wanted !== null) {
+      this._watch = this.cluster.socket.watchDoctor(wanted, this._onMessage);
+    }
+    this._emit();
+  };
 
-  /** One read; a failure is kept for the view and thrown so that the poll backs off. */
-  private async _load(): Promise<void> {
-    const namespace = this.namespace;
-    const asked = ++this._generation;
-    this._stale = false;
+  private _onMessage = (message: ILiveMessage): void => {
+    if (message.type === 'reopened') {
+      // The findings shown stay until the fresh snapshot replaces them.
+      this._live = false;
+      this._loading = true;
+    } else if (message.type === 'error') {
+      this._error = new ApiError(0, message.reason ?? 'error', message.message ?? '');
+      this._loading = false;
+    } else if (message.type === 'findings') {
+      if (message.snapshot) {
+        this._findings = new Map();
+      }
+      for (const [key, finding] of Object.entries(message.findings ?? {})) {
+        this._findings.set(key, finding);
+      }
+      for (const key of message.gone ?? []) {
+        this._findings.delete(key);
+      }
+      this._unreadable = message.unreadable ?? this._unreadable;
+      this._error = null;
+      this._live = true;
+      this._loading = false;
+      this._show();
+    }
+    this._emit();
+  };
+
+  /** One read of the REST route, whose findings replace those shown. */
+  private async _readOnce(): Promise<void> {
+    const namespace = this._watched;
+    if (namespace === null) {
+      return;
+    }
     this._loading = true;
     this._emit();
     try {
       const report = await fetchDoctor(namespace);
-      if (asked !== this._generation || namespace !== this.namespace) {
+      if (namespace !== this._watched) {
         return;
       }
-      this._report = report;
-      this._groups = groupFindings(report.findings);
+      this._findings = keyFindings(report.findings);
+      this._unreadable = report.unreadable ?? [];
       this._error = null;
+      this._show();
     } catch (error) {
-      if (asked === this._generation) {
+      if (namespace === this._watched) {
         this._error =
           error instanceof ApiError ? error : new ApiError(0, 'unexpected', String(error));
-        throw this._error;
       }
     } finally {
-      if (asked === this._generation) {
+      if (namespace === this._watched) {
         this._loading = false;
         this._emit();
       }
-      if (this._stale || namespace !== this.namespace) {
-        // The poll drops a refresh asked while one is on its way: ask again once it is done.
-        this._again();
-      }
     }
   }
 
-  /** Read again soon: many changes in a row make one read. */
-  private _soon(): void {
-    this._stale = true;
-    this._again();
+  private _show(): void {
+    const findings = orderFindings(this._findings.values());
+    this._report = {
+      namespace: this._watched ?? this.namespace,
+      findings,
+      unreadable: this._unreadable
+    };
+    this._groups = groupFindings(findings);
   }
-
-  private _again(): void {
-    if (this._soonTimer || !this._active()) {
-      return;
-    }
-    this._soonTimer = window.setTimeout(() => {
-      this._soonTimer = 0;
-      if (!this.isDisposed) {
-        void this._poll.refresh();
-      }
-    }, DOCTOR_DEBOUNCE_MS);
-  }
-
-  private _onRowsChanged = (_: ClusterModel, change: IRowChange): void => {
-    // A snapshot follows a (re)subscription: the poll's own read covers it.
-    if (change.type !== 'snapshot') {
-      this._soon();
-    }
-  };
-
-  private _onClusterChanged = (): void => {
-    if (this.namespace !== this._namespace) {
-      // Another namespace: what was found in the old one is no longer true here.
-      this._namespace = this.namespace;
-      this._report = null;
-      this._groups = [];
-      this._error = null;
-      this._stale = true;
-      this._emit();
-      if (this._active()) {
-        void this._poll.refresh();
-      }
-    }
-  };
-
-  private _onStatusChanged = (): void => {
-    if (this.status.refreshSeconds !== this._refreshSeconds) {
-      this._refreshSeconds = this.status.refreshSeconds;
-      this._poll.frequency = this._frequency();
-    }
-    if (this.configured !== this._wasConfigured) {
-      this._wasConfigured = this.configured;
-      if (this._active()) {
-        void this._poll.refresh();
-      }
-      this._emit();
-    }
-  };
 
   private _emit(): void {
-    if (!this.isDisposed) {
+    if (!this._disposed) {
       this._changed.emit();
     }
   }
 
   private _changed = new Signal<this, void>(this);
+  private _disposed = false;
   private _error: ApiError | null = null;
-  private _generation = 0;
+  private _findings = new Map<string, Finding>();
   private _groups: IFindingGroup[] = [];
+  private _live = false;
   private _loading = false;
-  private _namespace = '';
-  private _poll: Poll<void, ApiError>;
-  private _refreshSeconds: number;
   private _report: DoctorReport | null = null;
-  private _soonTimer = 0;
-  /** Set when the cluster changed since the last read began. */
-  private _stale = false;
+  private _unreadable: DoctorReport['unreadable'] = [];
   private _visible = false;
-  private _wasConfigured = false;
+  private _watch: IDisposable | null = null;
+  /** The namespace watched, or null when none is. */
+  private _watched: string | null = null;
 }

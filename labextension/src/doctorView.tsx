@@ -59,6 +59,7 @@ export function DoctorView(props: {
       data-testid="mlops-section-doctor"
       aria-labelledby="jp-mlops-heading-doctor"
       aria-busy={model.loading}
+      data-live={model.live}
     >
       <h3 className="jp-mlops-section-title jp-mlops-doctor-title" id="jp-mlops-heading-doctor">
         Doctor

@@ -1,9 +1,9 @@
-/** The tab's one WebSocket to `mlops/api/ws`: live tables and followed logs, resumed after a break. */
+/** The tab's one WebSocket to `mlops/api/ws`: live tables, followed logs and the doctor's findings, resumed after a break. */
 
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IRow, IRunsPush, liveSocketUrl } from './api';
+import { DoctorReport, IRow, IRunsPush, liveSocketUrl } from './api';
 
 /** Where the connection stands; `reconnecting` keeps what was shown until fresh data comes. */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
@@ -21,7 +21,8 @@ export interface ILiveMessage {
     | 'end'
     | 'error'
     | 'reopened'
-    | 'runs';
+    | 'runs'
+    | 'findings';
   rows?: IRow[];
   columns?: string[];
   row?: IRow;
@@ -33,6 +34,13 @@ export interface ILiveMessage {
   runs?: IRunsPush['runs'];
   gone?: IRunsPush['gone'];
   errors?: IRunsPush['errors'];
+  /**
+   * Of a `findings` push: the doctor's findings added or changed, by key (all of them when
+   * `snapshot` is set); `gone` then holds the keys of findings no longer true.
+   */
+  findings?: Record<string, DoctorReport['findings'][number]>;
+  snapshot?: boolean;
+  unreadable?: DoctorReport['unreadable'];
 }
 
 /** What a consumer of a channel is told: each message of its own, in order. */
@@ -105,6 +113,16 @@ export class LiveSocket implements IDisposable {
     return this._add(id, {
       open: { op: 'watch-runs', id },
       close: { op: 'unwatch-runs', id },
+      handler
+    });
+  }
+
+  /** The doctor's findings in `namespace`: a snapshot, then `findings` pushes of changes. */
+  watchDoctor(namespace: string, handler: LiveHandler): IDisposable {
+    const id = this._nextId('doctor');
+    return this._add(id, {
+      open: { op: 'watch-doctor', id, namespace },
+      close: { op: 'unwatch-doctor', id },
       handler
     });
   }
