@@ -34,6 +34,7 @@ __all__ = [
     "diagnose_object",
     "examine",
     "examine_object",
+    "examine_task",
 ]
 
 
@@ -591,3 +592,26 @@ def diagnose_object(
 ) -> list[Finding]:
     """One object's findings; a workload's include those of the pods it owns."""
     return examine_object(where, kind, name, namespace).findings
+
+
+def examine_task(
+    where: Where,
+    run_id: str,
+    task: str,
+    namespace: str | None = None,
+    *,
+    last_state: str | None = None,
+    finished_at: str | None = None,
+    error: str | None = None,
+    now: dt.datetime | None = None,
+) -> DoctorReport:
+    """Findings for one task of a KFP run: its executor pod's, or, when the pod is gone, the
+    task's last known state (`last_state`, `finished_at`, `error`, as the KFP API reports it)."""
+    from . import doctor_kfp
+
+    source = _source(where)
+    reading = Reading(source, namespace or source.namespace, now)
+    findings = doctor_kfp.diagnose_task(reading, run_id, task, last_state, finished_at, error)
+    return DoctorReport(
+        namespace=reading.namespace, findings=_ordered(findings), unreadable=_unreadable(reading)
+    )

@@ -31,6 +31,7 @@ from .doctor_pods import (
     STUCK_AFTER,
     Pod,
 )
+from .doctor_rights import forbidden
 
 # -- containers ----------------------------------------------------------------------------
 
@@ -342,6 +343,10 @@ def crashed(
             "Correct spec.predictor.model.storageUri of the InferenceService (the path must "
             "exist and the service account must be allowed to read it)."
         )
+    elif refused := forbidden(pod.reading, text, str(pod.spec.get("serviceAccountName") or "")):
+        cause, fix = "forbidden", refused[1]
+        what = f"the API server refused it: {refused[0]}"
+        evidence += refused[2]
     else:
         cause = "crash-loop" if looping else "container-failed"
         what = _exit_words(code)
@@ -495,17 +500,61 @@ def evicted(pod: Pod) -> None:
 
 def terminating(pod: Pod) -> None:
     finding = stuck_terminating(pod.reading, pod.obj, pod.owners)
+    if finding is None:
+        finding = on_a_node_gone(pod)
     if finding is not None:
         pod.found.append(finding)
 
 
+def node_gone(reading: Reading, obj: Obj) -> str | None:
+    """The name of the pod's node when that node no longer exists (where nodes are readable)."""
+    node = (obj.get("spec") or {}).get("nodeName")
+    if not node or not reading.readable("nodes"):
+        return None
+    return None if reading.by_name("nodes", str(node)) is not None else str(node)
+
+
+def on_a_node_gone(pod: Pod) -> Finding | None:
+    """A pod not (yet) deleted whose node was: nothing runs it any more."""
+    node = node_gone(pod.reading, pod.obj)
+    if node is None or pod.status.get("phase") in ("Succeeded", "Failed"):
+        return None
+    owned = bool(pod.owners)
+    return Finding(
+        severity="error",
+        object=ref(pod.obj, "Pod"),
+        owners=pod.owners,
+        cause="node-gone",
+        summary=f"Pod {pod.name} is bound to node {node}, but its node {node} no longer exists: "
+        "nothing runs its containers, whatever its status still says. The pod garbage "
+        "collector deletes it"
+        + (", and its controller makes a new one." if owned else "; nothing makes it again."),
+        evidence=[
+            Evidence(source="spec", text=f"nodeName: {node}"),
+            Evidence(source="status", text=f"node {node}: gone"),
+        ],
+        fix=f"kubectl -n {pod.namespace} delete pod {pod.name}"
+        + (
+            ""
+            if owned
+            else f", then create it again (kubectl -n {pod.namespace} get pod "
+            f"{pod.name} -o yaml, without spec.nodeName)"
+        ),
+    )
+
+
 def stuck_terminating(reading: Reading, obj: Obj, owners: list[ObjectRef]) -> Finding | None:
-    """An object whose deletion should have ended long ago: finalizers, or a node gone."""
+    """An object whose deletion should have ended: finalizers, or a node gone."""
     meta = obj.get("metadata") or {}
     when = parse_time(meta.get("deletionTimestamp"))
-    if when is None or reading.now - when < dt.timedelta(seconds=STUCK_AFTER):
+    if when is None:
         return None
     kind = str(obj.get("kind") or "Pod")
+    gone = node_gone(reading, obj) if kind == "Pod" else None
+    # Past its deletionTimestamp (a pod's grace period) with no kubelet there: stuck already.
+    wait = 0 if gone else STUCK_AFTER
+    if reading.now - when < dt.timedelta(seconds=wait):
+        return None
     name = name_of(obj)
     namespace = reading.namespace
     finalizers = [str(f) for f in meta.get("finalizers") or []]
@@ -517,22 +566,9 @@ def stuck_terminating(reading: Reading, obj: Obj, owners: list[ObjectRef]) -> Fi
         )
     ]
     node = (obj.get("spec") or {}).get("nodeName") if kind == "Pod" else None
-    stuck_for = int((reading.now - when).total_seconds())
+    stuck_for = max(0, int((reading.now - when).total_seconds()))
     if finalizers:
-        evidence.append(Evidence(source="spec", text=f"finalizers: {finalizers}"))
-        return Finding(
-            severity="error",
-            object=ref(obj, kind),
-            owners=owners,
-            cause="stuck-terminating-finalizers",
-            summary=f"{kind} {name} has been deleting for {stuck_for} s: it waits for its "
-            f"finalizers {', '.join(finalizers)}, which the controller that owns them has not "
-            "removed.",
-            evidence=evidence,
-            fix=f"Find out why the controller of {finalizers[0]} does not finish; only if it is "
-            f"gone for good: kubectl -n {namespace} patch {kind.lower()} {name} --type merge -p "
-            '\'{"metadata": {"finalizers": null}}\'',
-        )
+        return _on_finalizers(reading, obj, owners, finalizers, evidence, stuck_for)
     if node and reading.readable("nodes"):
         there = reading.by_name("nodes", str(node))
         ready = condition(there, "Ready") if there is not None else None
@@ -553,9 +589,11 @@ def stuck_terminating(reading: Reading, obj: Obj, owners: list[ObjectRef]) -> Fi
                 object=ref(obj, kind),
                 owners=owners,
                 cause="stuck-terminating-node-gone",
-                summary=f"Pod {name} has been deleting for {stuck_for} s because its node {node} "
+                summary=f"Pod {name} has been deleting for {stuck_for} s past its grace period "
+                f"because its node {node} "
                 + ("no longer exists" if there is None else "is not ready")
-                + ": no kubelet is there to stop it.",
+                + ": no kubelet is there to stop it"
+                + (" (the pod garbage collector removes it soon)." if there is None else "."),
                 evidence=evidence,
                 fix=f"kubectl -n {namespace} delete pod {name} --grace-period=0 --force",
             )
@@ -570,6 +608,63 @@ def stuck_terminating(reading: Reading, obj: Obj, owners: list[ObjectRef]) -> Fi
         evidence=evidence,
         fix=f"kubectl -n {namespace} delete {kind.lower()} {name} --grace-period=0 --force",
         certainty="likely",
+    )
+
+
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
+
+
+def _users_of_claim(reading: Reading, claim: str) -> list[str]:
+    """Pods that keep a claim's protection finalizer: those using it and not finished."""
+    users = []
+    for p in reading.objects("pods"):
+        if (p.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue
+        for v in (p.get("spec") or {}).get("volumes") or []:
+            if (v.get("persistentVolumeClaim") or {}).get("claimName") == claim:
+                users.append(name_of(p))
+    return sorted(users)
+
+
+def _on_finalizers(
+    reading: Reading,
+    obj: Obj,
+    owners: list[ObjectRef],
+    finalizers: list[str],
+    evidence: list[Evidence],
+    stuck_for: int,
+) -> Finding:
+    kind, name, namespace = str(obj.get("kind") or "Pod"), name_of(obj), reading.namespace
+    evidence.append(Evidence(source="spec", text=f"finalizers: {finalizers}"))
+    summary = (
+        f"{kind} {name} has been deleting for {stuck_for} s: it waits for its finalizers "
+        f"{', '.join(finalizers)}"
+    )
+    users = _users_of_claim(reading, name) if kind == "PersistentVolumeClaim" else []
+    if PVC_PROTECTION in finalizers and users:
+        which = ", ".join(f"Pod {u}" for u in users)
+        evidence += [Evidence(source="spec", text=f"pod {u} mounts claim {name}") for u in users]
+        return Finding(
+            severity="warning",
+            object=ref(obj, kind),
+            owners=owners,
+            cause="stuck-terminating-finalizers",
+            summary=f"{summary}: the pvc-protection controller keeps the claim while "
+            f"{which} still uses it.",
+            evidence=evidence,
+            fix=f"kubectl -n {namespace} delete pod {' '.join(users)} (or its owner); the "
+            "claim goes once no pod uses it.",
+        )
+    return Finding(
+        severity="error",
+        object=ref(obj, kind),
+        owners=owners,
+        cause="stuck-terminating-finalizers",
+        summary=f"{summary}, which the controller that owns them has not removed.",
+        evidence=evidence,
+        fix=f"Find out why the controller of {finalizers[0]} does not finish; only if it is "
+        f"gone for good: kubectl -n {namespace} patch {kind.lower()} {name} --type merge -p "
+        '\'{"metadata": {"finalizers": null}}\'',
     )
 
 

@@ -40,8 +40,9 @@ _BAD_URI = (
     "Could not find",
 )
 IMAGE_WAITING = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
-#: Seconds past the grace period after which a deletion counts as stuck.
-STUCK_AFTER = 120
+#: Seconds past its deletionTimestamp (a pod's: the end of its grace period) after which
+#: an object still there is stuck.
+STUCK_AFTER = 30
 #: How long a container runs before the kubelet forgets its crash back-off.
 BACK_OFF_RESET = dt.timedelta(minutes=10)
 
@@ -121,11 +122,11 @@ def healthy(pod: Obj) -> bool:
 
 def diagnose_pod(reading: Reading, obj: Obj) -> list[Finding]:
     """Why the pod is not running well; [] for a healthy pod."""
-    if healthy(obj):
-        return []
-    from .doctor_containers import container, evicted, mounts, probes, terminating
+    from .doctor_containers import container, evicted, mounts, node_gone, probes, terminating
     from .doctor_scheduling import scheduling
 
+    if healthy(obj) and not node_gone(reading, obj):
+        return []
     pod = Pod(reading, obj, owner_chain(reading, obj), reading.events_about(obj))
     terminating(pod)
     if pod.status.get("reason") == "Evicted":
@@ -135,10 +136,25 @@ def diagnose_pod(reading: Reading, obj: Obj) -> list[Finding]:
         scheduling(pod)
     for init, key in ((True, "initContainerStatuses"), (False, "containerStatuses")):
         for cs in pod.status.get(key) or []:
+            if not init and _argo_wait_echo(pod.obj, cs):
+                continue
             container(pod, cs, init)
     mounts(pod)
     probes(pod)
     return pod.found
+
+
+def _argo_wait_echo(obj: Obj, cs: Obj) -> bool:
+    """Argo's `wait` sidecar, which fails because the task's `main` did: told once, on main."""
+    if cs.get("name") != "wait":
+        return False
+    if "workflows.argoproj.io/workflow" not in ((obj.get("metadata") or {}).get("labels") or {}):
+        return False
+    for other in (obj.get("status") or {}).get("containerStatuses") or []:
+        ended = (other.get("state") or {}).get("terminated") or {}
+        if other.get("name") == "main" and ended.get("exitCode"):
+            return True
+    return False
 
 
 _UNITS = {

@@ -99,9 +99,43 @@ def _allocatable(node: Obj, resource: str) -> str | None:
 
 
 def _selected(pod: Pod, node: Obj) -> bool:
+    """Whether the node has the labels of the pod's nodeSelector and its required affinity."""
     labels = (node.get("metadata") or {}).get("labels") or {}
     selector = pod.spec.get("nodeSelector") or {}
-    return all(labels.get(k) == v for k, v in selector.items())
+    if not all(labels.get(k) == v for k, v in selector.items()):
+        return False
+    required = ((pod.spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
+    terms = required.get("nodeSelectorTerms") or []
+    # The terms are ORed, the expressions within one ANDed, as the scheduler reads them.
+    return not terms or any(_term_matches(t, node, labels) for t in terms)
+
+
+def _term_matches(term: Obj, node: Obj, labels: dict[str, str]) -> bool:
+    fields = {"metadata.name": name_of(node)}
+    checks = [(e, labels) for e in term.get("matchExpressions") or []]
+    checks += [(e, fields) for e in term.get("matchFields") or []]
+    return bool(checks) and all(_expression_matches(e, have) for e, have in checks)
+
+
+def _expression_matches(expr: Obj, have: dict[str, str]) -> bool:
+    key, op, values = str(expr.get("key")), expr.get("operator"), expr.get("values") or []
+    if op == "In":
+        return key in have and have[key] in values
+    if op == "NotIn":
+        return key not in have or have[key] not in values
+    if op == "Exists":
+        return key in have
+    if op == "DoesNotExist":
+        return key not in have
+    if op in ("Gt", "Lt") and key in have and values:
+        try:
+            mine, bound = int(have[key]), int(values[0])
+        except ValueError:
+            return False
+        return mine > bound if op == "Gt" else mine < bound
+    return False
 
 
 def _untolerated_taints(pod: Pod, node: Obj) -> list[Obj]:

@@ -457,8 +457,16 @@ def not_ready(reading: Reading, obj: Obj, kind: str, known: list[Finding]) -> li
                 certainty=first.certainty,
             )
         ]
-    bad = [c for c in conditions(obj) if c.get("status") == "False" and c.get("message")]
-    message = (bad[0].get("message") if bad else (ready or {}).get("message")) or "no reason given"
+    bad = [
+        c
+        for c in conditions(obj)
+        if c.get("status") == "False" and (c.get("message") or c.get("reason"))
+    ]
+    said = bad[0] if bad else (ready or {})
+    # A controller may give only a reason (KServe's RevisionMissing): quote what there is.
+    message = (
+        f"{said.get('type')} {said.get('reason')}" if not said.get("message") and said else ""
+    ) or str(said.get("message") or "no reason given")
     return [
         Finding(
             severity="error",
