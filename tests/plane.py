@@ -15,7 +15,6 @@ import json
 import secrets
 import subprocess
 import time
-import urllib.error
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,7 +114,7 @@ def fresh_namespace(plane: ControlPlane, tmp_path: Path) -> Iterator[Namespace]:
     # The ServiceAccount admission refuses pods until the controller made `default`.
     wait_for(
         f"the ServiceAccount {name}/default",
-        lambda: _exists(plane, f"/api/v1/namespaces/{name}/serviceaccounts/default"),
+        lambda: plane.exists(f"/api/v1/namespaces/{name}/serviceaccounts/default"),
     )
     ns = Namespace(plane, name, tmp_path)
     try:
@@ -123,16 +122,6 @@ def fresh_namespace(plane: ControlPlane, tmp_path: Path) -> Iterator[Namespace]:
     finally:
         ns.close()
         plane.api("DELETE", f"/api/v1/namespaces/{name}")
-
-
-def _exists(plane: ControlPlane, path: str) -> bool:
-    try:
-        plane.api("GET", path)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return False
-        raise
-    return True
 
 
 @pytest.fixture

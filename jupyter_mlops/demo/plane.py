@@ -326,7 +326,7 @@ def _replace(plane: ControlPlane, path: str) -> None:
     """Make room for a cluster-wide object of the story left by an earlier seed."""
     with contextlib.suppress(urllib.error.HTTPError):
         plane.api("DELETE", path)
-    _wait(f"{path} to go", 60.0, lambda: not _exists(plane, path))
+    _wait(f"{path} to go", 60.0, lambda: not plane.exists(path))
 
 
 def _refuse_a_default_class(plane: ControlPlane) -> None:
@@ -354,16 +354,6 @@ def _call(
         with contextlib.suppress(ValueError):
             detail = json.loads(detail).get("message", detail)
         raise SeedError(f"{method} {path}: HTTP {exc.code}: {detail}") from None
-
-
-def _exists(plane: ControlPlane, path: str) -> bool:
-    try:
-        plane.api("GET", path)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return False
-        raise
-    return True
 
 
 def _wait(what: str, timeout: float, check: Callable[[], Any]) -> Any:

@@ -656,7 +656,7 @@ class ControlPlane:
             self._wait(
                 "the ServiceAccount default/default",
                 deadline,
-                lambda: self._exists("/api/v1/namespaces/default/serviceaccounts/default"),
+                lambda: self.exists("/api/v1/namespaces/default/serviceaccounts/default"),
             )
         except BaseException:
             self.stop()
@@ -1093,7 +1093,8 @@ class ControlPlane:
         except urllib.error.HTTPError:
             return False
 
-    def _exists(self, path: str) -> bool:
+    def exists(self, path: str) -> bool:
+        """Whether the admin's GET of `path` finds something (404: no)."""
         try:
             self.api("GET", path)
         except urllib.error.HTTPError as exc:

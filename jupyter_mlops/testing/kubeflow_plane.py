@@ -254,7 +254,7 @@ def create_profile(
         _wait(
             f"the ServiceAccount {name}/default",
             deadline,
-            lambda: _exists(plane, f"/api/v1/namespaces/{name}/serviceaccounts/default"),
+            lambda: plane.exists(f"/api/v1/namespaces/{name}/serviceaccounts/default"),
         )
         if resource_quota:
             # Admission counts against a quota once the quota controller has written its status.
@@ -361,16 +361,6 @@ def _editor_may(plane: ControlPlane, namespace: str, verb: str, group: str, reso
     }
     answer = _call(plane, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review)
     return bool((answer.get("status") or {}).get("allowed"))
-
-
-def _exists(plane: ControlPlane, path: str) -> bool:
-    try:
-        plane.api("GET", path)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return False
-        raise
-    return True
 
 
 def _call(plane: ControlPlane, method: str, path: str, body: Obj) -> Obj:

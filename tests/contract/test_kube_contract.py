@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 import secrets
 import ssl
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,6 +21,7 @@ import pytest
 
 from jupyter_mlops.testing.control_plane import ControlPlane
 from jupyter_mlops.testing.kube import KubeEmulator
+from tests.plane import wait_for
 
 Obj = dict[str, Any]
 T = TypeVar("T")
@@ -105,17 +105,6 @@ def api(request: pytest.FixtureRequest) -> Iterator[Api]:
     server.ok("POST", "/api/v1/namespaces", {"metadata": {"name": server.namespace}})
     yield server
     server.call("DELETE", f"/api/v1/namespaces/{server.namespace}")
-
-
-def eventually(what: str, check: Callable[[], T | None], timeout: float = 30.0) -> T:
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def pod(name: str, **spec: Any) -> Obj:
@@ -234,7 +223,7 @@ def test_finalizers_hold_a_deleted_object_until_removed(api: Api) -> None:
     api.ok(
         "PATCH", api.ns("configmaps", "held"), release, content_type="application/merge-patch+json"
     )
-    eventually("the object gone", lambda: api.call("GET", api.ns("configmaps", "held"))[0] == 404)
+    wait_for("the object gone", lambda: api.call("GET", api.ns("configmaps", "held"))[0] == 404)
 
 
 # -- subresources and tables -----------------------------------------------------------------
@@ -298,14 +287,14 @@ def test_a_deployment_owns_a_replicaset_that_owns_running_pods(api: Api) -> None
         up = [p for p in pods if p.get("status", {}).get("phase") == "Running"]
         return up if len(up) == 2 else []
 
-    pods = eventually("two running pods", running)
+    pods = wait_for("two running pods", running)
     owners = {p["metadata"]["ownerReferences"][0]["kind"] for p in pods}
     assert owners == {"ReplicaSet"}
     sets = api.ok("GET", api.ns("replicasets", group="apps/v1"))["items"]
     assert [s["metadata"]["ownerReferences"][0]["name"] for s in sets] == ["web"]
 
     api.ok("DELETE", api.ns("deployments", "web", group="apps/v1"))
-    eventually(
+    wait_for(
         "the garbage collector to remove the ReplicaSet and pods",
         lambda: (
             not api.ok("GET", api.ns("replicasets", group="apps/v1"))["items"]
@@ -328,7 +317,7 @@ def test_an_unschedulable_pod_gets_the_schedulers_reason(api: Api) -> None:
         status = api.ok("GET", api.ns("pods", "big")).get("status", {})
         return next((c for c in status.get("conditions", []) if c["type"] == "PodScheduled"), None)
 
-    condition = eventually("PodScheduled False", scheduled_condition)
+    condition = wait_for("PodScheduled False", scheduled_condition)
     assert (condition["status"], condition["reason"]) == ("False", "Unschedulable")
     assert condition["message"].startswith("0/3 nodes are available: 3 Insufficient cpu. ")
 
@@ -336,12 +325,12 @@ def test_an_unschedulable_pod_gets_the_schedulers_reason(api: Api) -> None:
         events = api.ok("GET", api.ns("events"))["items"]
         return next((e for e in events if e["reason"] == "FailedScheduling"), None)
 
-    failed = eventually("a FailedScheduling event", event)
+    failed = wait_for("a FailedScheduling event", event)
     assert failed["involvedObject"]["name"] == "big" and failed["type"] == "Warning"
 
 
 def test_a_new_namespace_gets_its_default_service_account(api: Api) -> None:
-    eventually(
+    wait_for(
         "the default ServiceAccount",
         lambda: api.call("GET", api.ns("serviceaccounts", "default"))[0] == 200,
     )
@@ -374,12 +363,12 @@ def test_discovery_names_resources_and_subresources(api: Api) -> None:
 
 def test_orphan_deletion_keeps_the_dependents(api: Api) -> None:
     api.ok("POST", api.ns("deployments", group="apps/v1"), deployment("kept", 1))
-    sets = eventually(
+    sets = wait_for(
         "the ReplicaSet", lambda: api.ok("GET", api.ns("replicasets", group="apps/v1"))["items"]
     )
     orphan = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Orphan"}
     api.ok("DELETE", api.ns("deployments", "kept", group="apps/v1"), orphan)
-    eventually(
+    wait_for(
         "the Deployment gone",
         lambda: api.call("GET", api.ns("deployments", "kept", group="apps/v1"))[0] == 404,
     )
@@ -389,7 +378,7 @@ def test_orphan_deletion_keeps_the_dependents(api: Api) -> None:
         rs = api.ok("GET", api.ns("replicasets", name, group="apps/v1"))
         return not rs["metadata"].get("ownerReferences")
 
-    eventually("the ReplicaSet without its owner", released)
+    wait_for("the ReplicaSet without its owner", released)
 
 
 def test_server_side_apply_creates_then_updates(api: Api) -> None:
@@ -428,6 +417,4 @@ def test_a_deleted_namespace_terminates_then_disappears(api: Api) -> None:
     api.ok("POST", f"/api/v1/namespaces/{name}/configmaps", config_map("inside"))
     deleted = api.ok("DELETE", f"/api/v1/namespaces/{name}")
     assert deleted["status"]["phase"] == "Terminating"
-    eventually(
-        "the namespace gone", lambda: api.call("GET", f"/api/v1/namespaces/{name}")[0] == 404
-    )
+    wait_for("the namespace gone", lambda: api.call("GET", f"/api/v1/namespaces/{name}")[0] == 404)
