@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -56,3 +57,10 @@ def jp_server_config(mlops_config: dict[str, Any]) -> dict[str, Any]:
         "IdentityProvider": {"token": JUPYTER_TOKEN},
         "MLOpsConfig": mlops_config,
     }
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Every IPython shell a test made runs a full `gc.collect()` at interpreter exit; over a
+    heap the size of the whole suite's that took minutes after the last test. Freezing the
+    heap first keeps those collections from walking it again."""
+    gc.freeze()
