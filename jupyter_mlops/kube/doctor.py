@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import weakref
-from collections.abc import Callable, Iterable
-from typing import Literal, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -23,9 +25,13 @@ from .cluster import Cluster, Obj, event_order, event_time
 from .kinds import Kind
 from .watch import WatchCache
 
+if TYPE_CHECKING:
+    from ..pipelines.models import Run, Task
+
 __all__ = [
     "DoctorReport",
     "Evidence",
+    "Examination",
     "Finding",
     "ObjectRef",
     "Reading",
@@ -34,6 +40,7 @@ __all__ = [
     "diagnose_object",
     "examine",
     "examine_object",
+    "examine_run_task",
     "examine_task",
 ]
 
@@ -145,7 +152,9 @@ class Source(Protocol):
 
     def start(self, plurals: Iterable[str], namespace: str) -> None: ...
 
-    def objects(self, plural: str, namespace: str) -> list[Obj]: ...
+    def objects(self, plural: str, namespace: str) -> tuple[int | None, list[Obj]]:
+        """The objects, and the generation they are at (None where that is not known)."""
+        ...
 
     def get(self, plural: str, name: str, namespace: str) -> Obj | None: ...
 
@@ -161,6 +170,10 @@ def _kind_of(cluster: Cluster, plural: str) -> Kind:
         return cluster.kind(plural)
     except BadInput:
         raise NotServed(f"{plural} are not served by this cluster") from None
+
+
+#: Seconds a new informer may take for its first list (as `WatchCache.objects`).
+WAIT_SYNCED = 10.0
 
 
 class CacheSource:
@@ -182,9 +195,12 @@ class CacheSource:
             except MLOpsError:
                 continue  # the read itself reports it
 
-    def objects(self, plural: str, namespace: str) -> list[Obj]:
+    def objects(self, plural: str, namespace: str) -> tuple[int | None, list[Obj]]:
         kind = _kind_of(self.cache.cluster, plural)
-        return self.cache.objects(kind, self._scope(kind, namespace))
+        informer = self.cache.informer(kind, self._scope(kind, namespace))
+        if not informer.synced:
+            informer.wait_synced(WAIT_SYNCED)
+        return informer.snapshot()
 
     def get(self, plural: str, name: str, namespace: str) -> Obj | None:
         return None  # a Reading finds it in the list it has
@@ -213,9 +229,9 @@ class ClusterSource:
     def start(self, plurals: Iterable[str], namespace: str) -> None:
         return None
 
-    def objects(self, plural: str, namespace: str) -> list[Obj]:
+    def objects(self, plural: str, namespace: str) -> tuple[int | None, list[Obj]]:
         kind = _kind_of(self.cluster, plural)
-        return self.cluster.list_all(kind, namespace if kind.namespaced else None).items
+        return None, self.cluster.list_all(kind, namespace if kind.namespaced else None).items
 
     def get(self, plural: str, name: str, namespace: str) -> Obj | None:
         try:
@@ -277,31 +293,114 @@ def _cached_logs(
     return lines
 
 
+#: What a rule uses of an object it reads by name (see `Reading.by_name`).
+Use = Callable[[Obj | None], object]
+
+
+def version_of(obj: Obj | None) -> object:
+    """All of it: any change matters."""
+    return None if obj is None else str((obj.get("metadata") or {}).get("resourceVersion"))
+
+
+def present(obj: Obj | None) -> object:
+    """Only whether it exists (a node's heartbeats do not matter)."""
+    return obj is not None
+
+
+def owner_refs(obj: Obj | None) -> object:
+    """Only whose it is (a ReplicaSet's status moves with every pod)."""
+    return None if obj is None else repr((obj.get("metadata") or {}).get("ownerReferences"))
+
+
+_FOREVER = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+#: The generation of a kind that could not be read (not served, or forbidden).
+UNREAD = -1
+
+
+@dataclass
+class Hold:
+    """What an answer rested on: the clock (it holds until `until`; a past instant: not beyond
+    this examination), the events about `events`, the objects of `named` (what each rule used
+    of them: its version, its owners, whether it exists), whole kinds (`listed`, at those
+    generations) and whether kinds could be read."""
+
+    until: dt.datetime = _FOREVER
+    events: set[tuple[str, str]] = field(default_factory=set)
+    named: dict[tuple[str, str, Use], object] = field(default_factory=dict)
+    listed: dict[str, int | None] = field(default_factory=dict)
+    readable: dict[str, bool] = field(default_factory=dict)
+
+
 class Reading:
     """What the doctor read of one namespace, each kind read once and indexed by name."""
 
     def __init__(self, source: Source, namespace: str, now: dt.datetime | None = None) -> None:
         self.source = source
         self.namespace = namespace
-        self.now = now or dt.datetime.now(dt.timezone.utc)
+        self._now = now or dt.datetime.now(dt.timezone.utc)
+        # What is worked out inside `holding()`: until when it holds, whose events it read.
+        self._hold: Hold | None = None
         self.unreadable: dict[str, Unreadable] = {}
         self._lists: dict[str, list[Obj]] = {}
+        self._generations: dict[str, int | None] = {}
         self._names: dict[str, dict[str, Obj]] = {}
-        self._events: dict[tuple[str, str], list[Obj]] | None = None
+        #: The events by the object they are about, once built; an `Examination` passes it
+        #: on to the next reading while no event has changed.
+        self.events_index: dict[tuple[str, str], list[Obj]] | None = None
         self._lock = threading.Lock()
 
     def start(self, plurals: Iterable[str]) -> None:
         self.source.start(plurals, self.namespace)
 
+    @property
+    def now(self) -> dt.datetime:
+        """The examination's clock; an answer that reads it holds for this instant only."""
+        self._until(self._now)
+        return self._now
+
+    def before(self, moment: dt.datetime) -> bool:
+        """Whether the clock is before `moment`: an answer that rests on it holds until then."""
+        if self._now < moment:
+            self._until(moment)
+            return True
+        return False
+
+    def _until(self, moment: dt.datetime) -> None:
+        if self._hold is not None:
+            self._hold.until = min(self._hold.until, moment)
+
+    @contextmanager
+    def holding(self) -> Iterator[Hold]:
+        """What the block works out, and what it rested on: see `Hold`."""
+        self._hold = hold = Hold()
+        try:
+            yield hold
+        finally:
+            self._hold = None
+
     def objects(self, plural: str) -> list[Obj]:
         """Every object of the kind; [] (and the kind noted) when it cannot be read."""
         with self._lock:
             known = self._lists.get(plural)
-        if known is not None:
-            return known
+        if known is None:
+            known = self._list(plural)
+        if self._hold is not None:
+            self._hold.listed[plural] = self.generation(plural)
+        return known
+
+    def generation(self, plural: str) -> int | None:
+        """The generation the kind was read at: None where the source cannot tell, and
+        `UNREAD` for a kind that could not be read (until it can)."""
+        if not self.listed(plural):
+            self._list(plural)
+        with self._lock:
+            return self._generations.get(plural)
+
+    def _list(self, plural: str) -> list[Obj]:
+        generation: int | None = UNREAD
         items: list[Obj] = []
         try:
-            items = self.source.objects(plural, self.namespace)
+            generation, items = self.source.objects(plural, self.namespace)
         except NotServed:
             pass
         except Forbidden as exc:
@@ -310,18 +409,31 @@ class Reading:
             self._note(plural, exc.message)
         with self._lock:
             self._lists[plural] = items
+            self._generations[plural] = generation
             self._names[plural] = {str((o.get("metadata") or {}).get("name")): o for o in items}
         return items
 
     def readable(self, plural: str) -> bool:
-        self.objects(plural)
-        return plural not in self.unreadable
+        if not self.listed(plural):
+            self._list(plural)
+        answer = plural not in self.unreadable
+        if self._hold is not None:
+            self._hold.readable[plural] = answer
+        return answer
 
     def listed(self, plural: str) -> bool:
         with self._lock:
             return plural in self._lists
 
-    def by_name(self, plural: str, name: str) -> Obj | None:
+    def by_name(self, plural: str, name: str, uses: Use = version_of) -> Obj | None:
+        """The object of that name (None if there is none); `uses` says what the caller
+        rests on, so that an answer worked out from it is kept while that stays the same."""
+        found = self._by_name(plural, name)
+        if self._hold is not None:
+            self._hold.named[(plural, name, uses)] = uses(found)
+        return found
+
+    def _by_name(self, plural: str, name: str) -> Obj | None:
         if not self.listed(plural):
             try:
                 got = self.source.get(plural, name, self.namespace)
@@ -332,13 +444,17 @@ class Reading:
                 return None
             if got is not None:
                 return got
-        self.objects(plural)
+        if plural not in self._lists:
+            self._list(plural)
         with self._lock:
             return self._names.get(plural, {}).get(name)
 
     def events_about(self, obj: Obj) -> list[Obj]:
         """Events about the object, oldest first (core/v1 and events.k8s.io/v1 shapes)."""
         meta = obj.get("metadata") or {}
+        key = (str(obj.get("kind")), str(meta.get("name")))
+        if self._hold is not None:
+            self._hold.events.add(key)
         if not self.listed("events"):
             try:
                 targeted = self.source.events_about(obj, self.namespace)
@@ -350,22 +466,25 @@ class Reading:
             if targeted is not None:
                 return targeted
         with self._lock:
-            index = self._events
+            index = self.events_index
         if index is None:
             index = {}
-            for event in self.objects("events"):
+            if not self.listed("events"):
+                self._list("events")
+            for event in self._lists["events"]:
                 about = event.get("involvedObject") or event.get("regarding") or {}
-                key = (str(about.get("kind")), str(about.get("name")))
-                index.setdefault(key, []).append(event)
+                index.setdefault((str(about.get("kind")), str(about.get("name"))), []).append(event)
             for events in index.values():
                 events.sort(key=event_order)
             with self._lock:
-                self._events = index
-        return index.get((str(obj.get("kind")), str(meta.get("name"))), [])
+                self.events_index = index
+        return index.get(key, [])
 
     def logs(self, pod: str, container: str, *, previous: bool = True, run: str = "") -> list[str]:
         """The container's last lines; `run` names the run (uid, restarts, end) so that a past
         run's log, which never changes, is read once."""
+        if not run:
+            self._until(self._now)  # a log that may still grow: not kept
         return self.source.logs(pod, container, self.namespace, previous, run)
 
     def _note(self, plural: str, message: str) -> None:
@@ -458,7 +577,7 @@ def owner_chain(reading: Reading, obj: Obj) -> list[ObjectRef]:
             "Deployment": "deployments",
             "Job": "jobs",
         }.get(kind)
-        current = reading.by_name(plural, name) if plural else None
+        current = reading.by_name(plural, name, owner_refs) if plural else None
         if current is None:
             break
     labels = (obj.get("metadata") or {}).get("labels") or {}
@@ -506,18 +625,102 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(unique.values(), key=key)
 
 
+@dataclass
+class _Worked:
+    """One pod's findings and what they rested on."""
+
+    version: str
+    events: tuple[Any, ...]
+    hold: Hold
+    findings: list[Finding]
+
+
+@dataclass
+class Examination:
+    """What one examination of a namespace worked out, kept for the next (`examine(...,
+    examination=)`): a pod is diagnosed again only when it, or anything its rules read (events,
+    its owners, its node, claims, a whole kind), has changed, or when its answer rested on the
+    clock and no longer holds. The rules above pods (workloads, claims, Kubeflow kinds) are
+    few and cheap, and run again each time.
+    """
+
+    pods: dict[str, _Worked] = field(default_factory=dict)
+    #: The pods the last examination diagnosed; the others' findings were taken as they were.
+    worked_out: list[str] = field(default_factory=list)
+    #: The events index of the last reading, and the events' generation it was built at.
+    events: tuple[int | None, dict[tuple[str, str], list[Obj]] | None] = (None, None)
+
+
+def _events_of(reading: Reading, keys: Iterable[tuple[str, str]]) -> tuple[Any, ...]:
+    """The versions of the events about each object, to tell whether any has changed."""
+    return tuple(
+        (kind, name, tuple(version_of(e) for e in reading.events_about(_named(kind, name))))
+        for kind, name in sorted(keys)
+    )
+
+
+def _named(kind: str, name: str) -> Obj:
+    return {"kind": kind, "metadata": {"name": name}}
+
+
+def _still_holds(reading: Reading, worked: _Worked, version: str) -> bool:
+    """Whether nothing the pod's last answer rested on has changed."""
+    hold = worked.hold
+    return (
+        worked.version == version
+        and reading.before(hold.until)
+        and all(g is not None and reading.generation(p) == g for p, g in hold.listed.items())
+        and all(reading.readable(p) == r for p, r in hold.readable.items())
+        and all(use(reading.by_name(p, n)) == v for (p, n, use), v in hold.named.items())
+        and _events_of(reading, hold.events) == worked.events
+    )
+
+
+def _pod_findings(reading: Reading, examination: Examination | None) -> list[Finding]:
+    from .doctor_pods import diagnose_pod
+
+    pods = reading.objects("pods")
+    if examination is None:
+        return [f for pod in pods for f in diagnose_pod(reading, pod)]
+    generation = reading.generation("events")
+    if generation is not None and generation == examination.events[0]:
+        reading.events_index = examination.events[1]  # no event changed: no index to build
+    kept: dict[str, _Worked] = {}
+    worked_out: list[str] = []
+    findings: list[Finding] = []
+    for pod in pods:
+        meta = pod.get("metadata") or {}
+        uid, version = str(meta.get("uid") or meta.get("name")), str(meta.get("resourceVersion"))
+        known = examination.pods.get(uid)
+        if known is None or not _still_holds(reading, known, version):
+            with reading.holding() as hold:
+                found = diagnose_pod(reading, pod)
+            known = _Worked(version, _events_of(reading, hold.events), hold, found)
+            worked_out.append(str(meta.get("name")))
+        kept[uid] = known
+        findings += known.findings
+    examination.pods, examination.worked_out = kept, worked_out
+    examination.events = (generation, reading.events_index)
+    return findings
+
+
 def examine(
-    where: Where, namespace: str | None = None, *, now: dt.datetime | None = None
+    where: Where,
+    namespace: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+    examination: Examination | None = None,
 ) -> DoctorReport:
-    """Findings for every unhealthy object of the namespace, and what could not be read."""
-    from . import doctor_pods, doctor_workloads
+    """Findings for every unhealthy object of the namespace, and what could not be read.
+
+    With `examination` (the one the last call filled), only what changed is worked out again.
+    """
+    from . import doctor_workloads
 
     source = _source(where)
     reading = Reading(source, namespace or source.namespace, now)
     reading.start(NAMESPACED + CLUSTER_WIDE + CUSTOM)
-    findings: list[Finding] = []
-    for pod in reading.objects("pods"):
-        findings += doctor_pods.diagnose_pod(reading, pod)
+    findings = _pod_findings(reading, examination)
     findings += doctor_workloads.diagnose_workloads(reading, findings)
     for plural in CLUSTER_WIDE:
         reading.readable(plural)  # the answer says what could not be read, needed or not
@@ -614,4 +817,21 @@ def examine_task(
     findings = doctor_kfp.diagnose_task(reading, run_id, task, last_state, finished_at, error)
     return DoctorReport(
         namespace=reading.namespace, findings=_ordered(findings), unreadable=_unreadable(reading)
+    )
+
+
+def examine_run_task(
+    where: Where, run: Run, task: Task, namespace: str | None = None
+) -> DoctorReport:
+    """`examine_task` for a task as the pipelines backend reports it (state, end)."""
+    finished = task.finished_at
+    return examine_task(
+        where,
+        run.id,
+        task.name,
+        namespace,
+        last_state=task.state.value,
+        finished_at=finished.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if finished
+        else None,
     )

@@ -8,7 +8,8 @@ added or changed, the keys of those gone, and what could not be read. A key is
 
 Every socket watching one namespace shares one `DoctorChannel`: a burst of changes waits
 `BATCH_SECONDS` and is examined once, in the cluster pool, and each push is encoded once for
-all of them. With no watcher the channel is gone and its listeners with it.
+all of them. The channel keeps its last `Examination`, so only the pods a change touched are
+diagnosed again. With no watcher the channel is gone and its listeners with it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..errors import MLOpsError
 from .socket import INTERNAL, _with_id
 
 if TYPE_CHECKING:
-    from ..kube.doctor import DoctorReport
+    from ..kube.doctor import DoctorReport, Examination
     from ..kube.watch import Subscription, WatchCache
     from .socket import LiveSocket
     from .state import ServerState
@@ -71,6 +72,8 @@ class DoctorChannel:
         self.failing = False
         self.subscriptions: list[Subscription] = []
         self.findings: dict[str, str] = {}
+        #: What the last examination worked out (set by the first).
+        self.examination: Examination | None = None
         self.unreadable = "[]"
         self.snapshot: str | None = None
         # Set by a change, cleared when an examination starts; `pending` while one is due.
@@ -145,10 +148,12 @@ class DoctorChannel:
         self.subscriptions = kept
 
     def _examine(self) -> DoctorReport:
-        from ..kube.doctor import examine
+        from ..kube.doctor import Examination, examine
 
+        if self.examination is None:
+            self.examination = Examination()
         self.examinations += 1
-        return examine(self.cache, self.namespace)
+        return examine(self.cache, self.namespace, examination=self.examination)
 
     def _apply(self, report: DoctorReport, *, force: bool = False) -> str | None:
         """Take the report as the channel's state (lock held); the push of what changed
