@@ -16,6 +16,7 @@ from .doctor import (
     event_message,
     name_of,
     parse_time,
+    present,
     ref,
 )
 from .doctor_fixes import resources_fix
@@ -89,7 +90,7 @@ def crash_looping(pod: Pod, cs: Obj, ended: Obj | None) -> bool:
     if int(ended.get("exitCode") or 0) == 0:
         return False
     finished = parse_time(ended.get("finishedAt"))
-    return finished is None or pod.reading.now - finished < BACK_OFF_RESET
+    return finished is None or pod.reading.before(finished + BACK_OFF_RESET)
 
 
 def image_pull(pod: Pod, cs: Obj, waiting: Obj) -> None:
@@ -145,7 +146,8 @@ def image_pull(pod: Pod, cs: Obj, waiting: Obj) -> None:
         missing = [
             s
             for s in secrets
-            if pod.reading.readable("secrets") and pod.reading.by_name("secrets", str(s)) is None
+            if pod.reading.readable("secrets")
+            and pod.reading.by_name("secrets", str(s), present) is None
         ]
         if missing:
             why = (
@@ -278,6 +280,26 @@ def _termination_text(ended: Obj) -> str:
     return text
 
 
+#: A Python exception as the interpreter's last words print it: `ValueError: …`.
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)\b")
+
+
+def _telling(lines: list[str], which: str) -> str:
+    """The line of the log that says why: the program's own last exception, which a launcher
+    (KFP's, a shell wrapper) may follow with its own words; else the last line."""
+    if not lines:
+        return f" Its {which} is empty."
+    last = lines[-1].strip()
+    if _EXCEPTION.match(last):
+        return f" Its {which} ends: {last}"
+    raised = next(
+        (line.strip() for line in reversed(lines) if _EXCEPTION.match(line.strip())), None
+    )
+    if raised is None:
+        return f" Its {which} ends: {last}"
+    return f" Its {which} says: {raised} (and ends: {last})"
+
+
 def crashed(
     pod: Pod,
     cs: Obj,
@@ -300,7 +322,7 @@ def crashed(
     evidence += [Evidence(source="log", text=line) for line in lines[-5:]]
     text = "\n".join(lines)
     which = "previous log" if previous else "log"
-    tail = f" Its {which} ends: {lines[-1].strip()}" if lines else f" Its {which} is empty."
+    tail = _telling(lines, which)
     how = (
         f"keeps crashing (exit code {code}, {_restarts(restarts)})"
         if looping
@@ -511,7 +533,7 @@ def node_gone(reading: Reading, obj: Obj) -> str | None:
     node = (obj.get("spec") or {}).get("nodeName")
     if not node or not reading.readable("nodes"):
         return None
-    return None if reading.by_name("nodes", str(node)) is not None else str(node)
+    return None if reading.by_name("nodes", str(node), present) is not None else str(node)
 
 
 def on_a_node_gone(pod: Pod) -> Finding | None:
@@ -553,7 +575,7 @@ def stuck_terminating(reading: Reading, obj: Obj, owners: list[ObjectRef]) -> Fi
     gone = node_gone(reading, obj) if kind == "Pod" else None
     # Past its deletionTimestamp (a pod's grace period) with no kubelet there: stuck already.
     wait = 0 if gone else STUCK_AFTER
-    if reading.now - when < dt.timedelta(seconds=wait):
+    if reading.before(when + dt.timedelta(seconds=wait)):
         return None
     name = name_of(obj)
     namespace = reading.namespace

@@ -141,6 +141,25 @@ def test_a_crash_loop_quotes_the_previous_containers_log(
     assert found.fix.startswith(f"kubectl -n {namespace.name} logs trainer -c main --previous")
 
 
+def test_a_failed_task_names_the_programs_exception_not_the_launchers_last_words(
+    namespace: Namespace, doctor: RealDoctor
+) -> None:
+    # A KFP task's main container: the component's traceback, then the launcher's own line.
+    launcher = (
+        "F1201 15:20:41.123456      18 main.go:58] failed to execute component: exit status 1"
+    )
+    said = (*TRACEBACK, launcher)
+    namespace.plane.append_log(namespace.name, "task", "main", *said, previous=True)
+    namespace.apply(pod("task", lifecycle(CRASH_LOOP, run_for="300ms", back_off="3s")))
+
+    found = doctor.finding("crash-loop", "task")
+    assert found.summary.endswith(
+        "Its previous log says: ValueError: learning rate must be positive, got -0.01 "
+        f"(and ends: {launcher})"
+    )
+    assert logs(found)[-1] == launcher
+
+
 def test_a_crash_loop_stays_found_while_the_container_runs_between_crashes(
     namespace: Namespace, doctor: RealDoctor
 ) -> None:
