@@ -21,14 +21,17 @@ from IPython.core.magic_arguments import (
 from traitlets import Float, Instance, Unicode
 
 from ..config import Settings
-from ..errors import MLOpsError
+from ..errors import MLOpsError, Unavailable
 from ..lineage import share_tracking
 from ..pipelines.backend import DEFAULT_EXPERIMENT, PipelineBackend, write_compiled
 from ..pipelines.local import LocalPipelines
-from ..pipelines.models import ListRunsQuery, Run, RunPage, RunStatus
+from ..pipelines.models import ListRunsQuery, Run, RunPage, RunStatus, Task
 
 if TYPE_CHECKING:
+    from ..kube.doctor import DoctorReport
     from ..tracking import Tracking
+    from ..widgets.run_monitor import TaskDoctor
+    from .k8s import K8sMagics
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The notebook numbers the %%magic line 1, so the cell's code starts on line 2.
@@ -219,6 +222,7 @@ class KfpMagics(Magics):
         self._local: LocalPipelines | None = None
         self._made_cluster = False
         self._tracking_store: Tracking | None = None
+        self._own_k8s: K8sMagics | None = None
 
     # -- backends --------------------------------------------------------------------------
 
@@ -275,6 +279,38 @@ class KfpMagics(Magics):
         write_compiled(pipeline, saved)
         raise UsageError(f"{CLUSTER_HOWTO}\nThe compiled pipeline is saved in {saved}.")
 
+    def _k8s(self) -> K8sMagics:
+        """The kernel's `%k8s`, whose one cluster connection the doctor reads through."""
+        from .k8s import K8sMagics
+
+        registry = self.shell.magics_manager.registry if self.shell is not None else {}
+        registered: K8sMagics | None = registry.get(K8sMagics.__name__)
+        if registered is not None:
+            return registered
+        if self._own_k8s is None:
+            self._own_k8s = K8sMagics(shell=self.shell)
+        return self._own_k8s
+
+    def _task_doctor(self, backend: PipelineBackend) -> TaskDoctor | None:
+        """What tells why a failed task of a cluster run failed: the doctor on the task's pod,
+        read through `%k8s`'s connection; None when no cluster is configured."""
+        settings = self._settings()
+        if settings is None or settings.cluster == "none":
+            return None
+        k8s = self._k8s()
+        namespace = getattr(backend, "namespace", None) or settings.namespace or None
+
+        def examine(run: Run, task: Task) -> DoctorReport:
+            from ..kube.doctor import examine_run_task
+
+            try:
+                cluster = k8s.cluster()
+            except UsageError as exc:  # `%config` took the cluster away since the run began
+                raise Unavailable("cluster", str(exc)) from None
+            return examine_run_task(cluster, run, task, namespace)
+
+        return examine
+
     @property
     def user_ns(self) -> dict[str, Any]:
         """The notebook's variables, where components and pipelines are bound."""
@@ -298,28 +334,30 @@ class KfpMagics(Magics):
         """Widgets show only where a kernel talks to a notebook frontend."""
         return getattr(self.shell, "kernel", None) is not None
 
-    def _show(self, backend: PipelineBackend, run: Run, wait: bool) -> Run | None:
+    def _show(
+        self, backend: PipelineBackend, run: Run, wait: bool, doctor: TaskDoctor | None = None
+    ) -> Run | None:
         from ..widgets.run_monitor import RunMonitor, summary_line, text_progress
 
         if not self._has_frontend():
             print(f"Run {run.id} ({run.name}) started on the {backend.kind} backend.")
             if wait:
-                final = text_progress(backend, run, print)
+                final = text_progress(backend, run, print, doctor)
                 print(self._record(final))
                 return final
             print(f"Follow it with %kfp runs, %kfp logs {run.id}.")
             return None
         from IPython.display import display
 
-        monitor = RunMonitor(backend, run)
+        monitor = RunMonitor(backend, run, doctor)
         display(monitor)
         # Without --wait nobody reads a message: the run is recorded quietly when it ends.
         monitor.follow(self.monitor_interval, on_end=None if wait else self._record_quietly)
         if not wait:
             return None
         final = backend.wait(run.id)
-        monitor.stop()
-        monitor.refresh()
+        # The following thread shows the end itself, with the doctor's word on failed tasks.
+        monitor.wait()
         print(summary_line(final))
         print(self._record(final))
         return final
@@ -462,7 +500,8 @@ class KfpMagics(Magics):
             experiment=args.experiment or self.default_experiment,
             run_name=args.run_name,
         )
-        return self._show(backend, run, args.wait)
+        doctor = self._task_doctor(backend) if args.cluster else None
+        return self._show(backend, run, args.wait, doctor)
 
     def _kfp_runs(self, args: argparse.Namespace) -> RunTable:
         cluster = self._configured_cluster() if args.cluster else None

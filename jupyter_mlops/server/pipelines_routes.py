@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import BadInput, MLOpsError, ReadOnly
+from ..errors import BadInput, MLOpsError, NotFound, ReadOnly
 from .base import MLOpsHandler
 
 if TYPE_CHECKING:
     from ..pipelines.backend import PipelineBackend
-    from ..pipelines.models import Run
+    from ..pipelines.models import Run, Task
     from .state import Backend
 
 RUN = r"(?P<run_id>[^/]+)"
@@ -195,6 +195,46 @@ class TaskLogHandler(PipelinesHandler):
         self.finish({"run": run_id, "task": task, "source": source, "text": text})
 
 
+class TaskFindingsHandler(PipelinesHandler):
+    """`GET pipelines/runs/ID/tasks/TASK/findings?source=remote`: why a cluster task failed.
+
+    The doctor's report on the task: its executor pod's diagnosis, or, once the pod is gone,
+    the last state Kubeflow Pipelines keeps. A local task's error is in its log already.
+    """
+
+    example = "pipelines/runs/x/tasks/y/findings"
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str, task: str) -> None:
+        if self.run_source(run_id) != "remote":
+            raise BadInput(
+                "Only a cluster run's tasks have findings (source=remote): a local task's "
+                "error is in its log."
+            )
+        run = await self.state.run(
+            lambda: self.state.remote_pipelines().get_run(run_id), backend="pipelines"
+        )
+        found = _task_of(run, task)
+        self.finish(await self.state.run(self.report, run, found))
+
+    def report(self, run: Run, task: Task) -> dict[str, Any]:
+        """The doctor on the server's shared watches (blocking: the cluster pool calls it)."""
+        from ..kube.doctor import examine_run_task
+
+        namespace = self.state.remote_pipelines().namespace or None
+        report = examine_run_task(self.state.watch_cache(), run, task, namespace)
+        return report.model_dump(mode="json")
+
+
+def _task_of(run: Run, task: str) -> Task:
+    try:
+        return run.task(task)
+    except KeyError:
+        names = ", ".join(t.name for t in run.tasks) or "none yet"
+        raise NotFound(f"Run {run.id} has no task {task!r}; its tasks: {names}.") from None
+
+
 class TerminateHandler(PipelinesHandler):
     """`POST pipelines/runs/ID/terminate`: stop a run that goes on."""
 
@@ -268,6 +308,7 @@ PIPELINES_ROUTES: list[tuple[str, Any]] = [
     ("pipelines/experiments", ExperimentsHandler),
     ("pipelines/runs", RunsHandler),
     (f"pipelines/runs/{RUN}/tasks/{TASK}/log", TaskLogHandler),
+    (f"pipelines/runs/{RUN}/tasks/{TASK}/findings", TaskFindingsHandler),
     (f"pipelines/runs/{RUN}/terminate", TerminateHandler),
     (f"pipelines/runs/{RUN}/retry", RetryHandler),
     (f"pipelines/runs/{RUN}", RunHandler),

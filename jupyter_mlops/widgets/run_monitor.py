@@ -1,4 +1,5 @@
-"""A live view of one pipeline run: task states, progress, elapsed time, log tail, outputs."""
+"""A live view of one pipeline run: task states, progress, elapsed time, log tail, outputs,
+and, for a failed task of a cluster run, what the doctor says of it."""
 
 from __future__ import annotations
 
@@ -6,17 +7,27 @@ import datetime as dt
 import html
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 from traitlets import Dict, Float, Int, List, Unicode, observe
 
+from jupyter_mlops.errors import MLOpsError
 from jupyter_mlops.pipelines.backend import PipelineBackend
-from jupyter_mlops.pipelines.models import Run, RunStatus
+from jupyter_mlops.pipelines.models import Run, RunStatus, Task
 from jupyter_mlops.widgets.summary import html_value, text
+
+if TYPE_CHECKING:
+    from jupyter_mlops.kube.doctor import DoctorReport
+
+#: Why a failed task of a run failed, as the doctor says it (blocking: it reads the cluster).
+TaskDoctor = Callable[[Run, Task], "DoctorReport"]
 
 # How many log lines of the running task the monitor shows.
 TAIL_LINES = 15
+# Looks at a failed task while the run goes on, at most: a crash loop's restart count changes
+# its finding at every look.
+MAX_LOOKS = 5
 _COLOURS = {
     "PENDING": "var(--jp-ui-font-color2)",
     "RUNNING": "var(--jp-brand-color1)",
@@ -49,6 +60,19 @@ def running_task(run: Run) -> str | None:
     return started[-1].id if started else None
 
 
+def failed_tasks(run: Run) -> list[Task]:
+    """The tasks of a run that failed, in the run's order."""
+    return [t for t in run.tasks if t.state == RunStatus.FAILED]
+
+
+def examine_failed(doctor: TaskDoctor, run: Run, task: Task) -> DoctorReport | str:
+    """The doctor's report on a failed task, or, when it cannot ask the cluster, why not."""
+    try:
+        return doctor(run, task)
+    except MLOpsError as exc:
+        return f"Cannot ask the cluster why task {task.id} failed: {exc.message}"
+
+
 class RunMonitor(widgets.VBox):  # type: ignore[misc]
     """Watches a run through a pipelines backend and shows it as it goes."""
 
@@ -63,20 +87,44 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]
     log_task = Unicode("", help="The task whose log is shown.")
     outputs = Dict(help="The run's outputs, once it has ended.")
     error = Unicode("", help="Why the run failed, if it did.")
+    findings = Dict(
+        help="For each failed task (by id) of a cluster run, the doctor's report as JSON, or "
+        "the text saying why the cluster could not be asked."
+    )
 
-    def __init__(self, backend: PipelineBackend, run: Run, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        backend: PipelineBackend,
+        run: Run,
+        doctor: TaskDoctor | None = None,
+        **kwargs: Any,
+    ) -> None:
         self._header = widgets.HTML()
         self._progress = widgets.IntProgress(min=0, max=1, value=0, description="Tasks")
         self._tasks = widgets.HTML()
+        self._findings = widgets.HTML()
         self._log = widgets.HTML()
         self._outputs = widgets.HTML()
         super().__init__(
-            children=[self._header, self._progress, self._tasks, self._log, self._outputs],
+            children=[
+                self._header,
+                self._progress,
+                self._tasks,
+                self._findings,
+                self._log,
+                self._outputs,
+            ],
             **kwargs,
         )
         self.backend = backend
+        #: Asked about each failed task; None (a local run, no cluster) asks nobody.
+        self.doctor = doctor
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Failed tasks whose findings no longer change while the run goes on, and how many
+        # times each was looked at.
+        self._settled: set[str] = set()
+        self._looks: dict[str, int] = {}
         self.update(run)
 
     def update(self, run: Run, log_tail: str | None = None) -> None:
@@ -117,8 +165,29 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]
         self.update(run, tail)
         return run
 
+    def examine(self, run: Run, *, again: bool = False) -> None:
+        """Ask the doctor about each failed task until two looks in a row agree (a pod that
+        has just failed may not show why yet); with `again`, each failed task once more.
+
+        Blocking, as it reads the cluster: the following thread calls it, never the kernel's.
+        """
+        if self.doctor is None:
+            return
+        found = dict(self.findings)
+        for task in failed_tasks(run):
+            if again or task.id not in self._settled:
+                answer = examine_failed(self.doctor, run, task)
+                shown = answer if isinstance(answer, str) else answer.model_dump(mode="json")
+                self._looks[task.id] = self._looks.get(task.id, 0) + 1
+                if found.get(task.id) == shown or self._looks[task.id] >= MAX_LOOKS:
+                    self._settled.add(task.id)
+                found[task.id] = shown
+        if found != self.findings:
+            self.findings = found
+
     def follow(self, interval: float = 0.5, on_end: Callable[[Run], None] | None = None) -> None:
-        """Keep the view current from a background thread until the run ends."""
+        """Keep the view current from a background thread until the run ends; each failed
+        task is examined as it fails, and once more when the run has ended."""
         if self._thread is not None and self._thread.is_alive():
             return
 
@@ -126,6 +195,7 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]
             while not self._stop.is_set():
                 try:
                     run = self.refresh()
+                    self.examine(run, again=run.status.finished)
                 except Exception as exc:
                     self.error = f"Cannot read the run: {exc}"
                     return
@@ -143,6 +213,11 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until the following thread has seen the run end and shown its last state."""
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     @observe("run_name", "status", "elapsed", "error")
     def _show_header(self, _: Any = None) -> None:
@@ -174,6 +249,20 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]
             f"<table><tr><th>Task</th><th>State</th><th>Time</th></tr>{rows}</table>"
         )
 
+    @observe("findings")
+    def _show_findings(self, _: Any = None) -> None:
+        from jupyter_mlops.kube.doctor import DoctorReport
+        from jupyter_mlops.widgets.doctor import DoctorView
+
+        parts = []
+        for task_id, answer in self.findings.items():
+            if isinstance(answer, str):
+                parts.append(f'<div class="jp-mlops-muted">{html.escape(answer)}</div>')
+                continue
+            report = DoctorReport.model_validate(answer)
+            parts.append(DoctorView(report, about=f"failed task {task_id}")._repr_html_())
+        self._findings.value = "".join(parts)
+
     @observe("log_tail", "log_task")
     def _show_log(self, _: Any = None) -> None:
         if not self.log_task:
@@ -197,8 +286,14 @@ class RunMonitor(widgets.VBox):  # type: ignore[misc]
         self._outputs.value = f"<div>Outputs</div><table>{rows}</table>"
 
 
-def text_progress(backend: PipelineBackend, run: Run, write: Callable[[str], None]) -> Run:
-    """Follow a run in a terminal: one line per task change, and a last line with outputs."""
+def text_progress(
+    backend: PipelineBackend,
+    run: Run,
+    write: Callable[[str], None],
+    doctor: TaskDoctor | None = None,
+) -> Run:
+    """Follow a run in a terminal: one line per task change, then, with a `doctor`, why each
+    failed task failed and what to do, and a last line with outputs."""
     seen: dict[str, str] = {}
     final = run
     for final in backend.watch(run.id):
@@ -209,8 +304,26 @@ def text_progress(backend: PipelineBackend, run: Run, write: Callable[[str], Non
                     done = sum(1 for t in final.tasks if t.state.finished)
                     progress = f"({done}/{len(final.tasks)})"
                     write(f"[{_elapsed(final):6.1f}s] {task.id}: {task.state.value} {progress}")
+    if doctor is not None:
+        for task in failed_tasks(final):
+            for line in finding_lines(examine_failed(doctor, final, task), task):
+                write(line)
     write(summary_line(final))
     return final
+
+
+def finding_lines(answer: DoctorReport | str, task: Task) -> list[str]:
+    """What a terminal shows of the doctor's answer on a failed task: each finding's cause
+    in plain words and its fix."""
+    if isinstance(answer, str):
+        return [answer]
+    if not answer.findings:
+        return [f"Task {task.id} failed; the cluster shows nothing wrong with it."]
+    lines = []
+    for f in answer.findings:
+        sure = "" if f.certainty == "certain" else " (likely)"
+        lines += [f"Task {task.id}: {f.cause}{sure}: {f.summary}", f"  Fix: {f.fix}"]
+    return lines
 
 
 def summary_line(run: Run) -> str:
@@ -224,4 +337,13 @@ def summary_line(run: Run) -> str:
     return line
 
 
-__all__ = ["RunMonitor", "running_task", "summary_line", "text_progress"]
+__all__ = [
+    "RunMonitor",
+    "TaskDoctor",
+    "examine_failed",
+    "failed_tasks",
+    "finding_lines",
+    "running_task",
+    "summary_line",
+    "text_progress",
+]

@@ -558,6 +558,20 @@ export async function fetchTaskLog(source: RunSource, id: string, task: string):
   return answer.text;
 }
 
+/**
+ * `GET /mlops/api/pipelines/runs/ID/tasks/TASK/findings`: why a failed cluster task failed,
+ * from its pod, or the task's last known state once the pod is gone.
+ */
+export function fetchTaskFindings(
+  source: RunSource,
+  id: string,
+  task: string
+): Promise<DoctorReport> {
+  return request<DoctorReport>(
+    runPath(source, id, ['tasks', encodeURIComponent(task), 'findings'].join('/'))
+  );
+}
+
 /** `POST /mlops/api/pipelines/runs/ID/terminate`. */
 export function terminatePipelineRun(source: RunSource, id: string): Promise<IPipelineRun> {
   return request<IPipelineRun>(runPath(source, id, 'terminate'), { method: 'POST', body: '{}' });

@@ -6,8 +6,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   ApiError,
-  fetchDoctorObject,
   fetchPipelineRun,
+  fetchTaskFindings,
   fetchTaskLog,
   Finding,
   IPipelineMlflowLink,
@@ -228,16 +228,18 @@ export class PipelineRunModel implements IDisposable {
     }
   }
 
-  /** Ask the Doctor about a failed cluster task's pod; a local task shows its error text. */
+  /**
+   * Ask the Doctor why a failed cluster task failed: its pod's diagnosis, or, once the pod is
+   * gone, its last known state. A local task shows its error text in its log.
+   */
   private async _loadFindings(task: IPipelineTask): Promise<void> {
-    if (this.ref.source !== 'remote' || task.state !== 'FAILED' || !task.pod) {
+    if (this.ref.source !== 'remote' || task.state !== 'FAILED') {
       this._findings = null;
       this._findingsError = null;
       return;
     }
     try {
-      // No namespace: the server's own, where Kubeflow Pipelines runs the profile's pods.
-      const report = await fetchDoctorObject('pods', task.pod, '');
+      const report = await fetchTaskFindings(this.ref.source, this.ref.id, task.id);
       if (task.id === this._taskId) {
         this._findings = report.findings;
         this._findingsError = null;

@@ -508,7 +508,10 @@ function TaskDetail(props: { model: PipelineRunModel; task: IPipelineTask }): JS
   );
 }
 
-/** What the Doctor says about a failed cluster task's pod: the same finding as the sidebar's. */
+/**
+ * What the Doctor says about a failed cluster task: its pod's finding, the same as the
+ * sidebar's, or that the pod is gone, with the task's last known state.
+ */
 function TaskFindings(props: { model: PipelineRunModel; task: IPipelineTask }): JSX.Element | null {
   const { model, task } = props;
   const error = model.taskFindingsError;
@@ -520,10 +523,7 @@ function TaskFindings(props: { model: PipelineRunModel; task: IPipelineTask }): 
         role="status"
         data-testid="mlops-pipeline-task-findings-error"
       >
-        {error.status === 404
-          ? `Pod ${task.pod ?? ''} is gone: the cluster no longer says why the task failed. ` +
-            'Its log below is what it printed.'
-          : `Cannot ask the cluster why the task failed: ${error.message}`}
+        Cannot ask the cluster why task {task.name} failed: {error.message}
       </div>
     );
   }

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 ARGO_EXEC_IMAGE = "quay.io/argoproj/argoexec:v3.5.14"
 LAUNCHER_IMAGE = "ghcr.io/kubeflow/kfp-launcher:2.5.0"
 SERVICE_ACCOUNT = "default-editor"
+#: Seconds a task waits on the plane for kwok to end its pod before it ends anyway.
+POD_END_WAIT = 30.0
 
 
 def _iso(seconds: int) -> str:
@@ -189,12 +191,14 @@ class KubePods:
             if phase in ("Succeeded", "Failed"):
                 ended = lifecycle(SUCCEED if phase == "Succeeded" else CRASH_LOOP, run_for="0s")
                 ended["labels"]["workflows.argoproj.io/completed"] = "true"
-                await self._send(
+                sent = await self._send(
                     "PATCH",
                     self._pod_path(run.namespace, task.pod_name),
                     json.dumps({"metadata": ended}),
                     "application/merge-patch+json",
                 )
+                if sent:
+                    await self._until_ended(run, task)
             return
         status: dict[str, Any] = {"phase": phase}
         image = task.spec.image or "python:3.11"
@@ -240,6 +244,18 @@ class KubePods:
                 json.dumps({"metadata": {"labels": {"workflows.argoproj.io/completed": "true"}}}),
                 "application/merge-patch+json",
             )
+
+    async def _until_ended(self, run: Run, task: Task) -> None:
+        """Wait for kwok to end the pod: Argo fails or completes a node from its pod's ended
+        status, so the task's state never runs ahead of what the pod says."""
+        path = self._pod_path(run.namespace, task.pod_name)
+        deadline = asyncio.get_running_loop().time() + POD_END_WAIT
+        while asyncio.get_running_loop().time() < deadline:
+            pod = await self._answer("GET", path, "", "application/json")
+            if pod is None or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                return
+            await asyncio.sleep(0.05)
+        self._record(f"pod {task.pod_name} did not end within {POD_END_WAIT:g} s")
 
     async def append_log(self, run: Run, task: Task, lines: list[str]) -> None:
         """Add lines to the log of the pod's ``main`` container."""
