@@ -460,6 +460,109 @@ def test_an_inference_service_with_a_bad_storage_uri(
     assert "storageUri" in found.fix
 
 
+def test_an_inference_service_whose_predictor_crash_loops(
+    profile: ProfileNamespace, kubeflow_plane: Any
+) -> None:
+    admin, ns = profile.admin, profile.name
+    admin.apply(
+        {
+            "apiVersion": "serving.kserve.io/v1beta1",
+            "kind": "InferenceService",
+            "metadata": {
+                "name": "iris",
+                "annotations": {"serving.kserve.io/deploymentMode": "RawDeployment"},
+            },
+            "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"}}}},
+        }
+    )
+    isvc = admin.get("inferenceservice", "iris")
+    # The KServe controller's status and, in its raw deployment mode, its predictor
+    # Deployment, owned by the InferenceService; the real deployment controller and kwok do
+    # the rest.
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    down = {"status": "False", "lastTransitionTime": now, "reason": "MinimumReplicasUnavailable"}
+    kubeflow_plane.api(
+        "PATCH",
+        f"/apis/serving.kserve.io/v1beta1/namespaces/{ns}/inferenceservices/iris/status",
+        {
+            "status": {
+                "conditions": [
+                    {"type": "PredictorReady", **down},
+                    {"type": "Ready", **down},
+                ]
+            }
+        },
+        content_type="application/merge-patch+json",
+    )
+    labels = {
+        "serving.kserve.io/inferenceservice": "iris",
+        "component": "predictor",
+        "app": "isvc.iris-predictor",
+    }
+    meta = lifecycle(CRASH_LOOP, run_for="300ms", back_off="2s")
+    meta["labels"].update(labels)
+    owner = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "name": "iris",
+        "uid": isvc["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    admin.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "iris-predictor", "labels": labels, "ownerReferences": [owner]},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "isvc.iris-predictor"}},
+                "template": {
+                    "metadata": meta,
+                    "spec": {
+                        "containers": [
+                            {"name": "kserve-container", "image": "kserve/sklearnserver:v0.14.1"}
+                        ]
+                    },
+                },
+            },
+        }
+    )
+    predictor = wait_for(
+        "the predictor pod the deployment controller makes",
+        lambda: next(iter(admin.kubectl("get", "pods", "-o", "name").stdout.split()), None),
+    ).removeprefix("pod/")
+    said = (
+        "Traceback (most recent call last):",
+        "ModuleNotFoundError: No module named 'xgboost'",
+    )
+    kubeflow_plane.append_log(ns, predictor, "kserve-container", *said, previous=True)
+
+    editor = RealDoctor(profile.cluster(), ns)
+    try:
+        found = editor.wait(
+            "the InferenceService's finding from its crash-looping predictor",
+            lambda r: (
+                (f := _pick(r, "inferenceservice-not-ready", "iris"))
+                and "xgboost" in f.summary
+                and f
+            ),
+            timeout=60,
+        )
+        report = editor.report()
+    finally:
+        editor.close()
+    assert found.summary.startswith("InferenceService iris is not Ready because of its pod")
+    assert "Python cannot import 'xgboost'" in found.summary
+    assert "Ready=False MinimumReplicasUnavailable" in texts(found)
+    assert "xgboost" in found.fix
+    (on_pod,) = [f for f in report.findings if f.object.name == predictor]
+    assert on_pod.cause == "python-module-not-found"
+    chain = [(o.kind, o.name) for o in on_pod.owners]
+    assert chain[1:] == [("Deployment", "iris-predictor"), ("InferenceService", "iris")]
+    assert chain[0][0] == "ReplicaSet" and chain[0][1].startswith("iris-predictor-")
+
+
 def test_a_katib_trial_without_metrics(profile: ProfileNamespace, kubeflow_plane: Any) -> None:
     admin, ns = profile.admin, profile.name
     admin.apply(
