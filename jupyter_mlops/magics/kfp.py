@@ -151,15 +151,25 @@ def _kfp_parser() -> MagicArgumentParser:
     runs.add_argument("--cluster", action="store_true", help="List the cluster's runs.")
 
     logs = commands.add_parser("logs", help="Print a run's log, or one task's.")
-    logs.add_argument("run", help="Run id (or its first characters).")
+    terminate = commands.add_parser("terminate", help="Stop a run that goes on.")
+    retry = commands.add_parser("retry", help="Run an ended run again with the same arguments.")
+    for command in (logs, terminate, retry):
+        command.add_argument(
+            "run", help="Run id: a local run's (or its first characters), or a cluster run's UUID."
+        )
+        where = command.add_mutually_exclusive_group()
+        where.add_argument(
+            "--cluster",
+            dest="source",
+            action="store_const",
+            const="remote",
+            help="The run is on the cluster (default: told by the id's shape).",
+        )
+        where.add_argument(
+            "--local", dest="source", action="store_const", const="local", help="The run is local."
+        )
     logs.add_argument("task", nargs="?", default=None, help="Task name or id.")
     logs.add_argument("--tail", type=int, default=None, help="Only the last N lines.")
-
-    terminate = commands.add_parser("terminate", help="Stop a run that goes on.")
-    terminate.add_argument("run", help="Run id (or its first characters).")
-
-    retry = commands.add_parser("retry", help="Run an ended run again with the same arguments.")
-    retry.add_argument("run", help="Run id (or its first characters).")
     retry.add_argument("--wait", action="store_true", help="Block until the run ends; return it.")
 
     commands.add_parser("experiments", help="List experiments.")
@@ -520,16 +530,29 @@ class KfpMagics(Magics):
         )
         return RunTable(backend.list_runs(query))
 
+    def _holder(self, args: argparse.Namespace) -> PipelineBackend:
+        """The backend holding the run (the same rule as the server's routes)."""
+        from ..policy import run_source
+
+        if run_source(args.run, args.source) == "local":
+            return self.local
+        backend = self._configured_cluster()
+        if backend is None:
+            raise UsageError(f"Run {args.run} would be a cluster run. {CLUSTER_HOWTO}")
+        return backend
+
     def _kfp_logs(self, args: argparse.Namespace) -> None:
-        print(self.local.task_logs(args.run, args.task, args.tail), end="")
+        print(self._holder(args).task_logs(args.run, args.task, args.tail), end="")
 
     def _kfp_terminate(self, args: argparse.Namespace) -> None:
-        run = self.local.terminate(args.run)
+        run = self._holder(args).terminate(args.run)
         print(f"Run {run.id} {run.status.value}.")
 
     def _kfp_retry(self, args: argparse.Namespace) -> Run | None:
-        run = self.local.retry(args.run)
-        return self._show(self.local, run, args.wait)
+        backend = self._holder(args)
+        run = backend.retry(args.run)
+        doctor = self._task_doctor(backend) if backend is not self.local else None
+        return self._show(backend, run, args.wait, doctor)
 
     def _kfp_experiments(self, args: argparse.Namespace) -> None:
         for experiment in self.local.list_experiments():

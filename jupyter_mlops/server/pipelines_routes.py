@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import BadInput, MLOpsError, NotFound, ReadOnly
+from ..errors import BadInput, MLOpsError, NotFound
+from ..policy import SOURCES, run_source
 from .base import MLOpsHandler
 
 if TYPE_CHECKING:
@@ -19,9 +20,7 @@ if TYPE_CHECKING:
 RUN = r"(?P<run_id>[^/]+)"
 TASK = r"(?P<task>[^/]+)"
 PIPELINE = r"(?P<pipeline_id>[^/]+)"
-SOURCES = ("local", "remote")
-# A local run id is 32 hex digits (or a start of them); KFP's are UUIDs with dashes.
-_LOCAL_ID = re.compile(r"[0-9a-f]{4,32}")
+# The shape of a pipeline's id (KFP's own; uploaded pipelines are cluster-side only).
 _ID = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]{0,127}")
 LOG_TAIL = 5000
 
@@ -40,14 +39,7 @@ class PipelinesHandler(MLOpsHandler):
 
     def run_source(self, run_id: str) -> str:
         """Which backend holds a run: `source=` if given, else told by the id's shape."""
-        if not _ID.fullmatch(run_id):
-            raise BadInput(f"{run_id!r} is not a run id")
-        value: str | None = self.get_query_argument("source", None)
-        if value is None:
-            return "local" if _LOCAL_ID.fullmatch(run_id) else "remote"
-        if value not in SOURCES:
-            raise BadInput(f"source must be local or remote, not {value!r}")
-        return value
+        return run_source(run_id, self.get_query_argument("source", None))
 
     def backend(self, source: str) -> PipelineBackend:
         """The backend of a source (blocking: call it through `state.run`)."""
@@ -58,11 +50,6 @@ class PipelinesHandler(MLOpsHandler):
     def pool(self, *sources: str) -> Backend:
         """The pool for calls to these sources: Kubeflow Pipelines', or the local disk's."""
         return "pipelines" if "remote" in sources else "local"
-
-    def refuse_if_read_only(self, action: str) -> None:
-        if self.state.settings.read_only:
-            raise ReadOnly(f"read-only mode: {action} is turned off (c.MLOpsConfig.read_only)")
-
 
 def _run_json(run: Run, source: str) -> dict[str, Any]:
     answer = run.model_dump(mode="json")
@@ -244,7 +231,6 @@ class TerminateHandler(PipelinesHandler):
     @authorized
     async def post(self, run_id: str) -> None:
         source = self.run_source(run_id)
-        self.refuse_if_read_only("terminating runs")
         run = await self.state.run(
             lambda: self.backend(source).terminate(run_id), backend=self.pool(source)
         )
@@ -260,7 +246,6 @@ class RetryHandler(PipelinesHandler):
     @authorized
     async def post(self, run_id: str) -> None:
         source = self.run_source(run_id)
-        self.refuse_if_read_only("retrying runs")
         run = await self.state.run(
             lambda: self.backend(source).retry(run_id), backend=self.pool(source)
         )

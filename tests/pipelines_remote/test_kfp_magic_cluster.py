@@ -62,3 +62,26 @@ def test_a_notebook_pipeline_runs_on_the_cluster_and_is_listed(
     table, _ = cell(shell, "%kfp runs --cluster --experiment demo")
     assert [(r.id, r.status.value) for r in table.page.runs] == [(run_id, "SUCCEEDED")]
     assert run_id in repr(table)
+
+
+def test_logs_retry_and_terminate_reach_a_cluster_run_by_its_id(
+    shell: InteractiveShell, kfp_api: KfpEmulator
+) -> None:
+    cell(shell, COMPONENT)
+    cell(shell, PIPELINE)
+    cell(shell, "%kfp run squares --cluster --param x=4")
+    [run_id] = list(kfp_api.service.runs)
+    assert kfp_api.wait_for_run_state(run_id) == "SUCCEEDED"
+
+    # A KFP run id (a UUID) is the cluster's, as the server's routes tell it.
+    _, printed = cell(shell, f"%kfp logs {run_id} square")
+    expected = kfp_api.service.runs[run_id]
+    assert f"component comp-square of run {run_id}" in printed  # the launcher's first line
+    with pytest.raises(Exception, match="only a FAILED or CANCELED run can be retried"):
+        cell(shell, f"%kfp retry {run_id}")
+    with pytest.raises(Exception, match="has already ended"):
+        cell(shell, f"%kfp terminate --cluster {run_id}")
+    # Not a local run, asked as one: the local store says it has no such run.
+    with pytest.raises(Exception, match=run_id[:8]):
+        cell(shell, f"%kfp terminate --local {run_id}")
+    assert expected.state == "SUCCEEDED"

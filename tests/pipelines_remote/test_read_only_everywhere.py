@@ -179,6 +179,9 @@ def test_every_write_of_the_magics_is_refused(
         "%kfp run training --local --wait",
         f"%kfp terminate {local_run.id}",
         f"%kfp retry {local_run.id}",
+        f"%kfp terminate {world['failed_run']}",
+        f"%kfp retry {world['failed_run']}",
+        f"%kfp retry --cluster {world['failed_run']}",
     ]
     for line in lines:
         with pytest.raises(UsageError, match="read-only mode"):
