@@ -390,6 +390,17 @@ class Cluster:
 
     # -- acting ----------------------------------------------------------------------------
 
+    def delete(self, kind: str | Kind, name: str, namespace: str | None = None) -> Obj:
+        """Delete an object of a kind this product lets people delete: only pods, whose owner
+        (a Deployment, a StatefulSet) makes a new one; `BadInput` for any other kind."""
+        k = kind if isinstance(kind, Kind) else self.kind(kind)
+        if k.plural not in DELETABLE:
+            raise BadInput(
+                f"only pods can be deleted here, not {k.plural}: delete a pod to have its "
+                "owner make a new one"
+            )
+        return self.delete_pod(name, namespace)
+
     def delete_pod(self, name: str, namespace: str | None = None) -> Obj:
         """Delete a pod; a Deployment or StatefulSet that owns it makes a new one."""
         refuse_writes(self.settings, "deleting pods")
@@ -545,6 +556,17 @@ class LogLines:
 
     def close(self) -> None:
         self._stream.close()
+
+
+#: The kinds people may delete from the sidebar and `%k8s delete`.
+DELETABLE = ("pods",)
+
+
+def shown(obj: Obj) -> Obj:
+    """An object as people are shown it: without the server's field bookkeeping
+    (`metadata.managedFields`), which kubectl leaves out too."""
+    (obj.get("metadata") or {}).pop("managedFields", None)
+    return obj
 
 
 def redact(kind: Kind, obj: Obj) -> Obj:

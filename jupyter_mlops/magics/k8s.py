@@ -258,9 +258,7 @@ class K8sMagics(Magics):
 
     def _delete(self, args: argparse.Namespace, kind: str, name: str) -> None:
         cluster = self.cluster()
-        if cluster.kind(kind).plural != "pods":
-            raise UsageError("only pods can be deleted here: %k8s delete pod NAME")
-        cluster.delete_pod(name, args.namespace)
+        cluster.delete(kind, name, args.namespace)
         print(f'pod "{name}" deleted from namespace {cluster_ns(args, cluster)}')
 
     def _scale(self, args: argparse.Namespace, kind: str, name: str) -> None:
@@ -292,17 +290,13 @@ def cluster_ns(args: argparse.Namespace, cluster: Cluster) -> str:
 
 
 def _document(content: Obj | list[Obj], output: str) -> Document:
+    from ..kube.cluster import shown
     from ..widgets.table import Document
 
-    def clean(obj: Obj) -> Obj:
-        # Server bookkeeping nobody reads; kubectl leaves it out too.
-        (obj.get("metadata") or {}).pop("managedFields", None)
-        return obj
-
     if isinstance(content, list):
-        doc: Obj = {"apiVersion": "v1", "kind": "List", "items": [clean(o) for o in content]}
+        doc: Obj = {"apiVersion": "v1", "kind": "List", "items": [shown(o) for o in content]}
     else:
-        doc = clean(content)
+        doc = shown(content)
     if output == "json":
         return Document(json.dumps(doc, indent=2), "json")
     import yaml

@@ -120,8 +120,10 @@ class ObjectHandler(KubeHandler):
     @authorized
     async def get(self, kind: str, name: str) -> None:
         namespace, name = self.namespace(), self.object_name(name)
+        from ..kube.cluster import shown
+
         obj = await self.state.run(lambda: self.state.cluster().get(kind, name, namespace))
-        self.finish(obj)
+        self.finish(shown(obj))
 
     @web.authenticated
     @authorized
@@ -129,10 +131,7 @@ class ObjectHandler(KubeHandler):
         namespace, name = self.namespace(), self.object_name(name)
 
         def delete() -> dict[str, Any]:
-            cluster = self.state.cluster()
-            if cluster.kind(kind).plural != "pods":
-                raise BadInput("only pods can be deleted here")
-            cluster.delete_pod(name, namespace)
+            self.state.cluster().delete(kind, name, namespace)
             return {"deleted": name}
 
         self.finish(await self.state.run(delete))
@@ -172,8 +171,9 @@ class YamlHandler(KubeHandler):
         def text() -> str:
             import yaml
 
-            obj = self.state.cluster().get(kind, name, namespace)
-            obj.get("metadata", {}).pop("managedFields", None)
+            from ..kube.cluster import shown
+
+            obj = shown(self.state.cluster().get(kind, name, namespace))
             return str(yaml.safe_dump(obj, sort_keys=False))
 
         self.finish({"yaml": await self.state.run(text)})

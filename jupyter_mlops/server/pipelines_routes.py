@@ -51,6 +51,7 @@ class PipelinesHandler(MLOpsHandler):
         """The pool for calls to these sources: Kubeflow Pipelines', or the local disk's."""
         return "pipelines" if "remote" in sources else "local"
 
+
 def _run_json(run: Run, source: str) -> dict[str, Any]:
     answer = run.model_dump(mode="json")
     answer["source"] = source

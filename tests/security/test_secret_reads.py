@@ -71,8 +71,9 @@ async def test_one_secret_shows_keys_only(jp_fetch: Any, view: str) -> None:
         if view:
             assert LAST_APPLIED not in shown
         else:
-            # The object as JSON keeps its managedFields, where the real API server names the
-            # annotation's key (never its value) among the fields kubectl set.
+            # The object as JSON, as people are shown it: no managedFields, and no
+            # last-applied annotation with the values in it.
+            assert "managedFields" not in json.loads(shown)["metadata"]
             annotations = json.loads(shown)["metadata"].get("annotations") or {}
             assert LAST_APPLIED not in annotations
         assert leaks(shown) == []
