@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,9 @@ Obj = dict[str, Any]
 
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 15.0
+#: Seconds a request waits out the API server's 429 (flow control, or a new custom kind's
+#: storage still initializing): it was not served, so it is sent again, as client-go does.
+THROTTLED_PATIENCE = 15.0
 CHUNK = 64 * 1024
 _REDACTED = re.compile(r"\d+ bytes")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -111,28 +115,34 @@ class Cluster:
         from urllib3.exceptions import HTTPError, MaxRetryError, ReadTimeoutError
 
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
-        try:
-            return self.api.call_api(
-                path,
-                method,
-                query_params=params,
-                header_params={"Accept": "application/json", "Content-Type": content_type},
-                body=body,
-                auth_settings=["BearerToken"],
-                _return_http_data_only=True,
-                _preload_content=False,
-                _request_timeout=timeout,
-            )
-        except ApiException as exc:
-            raise self._error(exc, method, path) from None
-        except HTTPError as exc:
-            # The pool wraps a read timeout in MaxRetryError when its retries are spent.
-            cause = exc.reason if isinstance(exc, MaxRetryError) else exc
-            if isinstance(cause, ReadTimeoutError) and quiet is not None:
-                raise quiet from None
-            raise Unavailable(
-                "cluster", f"cannot reach the Kubernetes API at {self.endpoint}: {root_cause(exc)}"
-            ) from None
+        deadline = time.monotonic() + THROTTLED_PATIENCE
+        while True:
+            try:
+                return self.api.call_api(
+                    path,
+                    method,
+                    query_params=params,
+                    header_params={"Accept": "application/json", "Content-Type": content_type},
+                    body=body,
+                    auth_settings=["BearerToken"],
+                    _return_http_data_only=True,
+                    _preload_content=False,
+                    _request_timeout=timeout,
+                )
+            except ApiException as exc:
+                wait = _retry_after(exc)
+                if exc.status != 429 or time.monotonic() + wait > deadline:
+                    raise self._error(exc, method, path) from None
+                time.sleep(wait)
+            except HTTPError as exc:
+                # The pool wraps a read timeout in MaxRetryError when its retries are spent.
+                cause = exc.reason if isinstance(exc, MaxRetryError) else exc
+                if isinstance(cause, ReadTimeoutError) and quiet is not None:
+                    raise quiet from None
+                raise Unavailable(
+                    "cluster",
+                    f"cannot reach the Kubernetes API at {self.endpoint}: {root_cause(exc)}",
+                ) from None
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request whose JSON answer is returned decoded, any Secret in it redacted."""
@@ -556,6 +566,14 @@ class LogLines:
 
     def close(self) -> None:
         self._stream.close()
+
+
+def _retry_after(exc: Any) -> float:
+    """The seconds a 429 asks to wait (its Retry-After, 1 s without one, at most 5)."""
+    try:
+        return min(5.0, max(0.1, float((exc.headers or {}).get("Retry-After") or 1)))
+    except (TypeError, ValueError):
+        return 1.0
 
 
 #: The kinds people may delete from the sidebar and `%k8s delete`.
