@@ -8,6 +8,7 @@ from typing import Any
 def register(ipython: Any) -> None:
     """Register every magics class on the shell; no backend library is imported here."""
     from .k8s import K8sMagics
+    from .katib import KatibMagics
     from .kfp import KfpMagics
     from .kserve import KServeMagics
     from .mlflow import MlflowMagics
@@ -18,3 +19,4 @@ def register(ipython: Any) -> None:
     ipython.register_magics(KfpMagics)
     ipython.register_magics(K8sMagics)
     ipython.register_magics(KServeMagics)
+    ipython.register_magics(KatibMagics)
