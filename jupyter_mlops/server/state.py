@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..pipelines.local import LocalPipelines
     from ..pipelines.poll import RunPoller
     from ..pipelines.remote import RemotePipelines
+    from ..serving import Serving
     from ..tracking import Tracking
 
 T = TypeVar("T")
@@ -151,6 +152,7 @@ class ServerState:
     _local_pipelines: LocalPipelines | None = field(default=None, init=False)
     _run_poller: RunPoller | None = field(default=None, init=False)
     _tracking: Tracking | None = field(default=None, init=False)
+    _serving: Serving | None = field(default=None, init=False)
     _rows: dict[Any, RowSnapshot] = field(default_factory=dict, init=False)
     _rows_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     row_counters: RowCounters = field(default_factory=RowCounters, init=False)
@@ -240,6 +242,17 @@ class ServerState:
 
                 self._tracking = Tracking(self.settings)
             return self._tracking
+
+    def serving(self) -> Serving:
+        """Serving of this server, on its MLflow store and cluster (blocking: it may connect)."""
+        tracking = self.tracking()
+        cluster = self.cluster() if self.settings.cluster != "none" else None
+        with self._lock:
+            if self._serving is None:
+                from ..serving import Serving
+
+                self._serving = Serving(self.settings, tracking=tracking, cluster=cluster)
+            return self._serving
 
     def run_poller(self) -> RunPoller:
         """The one poller of pipeline runs shared by every browser tab."""

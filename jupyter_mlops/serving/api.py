@@ -15,11 +15,22 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import NO_CLUSTER, Settings
 from ..errors import BadInput, Invalid, MLOpsError, NotFound, Unavailable
+from ..kube.names import check_name as check_object_name
 from ..policy import refuse_writes
 from . import client, kserve, manifest, preflight, protocol, registry
 from .drift import KS_THRESHOLD, PSI_THRESHOLD, compare
 from .local import LocalServers, ready
-from .models import DriftReport, Mode, ModelRef, Plan, Prediction, Progress, Service, ServiceList
+from .models import (
+    DriftReport,
+    Finding,
+    Mode,
+    ModelRef,
+    Plan,
+    Prediction,
+    Progress,
+    Service,
+    ServiceList,
+)
 
 if TYPE_CHECKING:
     from ..kube.cluster import Cluster
@@ -30,6 +41,14 @@ MAX_KEPT_ROWS = 100_000
 #: Rows of the training dataset compared at most.
 MAX_REFERENCE_ROWS = 200_000
 MODES = ("local", "cluster")
+#: KServe splits traffic between revisions only in Knative mode.
+CANARY_NEEDS_KNATIVE = Finding(
+    "canary",
+    "warning",
+    "a canary percentage splits traffic only in Knative mode: in Standard mode KServe "
+    "replaces the predictor and sends it all the traffic",
+    "serve with deployment_mode='Knative' to keep the last version on the rest of the traffic",
+)
 
 
 class Serving:
@@ -88,6 +107,11 @@ class Serving:
         """A registered version (`"3"`), an alias's version (`"champion"`), or the newest."""
         return registry.resolve(self.tracking, model, version_or_alias)
 
+    def alias_version(self, model: str, alias: str) -> str | None:
+        """The version an alias points at now (None when the alias is gone)."""
+        version = self.tracking.model(model).aliases.get(alias)
+        return str(version) if version is not None else None
+
     # -- serving ---------------------------------------------------------------------------
 
     def plan(
@@ -100,20 +124,29 @@ class Serving:
         resources: Mapping[str, Any] | None = None,
         deployment_mode: str = "Standard",
         service_account: str | None = None,
+        canary: int | None = None,
     ) -> Plan:
         """The InferenceService for a model version and what the checks found, not applied.
 
         `runtime="auto"` takes the runtime KServe would pick for MLflow models (a namespace's
         own first), else `kserve-mlserver`. `resources` is `{"cpu": "1", "memory": "2Gi"}` or
-        `{"requests": {...}, "limits": {...}}`; `deployment_mode` Standard or Knative.
+        `{"requests": {...}, "limits": {...}}`; `deployment_mode` Standard or Knative;
+        `canary` the percent of the traffic the new version gets while the last Ready one
+        keeps the rest.
         """
         cluster = self.cluster()
         namespace = cluster.namespace
         service = manifest.check_name(name or manifest.service_name(model))
         wanted = manifest.resources(resources)
         manifest.deployment_mode(deployment_mode)
-        ref = self.model(model, version_or_alias)
+        percent = manifest.canary_percent(canary)
+        # Both become paths of the API server: only object names may.
+        if runtime != "auto":
+            check_object_name(runtime)
         account = service_account or self.settings.serving_service_account
+        if account:
+            check_object_name(account)
+        ref = self.model(model, version_or_alias)
         runtime_name, findings = preflight.check(
             cluster, namespace, service, ref, runtime=runtime, account=account, wanted=wanted
         )
@@ -125,7 +158,10 @@ class Serving:
             mode=deployment_mode,
             service_account=account,
             requests=wanted,
+            canary=percent,
         )
+        if percent is not None and manifest.deployment_mode(deployment_mode) != "Serverless":
+            findings = (*findings, CANARY_NEEDS_KNATIVE)
         return Plan(
             name=service,
             namespace=namespace,
@@ -168,6 +204,7 @@ class Serving:
         mode: str = "cluster",
         deployment_mode: str = "Standard",
         service_account: str | None = None,
+        canary: int | None = None,
         confirm: Callable[[Plan], bool] | None = None,
         force: bool = False,
         wait: bool = True,
@@ -176,7 +213,8 @@ class Serving:
     ) -> Service | None:
         """Serve a model version: `mode="cluster"` as a KServe InferenceService (the plan is
         shown to `confirm`, which may decline: then nothing is applied and None returned), or
-        `mode="local"` on loopback with the same v2 protocol."""
+        `mode="local"` on loopback with the same v2 protocol. Serving an alias again after
+        it moved updates the service to the alias's new version (`canary`: its share)."""
         if mode == "local":
             return self.serve_local(model, version_or_alias, name=name, timeout=timeout)
         if mode != "cluster":
@@ -190,6 +228,7 @@ class Serving:
             resources=resources,
             deployment_mode=deployment_mode,
             service_account=service_account,
+            canary=canary,
         )
         if confirm is not None and not confirm(plan):
             return None

@@ -63,6 +63,15 @@ def deployment_mode(mode: str) -> str:
     return DEPLOYMENT_MODES[mode]
 
 
+def canary_percent(value: Any) -> int | None:
+    """A canary's share of the traffic, a whole number from 0 to 100 (None: no canary)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise BadInput(f"canary must be a whole percentage from 0 to 100, not {value!r}")
+    return value
+
+
 def resources(given: Mapping[str, Any] | None) -> dict[str, dict[str, str]] | None:
     """`{"requests": {...}, "limits": {...}}` from that form or from `{"cpu": "1", ...}` (then
     requests and limits alike); quantities checked, so a typo fails here, not in the pod."""
@@ -95,8 +104,11 @@ def inference_service(
     mode: str,
     service_account: str | None,
     requests: dict[str, dict[str, str]] | None,
+    canary: int | None = None,
 ) -> dict[str, Any]:
-    """The InferenceService serving `ref` with MLServer's MLflow runtime over the v2 protocol."""
+    """The InferenceService serving `ref` with MLServer's MLflow runtime over the v2 protocol;
+    with `canary`, that share of the traffic goes to this version and the rest stays on the
+    last one that was Ready (KServe's `canaryTrafficPercent`)."""
     annotations = {DEPLOYMENT_MODE: deployment_mode(mode)}
     for field, key in MODEL_ANNOTATIONS.items():
         value = getattr(ref, field) if field != "model" else ref.name
@@ -113,6 +125,8 @@ def inference_service(
     predictor: dict[str, Any] = {"model": model}
     if service_account:
         predictor["serviceAccountName"] = service_account
+    if canary is not None:
+        predictor["canaryTrafficPercent"] = canary
     return {
         "apiVersion": API_VERSION,
         "kind": "InferenceService",

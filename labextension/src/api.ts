@@ -33,7 +33,7 @@ export class ApiError extends Error {
 }
 
 /** Send one request to a route and parse its JSON answer; every failure becomes an `ApiError`. */
-async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+export async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(settings.baseUrl, API_ROOT, path);
   let response: Response;

@@ -7,6 +7,7 @@ import type { IMlflowRunSummary } from './api';
 import { summariseValue } from './format';
 import { IRunColumn, MlflowModel, orderKey } from './mlflow';
 import type { IMlflowRunsRef } from './mlflowRuns';
+import { ServeForm } from './servingView';
 import type { ISectionBody } from './sidebar';
 
 /** The sidebar's MLflow body, following its model. */
@@ -395,9 +396,29 @@ function ColumnPicker(props: { model: MlflowModel }): JSX.Element | null {
   );
 }
 
+/** What the serve form is open for: a version, or an alias to roll out. */
+interface IServeTarget {
+  model: string;
+  version?: string;
+  alias?: string;
+}
+
+/** Whether this sidebar may serve: a cluster to serve on, and not read-only. */
+function canServe(model: MlflowModel): boolean {
+  const cluster = model.status.report?.cluster.mode;
+  return !model.status.readOnly && cluster !== undefined && cluster !== 'none';
+}
+
+function sameTarget(a: IServeTarget | null, b: IServeTarget): boolean {
+  return a !== null && a.model === b.model && a.version === b.version && a.alias === b.alias;
+}
+
 function Models(props: { model: MlflowModel }): JSX.Element {
   const { model } = props;
   const listed = model.models;
+  const serving = canServe(model);
+  const [target, setTarget] = React.useState<IServeTarget | null>(null);
+  const toggle = (next: IServeTarget): void => setTarget(sameTarget(target, next) ? null : next);
   return (
     <details className="jp-mlops-mlflow-models" data-testid="mlops-mlflow-models" open>
       <summary>Registered models</summary>
@@ -432,8 +453,28 @@ function Models(props: { model: MlflowModel }): JSX.Element {
               {Object.entries(m.aliases).map(([alias, version]) => (
                 <span key={alias} className="jp-mlops-alias" data-testid="mlops-mlflow-alias">
                   @{alias} → v{version}
+                  {serving && (
+                    <button
+                      type="button"
+                      className="jp-Button jp-mod-minimal jp-mlops-serve-button"
+                      data-testid="mlops-mlflow-roll-out"
+                      data-alias={alias}
+                      title={`Serve the version @${alias} points at, or update its service to it`}
+                      onClick={() => toggle({ model: m.name, alias })}
+                    >
+                      Roll out
+                    </button>
+                  )}
                 </span>
               ))}
+              {target?.model === m.name && target.alias && (
+                <ServeForm
+                  key={`@${target.alias}`}
+                  model={m.name}
+                  alias={target.alias}
+                  onClose={() => setTarget(null)}
+                />
+              )}
               {versions?.error && (
                 <div className="jp-mlops-error" role="alert">
                   {versions.error.message}
@@ -444,7 +485,21 @@ function Models(props: { model: MlflowModel }): JSX.Element {
                   <tbody>
                     {versions.versions.map(v => (
                       <tr key={v.version} data-testid="mlops-mlflow-version">
-                        <td>v{v.version}</td>
+                        <td>
+                          v{v.version}
+                          {serving && (
+                            <button
+                              type="button"
+                              className="jp-Button jp-mod-minimal jp-mlops-serve-button"
+                              data-testid="mlops-mlflow-serve"
+                              data-version={v.version}
+                              title={`Serve v${v.version} as an InferenceService`}
+                              onClick={() => toggle({ model: m.name, version: v.version })}
+                            >
+                              Serve
+                            </button>
+                          )}
+                        </td>
                         <td>{v.status.toLowerCase()}</td>
                         <td>{v.aliases.map(a => `@${a}`).join(' ')}</td>
                         <td className="jp-mlops-muted" title={v.source}>
@@ -454,6 +509,14 @@ function Models(props: { model: MlflowModel }): JSX.Element {
                     ))}
                   </tbody>
                 </table>
+              )}
+              {target?.model === m.name && target.version && (
+                <ServeForm
+                  key={`v${target.version}`}
+                  model={m.name}
+                  version={target.version}
+                  onClose={() => setTarget(null)}
+                />
               )}
             </li>
           );

@@ -9,6 +9,8 @@ import type { ApiError, BackendStatus, Identity, IRow, StatusReport } from './ap
 import { ClusterModel } from './cluster';
 import { ClusterView } from './clusterView';
 import { mlopsIcon } from './icon';
+import { ServingModel } from './serving';
+import { ServingSection } from './servingView';
 import { StatusModel } from './status';
 
 /** Id of the panel in the left area; the command and the layout restorer find it by this. */
@@ -27,11 +29,13 @@ export interface IDoctorBody extends ISectionBody {
   readonly errors: number;
 }
 
-/** The Doctor section, and the bodies of the Pipelines and MLflow sections under their status. */
+/** The Doctor section, the bodies of the Pipelines and MLflow sections under their status, and
+ * the Serving section (made here from the status model when not given). */
 export interface ISectionBodies {
   doctor?: IDoctorBody;
   pipelines?: ISectionBody;
   tracking?: ISectionBody;
+  serving?: ISectionBody;
 }
 
 /** The sidebar tab's tooltip, with the errors the Doctor found. */
@@ -47,9 +51,16 @@ export class MlopsSidebar extends ReactWidget {
     readonly model: StatusModel,
     readonly cluster: ClusterModel,
     private readonly _open: (kind: string, row: IRow) => void,
-    private readonly _sections: ISectionBodies = {}
+    sections: ISectionBodies = {}
   ) {
     super();
+    if (!sections.serving) {
+      this._servingModel = new ServingModel(model);
+    }
+    this._sections = {
+      ...sections,
+      serving: sections.serving ?? new ServingSection(this._servingModel!)
+    };
     this.id = SIDEBAR_ID;
     this.title.icon = mlopsIcon;
     this.title.caption = 'MLOps';
@@ -70,6 +81,7 @@ export class MlopsSidebar extends ReactWidget {
     for (const section of this._bodies()) {
       section.changed.disconnect(this._onModelChanged);
     }
+    this._servingModel?.dispose();
     super.dispose();
   }
 
@@ -111,11 +123,15 @@ export class MlopsSidebar extends ReactWidget {
         cluster={<ClusterView model={this.cluster} onOpen={this._open} />}
         pipelines={this._sections.pipelines?.render()}
         tracking={this._sections.tracking?.render()}
+        serving={this._sections.serving?.render()}
       />
     );
   }
 
   private _onModelChanged = (): void => this.update();
+  private readonly _sections: ISectionBodies;
+  /** The Serving section's model when this sidebar made it (and so disposes of it). */
+  private readonly _servingModel?: ServingModel;
 
   /** The Doctor's error count on the sidebar's tab: a badge (see base.css) and the tooltip. */
   private _showErrors(): void {
@@ -133,8 +149,10 @@ export class MlopsSidebar extends ReactWidget {
 
   /** The section bodies given, in the order of the sections. */
   private _bodies(): ISectionBody[] {
-    const { doctor, pipelines, tracking } = this._sections;
-    return [doctor, pipelines, tracking].filter((body): body is ISectionBody => body !== undefined);
+    const { doctor, pipelines, tracking, serving } = this._sections;
+    return [doctor, pipelines, tracking, serving].filter(
+      (body): body is ISectionBody => body !== undefined
+    );
   }
 }
 
@@ -155,6 +173,8 @@ export interface IStatusViewProps {
   pipelines?: React.ReactNode;
   /** Experiments, runs and models, shown under the MLflow status. */
   tracking?: React.ReactNode;
+  /** Served models and their "Try it" panel, shown after the backends. */
+  serving?: React.ReactNode;
 }
 
 /** The whole panel: header, error, identity and one section per backend. */
@@ -206,6 +226,7 @@ export function StatusView(props: IStatusViewProps): JSX.Element {
           <BackendSection id="tracking" title="MLflow" backend={report.tracking}>
             {props.tracking}
           </BackendSection>
+          {props.serving}
         </>
       )}
       <footer className="jp-mlops-footer" data-testid="mlops-updated">

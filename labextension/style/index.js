@@ -2,3 +2,4 @@ import './base.css';
 import './pipelines.css';
 import './mlflow.css';
 import './doctor.css';
+import './serving.css';
