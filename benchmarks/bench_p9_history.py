@@ -5,8 +5,11 @@ spikes), logged over REST with `log_batch`. Through a real `jupyter server` subp
 the extension, the route `mlflow/runs/ID/history?key=…` answers the full history
 (`points=100000`) and the downsampled one (`points=500`, the default). Figures: the size
 ratio of the two JSON answers (downsampled bytes / full bytes), the median time of each, and
-whether the first and last points and every spike survived. Run: python
-benchmarks/bench_p9_history.py
+whether the first and last points and every spike survived.
+
+A finished run's history is kept by the server: the first view of a fresh server is timed
+against MLflow's own `MlflowClient.get_metric_history` in the same run (goal <= 1.1x), and
+every view after it (goal <= 50 ms). Run: python benchmarks/bench_p9_history.py
 """
 
 from __future__ import annotations
@@ -68,6 +71,23 @@ def main() -> None:
         began = time.perf_counter()
         run_id = log_history(mlflow_server.url, options.points)
         print(f"{options.points} points logged in {time.perf_counter() - began:.1f} s")
+        first_ms: list[float] = []
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=mlflow_server.url)
+        for _ in range(3):
+            # A fresh server each time: its first view reads MLflow, as a new session does.
+            with JupyterServer(mlflow_server.url) as fresh:
+                timed(lambda: fresh.get(f"mlflow/runs/{run_id}"))  # imports the client
+                ms, _ = timed(
+                    lambda: fresh.fetch(
+                        f"mlflow/runs/{run_id}/history", key="loss", points=options.shown
+                    )
+                )
+                first_ms.append(ms)
+        first_direct_ms = [
+            timed(lambda: client.get_metric_history(run_id, "loss"))[0] for _ in range(3)
+        ]
         with JupyterServer(mlflow_server.url) as jupyter:
             route = f"mlflow/runs/{run_id}/history"
             # The first MLflow call of the server imports the client: not part of a chart.
@@ -80,9 +100,6 @@ def main() -> None:
                 full_ms.append(ms)
                 ms, shown = timed(lambda: jupyter.fetch(route, key="loss", points=options.shown))
                 shown_ms.append(ms)
-        from mlflow import MlflowClient
-
-        client = MlflowClient(tracking_uri=mlflow_server.url)
         direct_ms = [
             timed(lambda: client.get_metric_history(run_id, "loss"))[0] for _ in range(options.reps)
         ]
@@ -94,6 +111,7 @@ def main() -> None:
     kept = {0, options.points - 1, *(s for s in SPIKES if s < options.points)} <= set(steps)
     ratio = len(shown) / len(full)
     time_ms = statistics.median(shown_ms)
+    first_view = statistics.median(first_ms) / statistics.median(first_direct_ms)
     entry = record(
         "P9",
         value=round(ratio, 4),
@@ -101,7 +119,12 @@ def main() -> None:
         goal=f"{options.points}-point history sent as <= {options.shown} points, "
         "first/last and spikes kept",
         baseline="the same route answering the full history (points=100000)",
-        met=len(steps) <= options.shown and kept,
+        met=len(steps) <= options.shown and kept and first_view <= 1.1 and time_ms <= 50,
+        first_view_ms=round(statistics.median(first_ms), 1),
+        first_view_vs_client=round(first_view, 2),
+        first_view_goal="<= 1.1x MlflowClient.get_metric_history",
+        repeat_view_ms=round(time_ms, 1),
+        repeat_view_goal="<= 50 ms (a finished run's history kept by the server)",
         measured_through="a real `jupyter server` subprocess with the extension, over HTTP",
         points_logged=options.points,
         points_sent=len(steps),
@@ -110,8 +133,9 @@ def main() -> None:
         downsampled_ms=round(time_ms, 1),
         full_ms=round(statistics.median(full_ms), 1),
         direct_client_ms=round(statistics.median(direct_ms), 1),
-        note="time is bound by MLflow's get-history of every point (server and client "
-        "parsing); direct_client_ms is MlflowClient.get_metric_history alone",
+        note="downsampled_ms and full_ms are repeat views of the finished run (kept by the "
+        "server); first_view_ms is a fresh server's first view; direct_client_ms is "
+        "MlflowClient.get_metric_history alone",
         extremes_kept=kept,
         repetitions=options.reps,
     )

@@ -14,6 +14,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -168,6 +169,43 @@ class _DeadlineAdapter:
         self.inner.close()
 
 
+#: Run states after which nothing more is logged.
+FINISHED = ("FINISHED", "FAILED", "KILLED")
+#: Points of finished runs' histories kept in memory, all histories together.
+HISTORY_POINTS_KEPT = 2_000_000
+
+Point = tuple[int, int, float | None]
+
+
+class _FinishedHistories:
+    """Finished runs' metric histories, newest use last, bounded by their points."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], tuple[object, list[Point]]] = {}
+        self._points = 0
+        self._lock = threading.Lock()
+
+    def get(self, run_id: str, key: str, stamp: object) -> list[Point] | None:
+        with self._lock:
+            found = self._kept.pop((run_id, key), None)
+            if found is None:
+                return None
+            self._kept[(run_id, key)] = found  # used: the last to go
+            # Logged to after it ended (MLflow allows it): the stamp moved, read it again.
+            return found[1] if found[0] == stamp else None
+
+    def put(self, run_id: str, key: str, stamp: object, points: list[Point]) -> None:
+        if len(points) > HISTORY_POINTS_KEPT:
+            return
+        with self._lock:
+            old = self._kept.pop((run_id, key), None)
+            self._points += len(points) - (len(old[1]) if old else 0)
+            self._kept[(run_id, key)] = (stamp, points)
+            while self._points > HISTORY_POINTS_KEPT:
+                oldest = next(iter(self._kept))
+                self._points -= len(self._kept.pop(oldest)[1])
+
+
 class Tracking:
     """MLflow as a data scientist browses it: experiments, runs, metric charts, models.
 
@@ -185,6 +223,7 @@ class Tracking:
         self.timeout = settings.backend_timeout if timeout is None else timeout
         self._client: MlflowClient | None = None
         self._lock = threading.Lock()
+        self._histories = _FinishedHistories()
         self._environment: dict[str, str | None] = {
             # Whole seconds only; `_split_deadlines` applies the exact deadlines.
             "MLFLOW_HTTP_REQUEST_TIMEOUT": str(math.ceil(self.timeout)),
@@ -409,23 +448,34 @@ class Tracking:
         if points is not None and not MIN_POINTS <= points <= MAX_POINTS:
             raise BadInput(f"points must be between {MIN_POINTS} and {MAX_POINTS}")
         with self._calling(f"no run {run_id!r}") as client:
-            # The client pages through the server's get-history answers itself.
-            history = client.get_metric_history(run_id, key)
-            if not history:
-                found = client.get_run(run_id)
-                if key not in found.data.metrics:
-                    raise NotFound(f"run {run_id!r} has no metric {key!r}")
-        logged = sorted(
-            (MetricPoint(step=m.step, timestamp=m.timestamp, value=m.value) for m in history),
-            key=lambda p: (p.step, p.timestamp),
-        )
-        kept = logged if points is None else downsample(logged, points)
-        return MetricHistory(
+            run = client.get_run(run_id)
+            if key not in run.data.metrics:
+                raise NotFound(f"run {run_id!r} has no metric {key!r}")
+            # A finished run's history does not change: kept as plain tuples, it is served
+            # again without MLflow's get-history, its protobuf or a model per point.
+            stamp = (run.info.status, run.info.end_time, run.data.metrics[key])
+            logged = self._histories.get(run_id, key, stamp)
+            if logged is None:
+                # The client pages through the server's get-history answers itself.
+                logged = sorted(
+                    (
+                        (m.step, m.timestamp, m.value)
+                        for m in client.get_metric_history(run_id, key)
+                    ),
+                    key=lambda p: (p[0], p[1]),
+                )
+                if run.info.status in FINISHED:
+                    self._histories.put(run_id, key, stamp, logged)
+        kept = logged if points is None else downsample(logged, points, itemgetter(2))
+        return MetricHistory.model_construct(
             run_id=run_id,
             key=key,
             total=len(logged),
             downsampled=len(kept) < len(logged),
-            points=kept,
+            points=[
+                MetricPoint.model_construct(step=step, timestamp=time, value=value)
+                for step, time, value in kept
+            ],
         )
 
     # -- artifacts -------------------------------------------------------------------------

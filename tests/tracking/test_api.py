@@ -255,3 +255,80 @@ def test_the_configured_token_is_sent(tmp_path: Path) -> None:
             thread.join(5)
     assert _Recorder.seen == ["Bearer s3cret"]
     assert "MLFLOW_TRACKING_TOKEN" not in os.environ
+
+
+class _CountingProxy(BaseHTTPRequestHandler):
+    """Forwards every request to the MLflow server and counts the paths asked for."""
+
+    target: ClassVar[str] = ""
+    paths: ClassVar[list[str]] = []
+
+    def _forward(self) -> None:
+        import requests
+
+        type(self).paths.append(self.path.split("?")[0])
+        length = int(self.headers.get("Content-Length") or 0)
+        answer = requests.request(
+            self.command,
+            self.target + self.path,
+            data=self.rfile.read(length) if length else None,
+            headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+            timeout=30,
+        )
+        self.send_response(answer.status_code)
+        for name in ("Content-Type",):
+            if name in answer.headers:
+                self.send_header(name, answer.headers[name])
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_POST = _forward
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_a_finished_runs_history_is_read_once_until_it_changes(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    from mlflow import MlflowClient
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _CountingProxy)
+    _CountingProxy.target, _CountingProxy.paths = seeded.url, []
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        tracking = Tracking(settings_for(url, tmp_path))
+        from mlflow.entities import Metric
+
+        client = MlflowClient(tracking_uri=seeded.url)
+        # An experiment and a run of its own: the seeded ones are shared by the session's tests.
+        experiment = client.create_experiment(f"history-cache-{os.urandom(4).hex()}")
+        run_id = client.create_run(experiment, run_name="cached").info.run_id
+        points = [Metric("curve", 1.0 / (s + 1), 1_700_000_000_000 + s, s) for s in range(STEPS)]
+        for start in range(0, STEPS, 1000):
+            client.log_batch(run_id, metrics=points[start : start + 1000])
+
+        def reads() -> int:
+            return sum(p.endswith("/metrics/get-history") for p in _CountingProxy.paths)
+
+        # Still running: it may grow, so every view reads it.
+        tracking.metric_history(run_id, "curve", points=100)
+        tracking.metric_history(run_id, "curve", points=100)
+        assert reads() == 2
+
+        client.set_terminated(run_id)
+        first = tracking.metric_history(run_id, "curve", points=100)
+        again = tracking.metric_history(run_id, "curve", points=100)
+        whole = tracking.metric_history(run_id, "curve")
+        assert again == first and whole.total == STEPS
+        assert reads() == 3, _CountingProxy.paths  # FINISHED: read once, then from memory
+
+        # MLflow lets a finished run be logged to: its latest value moves, it is read again.
+        client.log_metric(run_id, "curve", -1.0, step=STEPS)
+        after = tracking.metric_history(run_id, "curve")
+        assert after.total == STEPS + 1 and after.points[-1].value == -1.0
+        assert reads() == 4
+    finally:
+        proxy.shutdown()
