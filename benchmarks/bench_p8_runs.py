@@ -7,7 +7,10 @@ on two cores, and the figure is about reading. Every measured read goes over HTT
 -> `jupyter server` subprocess with the extension (route `mlflow/experiments/ID/runs`) ->
 MLflow server. Figures: the median time of the first page (100 runs, newest first, and sorted
 by a metric with a filter), and the time to page through all 10,000 runs 1,000 at a time.
-Goal: first page <= 300 ms. Run: python benchmarks/bench_p8_runs.py
+Goals: the newest-first page <= 300 ms, and the filtered, metric-sorted page <= 1.2x
+`MlflowClient.search_runs` alone. Then a second server with 100,000 runs, whose filtered,
+sorted search outlasts the route's deadline: the answer must say MLflow is still computing
+(503 with those words), not that it cannot be reached. Run: python benchmarks/bench_p8_runs.py
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from jupyter_mlops.testing.mlflow_server import MlflowServer, free_port  # noqa: E402
 
 GOAL_MS = 300.0
+GOAL_SORTED_RATIO = 1.2
 RUNS = 10_000
+BIG_RUNS = int(os.environ.get("P8_BIG_RUNS", "100000"))
 FILTER = "params.lr = '0.1' and metrics.accuracy > 0.2"
 ORDER = "metrics.loss ASC"
 
@@ -175,6 +180,31 @@ def fill(server: MlflowServer, runs: int) -> str:
     return experiment_id
 
 
+def search_too_big(runs: int) -> dict[str, Any]:
+    """The route's answer to a filtered, sorted search of `runs` runs that outlasts its
+    deadline: its status and words, and whether they say MLflow is still computing."""
+    with MlflowServer() as mlflow_server:
+        experiment_id = fill(mlflow_server, runs)
+        with JupyterServer(mlflow_server.url) as jupyter:
+            jupyter.get("mlflow/experiments")  # imports the client
+            route = f"mlflow/experiments/{experiment_id}/runs"
+            began = time.perf_counter()
+            try:
+                jupyter.get(route, max_results=100, filter=FILTER, order_by=ORDER)
+                status, message = 200, "answered"
+            except urllib.error.HTTPError as exc:
+                status, message = exc.code, json.loads(exc.read() or b"{}").get("message", "")
+            seconds = time.perf_counter() - began
+    return {
+        "runs": runs,
+        "status": status,
+        "message": message,
+        "answered_after_s": round(seconds, 1),
+        # Answering within the deadline is as good as saying truthfully that it could not.
+        "truthful": status == 200 or (status == 503 and "still computing" in message),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=RUNS)
@@ -247,15 +277,20 @@ def main() -> None:
         ]
         direct_1000 = timed(lambda: client.search_runs([experiment_id], max_results=1000))[0]
 
+    big = search_too_big(BIG_RUNS)
     first_page = statistics.median(newest)
     sorted_page = statistics.median(best)
+    sorted_ratio = sorted_page / statistics.median(direct_sorted)
     entry = record(
         "P8",
         value=round(first_page, 1),
         unit="ms",
-        goal=f"first page of {options.runs} runs <= {GOAL_MS:.0f} ms",
+        goal=f"first page of {options.runs} runs <= {GOAL_MS:.0f} ms; filtered, sorted page "
+        f"<= {GOAL_SORTED_RATIO}x the client alone; at {BIG_RUNS} runs a 'still computing' answer",
         baseline="MlflowClient.search_runs against the same server, no Jupyter in between",
-        met=first_page <= GOAL_MS,
+        met=first_page <= GOAL_MS and sorted_ratio <= GOAL_SORTED_RATIO and big["truthful"],
+        filtered_sorted_vs_client=round(sorted_ratio, 2),
+        at_big=big,
         measured_through="a real `jupyter server` subprocess with the extension, over HTTP",
         runs=options.runs,
         page_size=100,

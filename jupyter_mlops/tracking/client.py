@@ -324,7 +324,9 @@ class Tracking:
         kind, words = cause
         if kind == "read":
             return Unavailable(
-                "tracking", f"{self.where} is still computing after {self.timeout:g} s"
+                "tracking",
+                f"{self.where} is still computing after {self.timeout:g} s (it goes on "
+                "without us: narrow the filter or the sort, or try again)",
             )
         if kind == "dropped":
             return Unavailable(
