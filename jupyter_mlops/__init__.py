@@ -17,8 +17,16 @@ except ImportError:  # a source checkout that was never built
 if TYPE_CHECKING:
     from .checks import StatusReport
     from .config import MLOpsConfig
+    from .connection import Connection
 
-__all__ = ["__version__", "load_ipython_extension", "status"]
+__all__ = ["__version__", "connect", "load_ipython_extension", "status"]
+
+
+def connect(config: MLOpsConfig | None = None) -> Connection:
+    """The backends of this configuration, each made once (see `jupyter_mlops.connection`)."""
+    from .connection import connect as _connect
+
+    return _connect(config)
 
 
 def status(config: MLOpsConfig | None = None) -> StatusReport:

@@ -65,25 +65,18 @@ class KatibMagics(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self._tuner: Tuner | None = None
 
     def tuner(self) -> Tuner:
         """The kernel's `Tuner`, made again when `%config MLOpsConfig` changes the settings."""
-        from ..config import configure, resolve
-        from ..tuning import Tuner
+        from .connected import connection
 
-        settings = resolve(configure(parent=self.shell))
-        if self._tuner is None or self._tuner.settings != settings:
-            if self._tuner is not None:
-                self._tuner.close()
-            self._tuner = Tuner(settings)
-        return self._tuner
+        return connection(self.shell).tuner()
 
     def close(self) -> None:
-        """Close the cluster connection (local searches keep running)."""
-        if self._tuner is not None:
-            self._tuner.close()
-            self._tuner = None
+        """Close the kernel's cluster connection (local searches keep running)."""
+        from .connected import connection
+
+        connection(self.shell).close()
 
     @magic_arguments()
     @argument(

@@ -231,7 +231,6 @@ class KfpMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self._local: LocalPipelines | None = None
         self._made_cluster = False
-        self._tracking_store: Tracking | None = None
         self._own_k8s: K8sMagics | None = None
 
     # -- backends --------------------------------------------------------------------------
@@ -386,14 +385,9 @@ class KfpMagics(Magics):
         self._record(run)
 
     def _tracking(self) -> Tracking:
-        from ..config import configure, resolve
+        from .connected import connection
 
-        settings = resolve(configure(parent=self.shell))
-        if self._tracking_store is None or self._tracking_store.settings != settings:
-            from ..tracking import Tracking
-
-            self._tracking_store = Tracking(settings)
-        return self._tracking_store
+        return connection(self.shell).tracking()
 
     # -- magics ----------------------------------------------------------------------------
 

@@ -63,26 +63,19 @@ class KServeMagics(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self._serving: Serving | None = None
 
     def serving(self) -> Serving:
         """The kernel's one `Serving`, made again only when `%config MLOpsConfig` changes it
         (so `predict`'s inputs stay for `drift`)."""
-        from ..config import configure, resolve
-        from ..serving import Serving
+        from .connected import connection
 
-        settings = resolve(configure(parent=self.shell))
-        if self._serving is None or self._serving.settings != settings:
-            if self._serving is not None:
-                self._serving.close()
-            self._serving = Serving(settings)
-        return self._serving
+        return connection(self.shell).serving()
 
     def close(self) -> None:
-        """Close the cluster connection (local model servers keep running)."""
-        if self._serving is not None:
-            self._serving.close()
-            self._serving = None
+        """Close the kernel's cluster connection (local model servers keep running)."""
+        from .connected import connection
+
+        connection(self.shell).close()
 
     @magic_arguments()
     @argument(

@@ -161,11 +161,11 @@ class MlflowMagics(Magics):
     ).tag(config=True)
 
     def tracking(self) -> Tracking:
-        """Tracking as this kernel is configured (`%config MLOpsConfig…` or the environment)."""
-        from ..config import configure, resolve
-        from ..tracking import Tracking
+        """Tracking as this kernel is configured (`%config MLOpsConfig…` or the environment),
+        made once per configuration."""
+        from .connected import connection
 
-        return Tracking(resolve(configure(parent=self.shell)))
+        return connection(self.shell).tracking()
 
     @line_magic
     @_user_errors

@@ -53,3 +53,15 @@ def test_load_ext_registers_magics_without_backend_libraries() -> None:
 def test_the_probe_does_see_a_heavy_import() -> None:
     """The check itself can fail: importing kfp is noticed."""
     assert imported_after("import kfp") >= {"kfp"}
+
+
+def test_the_kube_package_names_its_api_without_importing_it() -> None:
+    assert imported_after("from jupyter_mlops import kube") == set()
+    assert imported_after("import jupyter_mlops; jupyter_mlops.connect()") == set()
+    loaded = imported_after(
+        """
+        from jupyter_mlops import kube
+        assert kube.Cluster.__name__ == "Cluster" and callable(kube.diagnose)
+        """
+    )
+    assert "pydantic" in loaded  # the doctor's findings are pydantic models: named, then loaded
