@@ -11,12 +11,12 @@ from typing import Any
 
 import kfp
 import pytest
-from kfp import compiler, dsl
 from playwright.sync_api import Locator, Page, expect
 
 from jupyter_mlops.testing.control_plane import ControlPlane
 from jupyter_mlops.testing.kfp import KfpEmulator
 from tests import traffic_scan
+from tests.kfp_pipelines import compiled, two_steps
 from tests.plane import ProfileNamespace, fresh_profile, wait_for
 
 from .conftest import KFP_TOKEN, Lab, OpenPage, _check_built, running_lab
@@ -25,21 +25,6 @@ pytestmark = pytest.mark.browser
 
 SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-mlops-sidebar"]'
 RUN_LABEL = "pipeline/runid"
-
-
-@dsl.component(base_image="python:3.11")
-def load_data(rows: int) -> int:
-    return rows
-
-
-@dsl.component(base_image="python:3.11")
-def train_model(rows: int) -> float:
-    return rows / 10
-
-
-@dsl.pipeline(name="two-step-training")
-def two_steps(rows: int = 100) -> None:
-    train_model(rows=load_data(rows=rows).output)
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +115,7 @@ def test_a_failed_cluster_tasks_finding_then_that_its_pod_is_gone(
     profile: ProfileNamespace,
     tmp_path: Path,
 ) -> None:
-    package = tmp_path / "two_steps.yaml"
-    compiler.Compiler().compile(two_steps, str(package))
+    package = compiled(two_steps, tmp_path)
     run_id = failed_run(pipelines, profile, package)
     pod = ended_pod(profile, run_id)
     name = pod["metadata"]["name"]

@@ -20,7 +20,6 @@ from typing import Any
 
 import kfp
 import pytest
-from kfp import compiler, dsl
 
 from jupyter_mlops.kube.doctor import examine_task
 from jupyter_mlops.testing.control_plane import (
@@ -31,6 +30,7 @@ from jupyter_mlops.testing.control_plane import (
     node,
 )
 from jupyter_mlops.testing.kfp import KfpEmulator
+from tests.kfp_pipelines import compiled, two_steps
 from tests.plane import ProfileNamespace
 
 from .conftest import Namespace, wait_for
@@ -682,27 +682,11 @@ def test_an_action_the_notebooks_service_account_may_not_do(profile: ProfileName
 KFP_TOKEN = "doctor-kfp-token"
 
 
-@dsl.component(base_image="python:3.11")  # type: ignore[untyped-decorator]
-def load_data(rows: int) -> int:
-    return rows
-
-
-@dsl.component(base_image="python:3.11")  # type: ignore[untyped-decorator]
-def train_model(rows: int) -> float:
-    return rows / 10
-
-
-@dsl.pipeline(name="two-step-training")  # type: ignore[untyped-decorator]
-def two_steps(rows: int = 100) -> None:
-    train_model(rows=load_data(rows=rows).output)
-
-
 def test_a_failed_kfp_task_then_its_pod_gone(
     kubeflow_plane: Any, profile: ProfileNamespace, tmp_path: Path
 ) -> None:
     ns = profile.name
-    package = tmp_path / "two_steps.yaml"
-    compiler.Compiler().compile(two_steps, str(package))
+    package = compiled(two_steps, tmp_path)
     with KfpEmulator(
         control_plane=kubeflow_plane, token=KFP_TOKEN, step_seconds=0.05, namespaces=(ns,)
     ) as pipelines:

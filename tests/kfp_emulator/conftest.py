@@ -5,42 +5,18 @@ from pathlib import Path
 
 import kfp
 import pytest
-from kfp import compiler, dsl
 
 from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE, KfpEmulator
+from tests.kfp_pipelines import compiled, three_step_pipeline
 
 TOKEN = "kfp-test-token"
 OTHER_NAMESPACE = "kubeflow-user-other-com"
 
 
-@dsl.component(base_image="python:3.11")
-def load_data(rows: int) -> int:
-    return rows
-
-
-@dsl.component(base_image="python:3.11")
-def train_model(rows: int) -> float:
-    return rows / 10
-
-
-@dsl.component(base_image="python:3.11-slim")
-def report(rows: int, score: float) -> str:
-    return f"{rows} rows, score {score}"
-
-
-@dsl.pipeline(name="three-step-training")
-def three_step_pipeline(rows: int = 100) -> None:
-    loaded = load_data(rows=rows)
-    trained = train_model(rows=loaded.output)
-    report(rows=loaded.output, score=trained.output)
-
-
 @pytest.fixture(scope="session")
 def pipeline_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The three-step pipeline compiled by kfp's own compiler to IR YAML."""
-    path = tmp_path_factory.mktemp("pipelines") / "three_step.yaml"
-    compiler.Compiler().compile(three_step_pipeline, str(path))
-    return path
+    return compiled(three_step_pipeline, tmp_path_factory.mktemp("pipelines"))
 
 
 @pytest.fixture

@@ -17,30 +17,15 @@ from typing import Any
 
 import kfp
 import pytest
-from kfp import compiler, dsl
 from tornado.httpclient import HTTPClientError
 
 from jupyter_mlops.testing.control_plane import ControlPlane
 from jupyter_mlops.testing.kfp import KfpEmulator
+from tests.kfp_pipelines import compiled, two_steps
 from tests.plane import ProfileNamespace, wait_for
 
 TOKEN = "findings-kfp-token"
 RUN_LABEL = "pipeline/runid"
-
-
-@dsl.component(base_image="python:3.11")
-def load_data(rows: int) -> int:
-    return rows
-
-
-@dsl.component(base_image="python:3.11")
-def train_model(rows: int) -> float:
-    return rows / 10
-
-
-@dsl.pipeline(name="two-step-training")
-def two_steps(rows: int = 100) -> None:
-    train_model(rows=load_data(rows=rows).output)
 
 
 @pytest.fixture
@@ -70,8 +55,7 @@ def mlops_config(
 
 def failed_run(pipelines: KfpEmulator, namespace: str, tmp_path: Path) -> tuple[str, Any]:
     """A run whose first task fails; its KFP task details as the kfp client reads them."""
-    package = tmp_path / "two_steps.yaml"
-    compiler.Compiler().compile(two_steps, str(package))
+    package = compiled(two_steps, tmp_path)
     client = kfp.Client(host=pipelines.url, existing_token=TOKEN, namespace=namespace)
     run_id = client.create_run_from_pipeline_package(str(package), run_name="bad").run_id
     pipelines.fail_task(run_id, "load-data")
