@@ -7,6 +7,8 @@ import threading
 import weakref
 from typing import Any
 
+from IPython.core.magic import Magics
+
 from ..connection import Connection
 
 _BY_SHELL: weakref.WeakKeyDictionary[Any, Connection] = weakref.WeakKeyDictionary()
@@ -26,3 +28,16 @@ def connection(shell: Any) -> Connection:
     if known is not None:
         known.close()
     return made
+
+
+class ConnectedMagics(Magics):
+    """Magics that stand on the kernel's `Connection`."""
+
+    @property
+    def connection(self) -> Connection:
+        return connection(self.shell)
+
+    def close(self) -> None:
+        """Close the kernel's cluster connection (local servers and searches keep running);
+        the next command makes a new one."""
+        self.connection.close()

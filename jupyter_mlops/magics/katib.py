@@ -8,10 +8,11 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import MLOpsError
+from .connected import ConnectedMagics
 
 if TYPE_CHECKING:
     from ..tuning import Tuner
@@ -60,23 +61,12 @@ def join_ranges(words: list[str]) -> list[str]:
 
 
 @magics_class
-class KatibMagics(Magics):
+class KatibMagics(ConnectedMagics):
     """`%katib`: tune, list, best and stop hyperparameter searches."""
-
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
 
     def tuner(self) -> Tuner:
         """The kernel's `Tuner`, made again when `%config MLOpsConfig` changes the settings."""
-        from .connected import connection
-
-        return connection(self.shell).tuner()
-
-    def close(self) -> None:
-        """Close the kernel's cluster connection (local searches keep running)."""
-        from .connected import connection
-
-        connection(self.shell).close()
+        return self.connection.tuner()
 
     @magic_arguments()
     @argument(

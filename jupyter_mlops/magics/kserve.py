@@ -10,11 +10,12 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Float
 
 from ..errors import MLOpsError
+from .connected import ConnectedMagics
 
 if TYPE_CHECKING:
     from ..serving import DriftReport, Plan, Prediction, Progress, Service, Serving
@@ -54,28 +55,17 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @magics_class
-class KServeMagics(Magics):
+class KServeMagics(ConnectedMagics):
     """`%kserve`: serve, list, predict, drift and delete models from the MLflow registry."""
 
     timeout = Float(
         300.0, help="Seconds %kserve serve waits for an InferenceService to be Ready."
     ).tag(config=True)
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
-
     def serving(self) -> Serving:
         """The kernel's one `Serving`, made again only when `%config MLOpsConfig` changes it
         (so `predict`'s inputs stay for `drift`)."""
-        from .connected import connection
-
-        return connection(self.shell).serving()
-
-    def close(self) -> None:
-        """Close the kernel's cluster connection (local model servers keep running)."""
-        from .connected import connection
-
-        connection(self.shell).close()
+        return self.connection.serving()
 
     @magic_arguments()
     @argument(
