@@ -15,6 +15,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import MLOpsError
+from ..widgets import table as _table
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -38,6 +39,7 @@ OPTIONS: dict[str, set[str]] = {
     "delete": {"namespace"},
     "scale": {"namespace", "replicas"},
     "doctor": {"namespace"},
+    "top": {"namespace", "size"},
 }
 # How many words (KIND, NAME, POD) each command takes: (fewest, most).
 WORDS: dict[str, tuple[int, int, str]] = {
@@ -48,7 +50,9 @@ WORDS: dict[str, tuple[int, int, str]] = {
     "delete": (2, 2, "pod NAME"),
     "scale": (2, 2, "deploy NAME --replicas N"),
     "doctor": (0, 2, "[KIND NAME | KIND/NAME]"),
+    "top": (0, 1, "[pods|me|quota|gpus|volumes]"),
 }
+TOP_VIEWS = ("pods", "me", "quota", "gpus", "volumes")
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _NAME = re.compile(r"[^/?#%\s]{1,253}")
 # Row fields that are bookkeeping, not columns worth showing with -o wide.
@@ -110,7 +114,9 @@ class K8sMagics(Magics):
         "describe KIND NAME: why it is in its state, then its details. "
         "logs POD: its log (-f follows it live). events: the namespace's events, oldest first. "
         "delete pod NAME. scale deploy NAME --replicas N. "
-        "doctor [KIND/NAME]: what is wrong in the namespace (or one object), why, what to do.",
+        "doctor [KIND/NAME]: what is wrong in the namespace (or one object), why, what to do. "
+        "top [pods|me|quota|gpus|volumes]: use against requests and limits, quota, GPUs, "
+        "volumes.",
     )
     @argument("words", nargs="*", metavar="KIND/NAME", help="What the command acts on.")
     @argument("-n", "--namespace", help="Namespace (default: the notebook's own).")
@@ -125,6 +131,10 @@ class K8sMagics(Magics):
     @argument("--timestamps", action="store_true", help="logs: start each line with its time.")
     @argument("--warnings", action="store_true", help="events: only warnings.")
     @argument("--replicas", type=int, help="scale: the number of pods wanted.")
+    @argument(
+        "--size",
+        help="top quota: would a pod asking this much fit? e.g. cpu=2,memory=4Gi,nvidia.com/gpu=1",
+    )
     @line_magic
     def k8s(self, line: str) -> Any:
         """Look at and act on the Kubernetes namespace of this notebook, as kubectl would.
@@ -136,6 +146,8 @@ class K8sMagics(Magics):
         %k8s events --warnings           %k8s delete pod trainer-0
         %k8s scale deploy web --replicas 3
         %k8s doctor                      %k8s doctor deploy/web
+        %k8s top                         %k8s top me        (no metrics-server needed)
+        %k8s top quota --size cpu=2,memory=4Gi              %k8s top gpus   %k8s top volumes
 
         Settings come from `%config MLOpsConfig` (namespace, kubeconfig, read_only).
         """
@@ -150,10 +162,11 @@ class K8sMagics(Magics):
     def _parse(self, line: str) -> argparse.Namespace:
         parser = self.k8s.parser
         if not line.strip():
-            kubectl = ",".join(c for c in OPTIONS if c != "doctor")
+            kubectl = ",".join(c for c in OPTIONS if c not in ("doctor", "top"))
             raise UsageError(
                 f"usage: %k8s {{{kubectl}}} ...; see %k8s? for each one; "
-                "%k8s doctor [KIND/NAME] says what is wrong and what to do"
+                "%k8s doctor [KIND/NAME] says what is wrong and what to do; "
+                "%k8s top [pods|me|quota|gpus|volumes] shows use against requests and quota"
             )
         try:
             words = shlex.split(line)
@@ -167,6 +180,10 @@ class K8sMagics(Magics):
         if wrong:
             flags = ", ".join("--" + w.replace("_", "-") for w in wrong)
             raise UsageError(f"{flags} cannot be used with %k8s {args.command}")
+        if args.command == "top" and args.words and args.words[0] not in TOP_VIEWS:
+            raise UsageError(f"%k8s top shows {', '.join(TOP_VIEWS)}, not {args.words[0]!r}")
+        if args.command == "top" and args.size is not None and args.words != ["quota"]:
+            raise UsageError("--size goes with %k8s top quota")
         if args.command == "doctor" and len(args.words) == 1 and "/" in args.words[0]:
             args.words = args.words[0].split("/", 1)
         low, high, usage = WORDS[args.command]
@@ -282,6 +299,36 @@ class K8sMagics(Magics):
             report = examine_object(cache, kind, name, args.namespace)
             return DoctorView(report, about=f"{kind}/{name}")
         return DoctorView(examine(cache, args.namespace))
+
+    def _top(self, args: argparse.Namespace, view: str = "pods") -> Table:
+        """kubectl top's columns, with requests and limits; `me` needs no metrics API, nor a
+        cluster (then it shows this kernel's cgroup alone)."""
+        from ..config import configure, resolve
+        from ..kube.top import top
+
+        alone = view == "me" and resolve(configure(parent=self.shell)).cluster == "none"
+        shown = top(view, None if alone else self.watch_cache(), args.namespace, args.size)
+        for note in shown.notes:
+            print(note)
+        return TopTable(shown.columns, shown.rows, empty=shown.empty)
+
+
+class TopTable(_table.Table):
+    """A table whose headers keep kubectl top's case: `CPU(cores)`, `MEMORY(bytes)`."""
+
+    def _repr_html_(self) -> str:
+        return _kubectl_case(super()._repr_html_())
+
+    def __repr__(self) -> str:
+        head, newline, body = super().__repr__().partition("\n")
+        return _kubectl_case(head) + newline + body
+
+
+def _kubectl_case(text: str) -> str:
+    """Same length as the upper-cased header, so the text table's columns stay aligned."""
+    for column, header in (("cpu(cores)", "CPU(cores)"), ("memory(bytes)", "MEMORY(bytes)")):
+        text = text.replace(_table.heading(column), header, 1)
+    return text
 
 
 def cluster_ns(args: argparse.Namespace, cluster: Cluster) -> str:
