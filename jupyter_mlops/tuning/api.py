@@ -287,10 +287,12 @@ class Tuner:
     """Searches as a surface sees them: local ones (this workspace) and the namespace's Katib
     Experiments; their best parameters; stop."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, cluster: Cluster | None = None) -> None:
         self.settings = _settings(settings)
         self.store = TuningStore(self.settings.state_dir / "tuning")
-        self._cluster: Cluster | None = None
+        # A connection given (the server's one) is shared: `close` leaves it open.
+        self._cluster: Cluster | None = cluster
+        self._owns_cluster = cluster is None
 
     def cluster(self) -> Cluster:
         from ..kube.cluster import Cluster
@@ -300,7 +302,7 @@ class Tuner:
         return self._cluster
 
     def close(self) -> None:
-        if self._cluster is not None:
+        if self._cluster is not None and self._owns_cluster:
             self._cluster.close()
             self._cluster = None
 
