@@ -11,14 +11,14 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import MLOpsError
 from ..widgets import table as _table
+from .connected import ConnectedMagics
 
 if TYPE_CHECKING:
-    from ..config import Settings
     from ..kube.cluster import Cluster, Obj
     from ..kube.watch import WatchCache
     from ..widgets.doctor import DoctorView
@@ -60,47 +60,20 @@ HIDDEN = {"uid", "resource_version", "created", "deleting", "health", "namespace
 
 
 @magics_class
-class K8sMagics(Magics):
+class K8sMagics(ConnectedMagics):
     """`%k8s`: get, describe, logs, events, delete and scale in the notebook's namespace."""
-
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
-        self._connection: Cluster | None = None
-        self._cache: WatchCache | None = None
 
     def cluster(self) -> Cluster:
         """The kernel's one connection, made again only when `%config MLOpsConfig` changes it."""
-        from ..config import configure, resolve
-        from ..kube.cluster import Cluster
-
-        settings: Settings = resolve(configure(parent=self.shell))
-        if settings.cluster == "none":
+        connection = self.connection
+        if not connection.has_cluster:
             raise UsageError(NO_CLUSTER)
-        if self._connection is None or self._connection.settings != settings:
-            if self._connection is not None:
-                self._connection.close()
-            self._connection = Cluster(settings)
-        return self._connection
-
-    def close(self) -> None:
-        """Close the connection; the next command makes a new one."""
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        return connection.cluster()
 
     def watch_cache(self) -> WatchCache:
         """The kernel's informers, shared by every `%k8s doctor`, made again with the cluster."""
-        from ..kube.watch import WatchCache
-
-        cluster = self.cluster()
-        if self._cache is None or self._cache.cluster is not cluster:
-            if self._cache is not None:
-                self._cache.close()
-            self._cache = WatchCache(cluster)
-        return self._cache
+        self.cluster()  # says how to configure one when there is none
+        return self.connection.watch_cache()
 
     def has_frontend(self) -> bool:
         """Widgets show only where a kernel talks to a notebook frontend."""

@@ -21,7 +21,7 @@ from IPython.core.magic_arguments import (
 from traitlets import Float, Instance, Unicode
 
 from ..config import Settings
-from ..errors import MLOpsError, Unavailable
+from ..errors import MLOpsError
 from ..lineage import share_tracking
 from ..pipelines.backend import DEFAULT_EXPERIMENT, PipelineBackend, write_compiled
 from ..pipelines.local import LocalPipelines
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from ..kube.doctor import DoctorReport
     from ..tracking import Tracking
     from ..widgets.run_monitor import TaskDoctor
-    from .k8s import K8sMagics
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The notebook numbers the %%magic line 1, so the cell's code starts on line 2.
@@ -230,8 +229,6 @@ class KfpMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._local: LocalPipelines | None = None
-        self._made_cluster = False
-        self._own_k8s: K8sMagics | None = None
 
     # -- backends --------------------------------------------------------------------------
 
@@ -261,23 +258,17 @@ class KfpMagics(Magics):
         return settings.state_dir / "pipelines" if settings else Path.cwd() / ".mlops" / "pipelines"
 
     def _configured_cluster(self) -> PipelineBackend | None:
-        """The cluster backend: set explicitly, else the configured Pipelines endpoint."""
+        """The cluster backend: set explicitly, else the kernel's connection's Kubeflow
+        Pipelines (None when no endpoint is configured)."""
+        if self.cluster is not None:
+            given: PipelineBackend = self.cluster
+            return given
         settings = self._settings()
-        made = getattr(self.cluster, "settings", None) if self._made_cluster else settings
-        if made != settings:
-            self.cluster, self._made_cluster = None, False  # `%config` changed it
-        if self.cluster is None and settings is not None and settings.pipelines == "remote":
-            from ..kube.cluster import Cluster
-            from ..pipelines.remote import RemotePipelines
+        if settings is None or settings.pipelines != "remote":
+            return None
+        from .connected import connection
 
-            # One connection, made when a task log is first asked for.
-            logs = functools.cache(lambda: Cluster(settings))
-            self.cluster = RemotePipelines(
-                settings, cluster=logs if settings.cluster != "none" else None
-            )
-            self._made_cluster = True
-        backend: PipelineBackend | None = self.cluster
-        return backend
+        return connection(self.shell).cluster_pipelines()
 
     def _cluster(self, pipeline: Any, name: str) -> PipelineBackend:
         backend = self._configured_cluster()
@@ -288,35 +279,21 @@ class KfpMagics(Magics):
         write_compiled(pipeline, saved)
         raise UsageError(f"{CLUSTER_HOWTO}\nThe compiled pipeline is saved in {saved}.")
 
-    def _k8s(self) -> K8sMagics:
-        """The kernel's `%k8s`, whose one cluster connection the doctor reads through."""
-        from .k8s import K8sMagics
-
-        registry = self.shell.magics_manager.registry if self.shell is not None else {}
-        registered: K8sMagics | None = registry.get(K8sMagics.__name__)
-        if registered is not None:
-            return registered
-        if self._own_k8s is None:
-            self._own_k8s = K8sMagics(shell=self.shell)
-        return self._own_k8s
-
     def _task_doctor(self, backend: PipelineBackend) -> TaskDoctor | None:
         """What tells why a failed task of a cluster run failed: the doctor on the task's pod,
-        read through `%k8s`'s connection; None when no cluster is configured."""
+        read through the kernel's connection; None when no cluster is configured."""
+        from .connected import connection
+
         settings = self._settings()
         if settings is None or settings.cluster == "none":
             return None
-        k8s = self._k8s()
         namespace = getattr(backend, "namespace", None) or settings.namespace or None
 
         def examine(run: Run, task: Task) -> DoctorReport:
             from ..kube.doctor import examine_run_task
 
-            try:
-                cluster = k8s.cluster()
-            except UsageError as exc:  # `%config` took the cluster away since the run began
-                raise Unavailable("cluster", str(exc)) from None
-            return examine_run_task(cluster, run, task, namespace)
+            # The connection of the settings now: `%config` may have changed them since.
+            return examine_run_task(connection(self.shell).cluster(), run, task, namespace)
 
         return examine
 
