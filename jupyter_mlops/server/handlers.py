@@ -15,6 +15,7 @@ from .pipelines_routes import PIPELINES_ROUTES
 from .serving_routes import SERVING_ROUTES
 from .socket import LiveSocket
 from .tracking_routes import TRACKING_ROUTES
+from .tuning_routes import TUNING_ROUTES
 
 
 class StatusHandler(MLOpsHandler):
@@ -59,6 +60,7 @@ ROUTES: list[tuple[str, Any]] = [
     *PIPELINES_ROUTES,
     *SERVING_ROUTES,
     *TRACKING_ROUTES,
+    *TUNING_ROUTES,
 ]
 #: Served after every route: the rest of `mlops/api/` answers a JSON 404.
 FALLBACK: tuple[str, Any] = ("(?P<path>.*)", UnknownRouteHandler)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..pipelines.remote import RemotePipelines
     from ..serving import Serving
     from ..tracking import Tracking
+    from ..tuning import Tuner
 
 T = TypeVar("T")
 
@@ -253,6 +254,17 @@ class ServerState:
 
                 self._serving = Serving(self.settings, tracking=tracking, cluster=cluster)
             return self._serving
+
+    def tuning(self) -> Tuner:
+        """The searches of this server's workspace and namespace (blocking: it may connect)."""
+        cluster = self.cluster() if self.settings.cluster != "none" else None
+        with self._lock:
+            tuner: Tuner | None = self.__dict__.get("_tuner")
+            if tuner is None:
+                from ..tuning import Tuner
+
+                tuner = self.__dict__["_tuner"] = Tuner(self.settings, cluster=cluster)
+            return tuner
 
     def run_poller(self) -> RunPoller:
         """The one poller of pipeline runs shared by every browser tab."""

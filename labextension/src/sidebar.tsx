@@ -12,6 +12,8 @@ import { mlopsIcon } from './icon';
 import { ServingModel } from './serving';
 import { ServingSection } from './servingView';
 import { StatusModel } from './status';
+import { TuningModel } from './tuning';
+import { TuningSection } from './tuningView';
 
 /** Id of the panel in the left area; the command and the layout restorer find it by this. */
 export const SIDEBAR_ID = 'jupyter-mlops-sidebar';
@@ -30,12 +32,13 @@ export interface IDoctorBody extends ISectionBody {
 }
 
 /** The Doctor section, the bodies of the Pipelines and MLflow sections under their status, and
- * the Serving section (made here from the status model when not given). */
+ * the Serving and Tuning sections (made here from the status model when not given). */
 export interface ISectionBodies {
   doctor?: IDoctorBody;
   pipelines?: ISectionBody;
   tracking?: ISectionBody;
   serving?: ISectionBody;
+  tuning?: ISectionBody;
 }
 
 /** The sidebar tab's tooltip, with the errors the Doctor found. */
@@ -57,9 +60,13 @@ export class MlopsSidebar extends ReactWidget {
     if (!sections.serving) {
       this._servingModel = new ServingModel(model);
     }
+    if (!sections.tuning) {
+      this._tuningModel = new TuningModel(model);
+    }
     this._sections = {
       ...sections,
-      serving: sections.serving ?? new ServingSection(this._servingModel!)
+      serving: sections.serving ?? new ServingSection(this._servingModel!),
+      tuning: sections.tuning ?? new TuningSection(this._tuningModel!)
     };
     this.id = SIDEBAR_ID;
     this.title.icon = mlopsIcon;
@@ -82,6 +89,7 @@ export class MlopsSidebar extends ReactWidget {
       section.changed.disconnect(this._onModelChanged);
     }
     this._servingModel?.dispose();
+    this._tuningModel?.dispose();
     super.dispose();
   }
 
@@ -124,6 +132,7 @@ export class MlopsSidebar extends ReactWidget {
         pipelines={this._sections.pipelines?.render()}
         tracking={this._sections.tracking?.render()}
         serving={this._sections.serving?.render()}
+        tuning={this._sections.tuning?.render()}
       />
     );
   }
@@ -132,6 +141,8 @@ export class MlopsSidebar extends ReactWidget {
   private readonly _sections: ISectionBodies;
   /** The Serving section's model when this sidebar made it (and so disposes of it). */
   private readonly _servingModel?: ServingModel;
+  /** The Tuning section's model when this sidebar made it (and so disposes of it). */
+  private readonly _tuningModel?: TuningModel;
 
   /** The Doctor's error count on the sidebar's tab: a badge (see base.css) and the tooltip. */
   private _showErrors(): void {
@@ -149,8 +160,8 @@ export class MlopsSidebar extends ReactWidget {
 
   /** The section bodies given, in the order of the sections. */
   private _bodies(): ISectionBody[] {
-    const { doctor, pipelines, tracking, serving } = this._sections;
-    return [doctor, pipelines, tracking, serving].filter(
+    const { doctor, pipelines, tracking, serving, tuning } = this._sections;
+    return [doctor, pipelines, tracking, serving, tuning].filter(
       (body): body is ISectionBody => body !== undefined
     );
   }
@@ -175,6 +186,8 @@ export interface IStatusViewProps {
   tracking?: React.ReactNode;
   /** Served models and their "Try it" panel, shown after the backends. */
   serving?: React.ReactNode;
+  /** Hyperparameter searches, local and on Katib, shown after Serving. */
+  tuning?: React.ReactNode;
 }
 
 /** The whole panel: header, error, identity and one section per backend. */
@@ -227,6 +240,7 @@ export function StatusView(props: IStatusViewProps): JSX.Element {
             {props.tracking}
           </BackendSection>
           {props.serving}
+          {props.tuning}
         </>
       )}
       <footer className="jp-mlops-footer" data-testid="mlops-updated">

@@ -3,3 +3,4 @@ import './pipelines.css';
 import './mlflow.css';
 import './doctor.css';
 import './serving.css';
+import './tuning.css';
