@@ -13,7 +13,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from .config import NO_CLUSTER, Settings
-from .errors import Unavailable
+from .errors import MLOpsError, Unavailable
 
 if TYPE_CHECKING:
     from .config import MLOpsConfig
@@ -132,8 +132,9 @@ class Connection:
             if self._serving is None:
                 from .serving import Serving
 
-                cluster = self.cluster() if self.has_cluster else None
-                self._serving = Serving(self.settings, tracking=self.tracking(), cluster=cluster)
+                self._serving = Serving(
+                    self.settings, tracking=self.tracking(), cluster=self._cluster_if_any()
+                )
             return self._serving
 
     def tuner(self) -> Tuner:
@@ -142,9 +143,18 @@ class Connection:
             if self._tuner is None:
                 from .tuning import Tuner
 
-                cluster = self.cluster() if self.has_cluster else None
-                self._tuner = Tuner(self.settings, cluster=cluster)
+                self._tuner = Tuner(self.settings, cluster=self._cluster_if_any())
             return self._tuner
+
+    def _cluster_if_any(self) -> Cluster | None:
+        """The cluster for what also works without one (local models and searches): None
+        when none is configured or it cannot be made; they then say why when asked."""
+        if not self.has_cluster:
+            return None
+        try:
+            return self.cluster()
+        except MLOpsError:
+            return None
 
     def close(self) -> None:
         """Stop the watches and close the cluster connection; what stands on them is made

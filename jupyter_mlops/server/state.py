@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from ..config import NO_CLUSTER, Settings
-from ..errors import Unavailable
+from ..config import Settings
+from ..connection import Connection
 
 if TYPE_CHECKING:
     from ..checks import StatusReport
@@ -147,13 +147,9 @@ class ServerState:
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlops-status")
     )
     status: CachedCall[StatusReport] = field(init=False)
-    _cluster: Cluster | None = field(default=None, init=False)
-    _watch_cache: WatchCache | None = field(default=None, init=False)
-    _remote_pipelines: RemotePipelines | None = field(default=None, init=False)
-    _local_pipelines: LocalPipelines | None = field(default=None, init=False)
+    #: The backends and the policy between them, as every surface has them.
+    connection: Connection = field(init=False)
     _run_poller: RunPoller | None = field(default=None, init=False)
-    _tracking: Tracking | None = field(default=None, init=False)
-    _serving: Serving | None = field(default=None, init=False)
     _rows: dict[Any, RowSnapshot] = field(default_factory=dict, init=False)
     _rows_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     row_counters: RowCounters = field(default_factory=RowCounters, init=False)
@@ -165,6 +161,7 @@ class ServerState:
 
     def __post_init__(self) -> None:
         self.status = CachedCall(self._check, STATUS_TTL, self.status_pool)
+        self.connection = Connection(self.settings)
 
     def _check(self) -> StatusReport:
         # Imported on the first check, in a worker thread: the models cost JupyterLab's start.
@@ -178,93 +175,31 @@ class ServerState:
         pool = self.pools[backend]
         return await asyncio.get_running_loop().run_in_executor(pool, call, *args)
 
-    def cluster(self) -> Cluster:
-        """The one cluster connection of this server (blocking: call it through `run`)."""
-        with self._lock:
-            if self._cluster is None:
-                if self.settings.cluster == "none":
-                    raise Unavailable("cluster", NO_CLUSTER)
-                from ..kube.cluster import Cluster
+    # Every backend is the connection's (blocking: call them through `run`).
 
-                self._cluster = Cluster(self.settings)
-            return self._cluster
+    def cluster(self) -> Cluster:
+        return self.connection.cluster()
 
     def watch_cache(self) -> WatchCache:
-        """The watches shared by every browser tab of this server."""
-        cluster = self.cluster()
-        with self._lock:
-            if self._watch_cache is None:
-                from ..kube.watch import WatchCache
-
-                self._watch_cache = WatchCache(cluster)
-            return self._watch_cache
+        return self.connection.watch_cache()
 
     def remote_pipelines(self) -> RemotePipelines:
-        """The Kubeflow Pipelines API of this server; Unavailable, saying how, if none is set."""
-        with self._lock:
-            if self._remote_pipelines is None:
-                if self.settings.pipelines != "remote":
-                    raise Unavailable(
-                        "pipelines",
-                        "No Kubeflow Pipelines endpoint is configured, so runs are local only. "
-                        "In a Kubeflow notebook, tick 'Allow access to Kubeflow Pipelines' (the "
-                        "PodDefault access-ml-pipeline); elsewhere set $KF_PIPELINES_ENDPOINT "
-                        "(or c.MLOpsConfig.kfp_endpoint) and a token.",
-                    )
-                from ..pipelines.remote import RemotePipelines
-
-                cluster = self.cluster if self.settings.cluster != "none" else None
-                self._remote_pipelines = RemotePipelines(self.settings, cluster=cluster)
-            return self._remote_pipelines
+        return self.connection.cluster_pipelines()
 
     def local_pipelines(self) -> LocalPipelines:
-        """The history of the runs made on this machine, in the workspace."""
-        with self._lock:
-            if self._local_pipelines is None:
-                from ..pipelines.local import LocalPipelines
-
-                self._local_pipelines = LocalPipelines(
-                    self.settings.state_dir / "pipelines", read_only=self.settings.read_only
-                )
-            return self._local_pipelines
+        return self.connection.local_pipelines()
 
     def pipeline_backends(self) -> dict[str, PipelineBackend]:
-        """Every pipelines backend by source: 'local' always, 'remote' when configured."""
-        backends: dict[str, PipelineBackend] = {"local": self.local_pipelines()}
-        if self.settings.pipelines == "remote":
-            backends["remote"] = self.remote_pipelines()
-        return backends
+        return self.connection.pipeline_backends()
 
     def tracking(self) -> Tracking:
-        """The MLflow store of this server (a local one when nothing is configured)."""
-        with self._lock:
-            if self._tracking is None:
-                from ..tracking import Tracking
-
-                self._tracking = Tracking(self.settings)
-            return self._tracking
+        return self.connection.tracking()
 
     def serving(self) -> Serving:
-        """Serving of this server, on its MLflow store and cluster (blocking: it may connect)."""
-        tracking = self.tracking()
-        cluster = self.cluster() if self.settings.cluster != "none" else None
-        with self._lock:
-            if self._serving is None:
-                from ..serving import Serving
-
-                self._serving = Serving(self.settings, tracking=tracking, cluster=cluster)
-            return self._serving
+        return self.connection.serving()
 
     def tuning(self) -> Tuner:
-        """The searches of this server's workspace and namespace (blocking: it may connect)."""
-        cluster = self.cluster() if self.settings.cluster != "none" else None
-        with self._lock:
-            tuner: Tuner | None = self.__dict__.get("_tuner")
-            if tuner is None:
-                from ..tuning import Tuner
-
-                tuner = self.__dict__["_tuner"] = Tuner(self.settings, cluster=cluster)
-            return tuner
+        return self.connection.tuner()
 
     def run_poller(self) -> RunPoller:
         """The one poller of pipeline runs shared by every browser tab."""
@@ -332,9 +267,6 @@ class ServerState:
             socket.close()
         if self._run_poller is not None:
             self._run_poller.close()
-        if self._watch_cache is not None:
-            self._watch_cache.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        self.connection.close()
         for pool in (*self.pools.values(), self.status_pool):
             pool.shutdown(wait=False, cancel_futures=True)
