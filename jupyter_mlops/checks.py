@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import html
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from . import __version__
 from .config import NO_CLUSTER, MLOpsConfig, NamespaceSource, Settings, resolve
 from .errors import root_cause
+from .tracking.client import WORKSPACE_HEADER
+
+if TYPE_CHECKING:
+    from .tracking import Tracking
 
 CHECK_TIMEOUT = 2.0
 
 Mode = Literal["in-cluster", "kubeconfig", "remote", "local", "none"]
+Auth = Literal["none", "token", "basic", "kubernetes"]
 
 
 class Identity(BaseModel):
@@ -37,7 +42,25 @@ class BackendStatus(BaseModel):
     ui_url: str | None = Field(
         default=None, description="The backend's own web UI, as the browser reaches it."
     )
+    auth: Auth | None = Field(
+        default=None,
+        description="How requests prove who sends them (tracking): a bearer token, basic "
+        "auth, the Kubernetes ServiceAccount token, or nothing. Never the secret itself.",
+    )
+    acting_as: str | None = Field(
+        default=None, description="Who the requests are sent as, in words; never a secret."
+    )
+    workspace: str | None = Field(
+        default=None, description="The MLflow workspace used, when the server has workspaces."
+    )
     checked_at: str = Field(description="ISO-8601 time of the check.")
+
+    def who(self) -> str:
+        """The identity and workspace in words, or "" when the section has none."""
+        parts = [f"as {self.acting_as}"] if self.acting_as else []
+        if self.workspace:
+            parts.append(f"workspace {self.workspace}")
+        return ", ".join(parts)
 
 
 # A dot and a word in the theme's colours: emoji render as empty boxes without an emoji font.
@@ -62,6 +85,7 @@ class StatusReport(BaseModel):
             f"<tr><th>{name}</th><td>{html.escape(b.mode)}</td>"
             f"<td>{_STATE[b.reachable]}</td>"
             f"<td>{html.escape(b.endpoint or '')}</td>"
+            f"<td>{html.escape(b.who())}</td>"
             f"<td>{html.escape(b.reason or b.hint or '')}</td></tr>"
             for name, b in self._sections()
         )
@@ -69,7 +93,8 @@ class StatusReport(BaseModel):
         return (
             f"<p>jupyter-mlops {html.escape(self.version)} · namespace <b>{ns}</b> "
             f"({html.escape(self.identity.source)}){' · read-only' if self.read_only else ''}</p>"
-            "<table><tr><th></th><th>mode</th><th>state</th><th>endpoint</th><th>notes</th></tr>"
+            "<table><tr><th></th><th>mode</th><th>state</th><th>endpoint</th><th>identity</th>"
+            "<th>notes</th></tr>"
             f"{rows}</table>"
         )
 
@@ -81,8 +106,10 @@ class StatusReport(BaseModel):
         for name, b in self._sections():
             state = "reachable" if b.reachable else "not reachable"
             note = b.reason or b.hint
+            who = b.who()
             lines.append(
                 f"  {name:<10}{b.mode:<11}{state:<14}{b.endpoint or ''}"
+                + (f"\n  {'':<10}{who}" if who else "")
                 + (f"\n  {'':<10}{note}" if note else "")
             )
         return "\n".join(lines)
@@ -174,7 +201,8 @@ def check_pipelines(settings: Settings) -> BackendStatus:
 
 
 def check_tracking(settings: Settings) -> BackendStatus:
-    """A remote MLflow server must answer a one-item experiment search; a local store is local."""
+    """A remote MLflow server must answer a one-item experiment search in our workspace, with
+    our identity; a local store is local."""
     if settings.tracking == "local":
         return BackendStatus(
             mode="local",
@@ -184,26 +212,57 @@ def check_tracking(settings: Settings) -> BackendStatus:
             "a tracking server.",
             checked_at=_now(),
         )
+    from .errors import Forbidden, MLOpsError
+    from .tracking import Tracking
+
+    tracking = Tracking(settings, timeout=CHECK_TIMEOUT)
+    workspace: str | None = None
+    reachable, reason = False, None
     headers: dict[str, str] = {}
-    token = settings.env.get("MLFLOW_TRACKING_TOKEN")
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    reachable, reason = _http_probe(
-        settings.tracking_uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1",
-        headers,
-        basic=(
-            settings.env.get("MLFLOW_TRACKING_USERNAME", ""),
-            settings.env.get("MLFLOW_TRACKING_PASSWORD", ""),
-        ),
-    )
+    try:
+        headers = tracking.request_headers()
+    except Forbidden as exc:
+        reachable, reason = False, exc.message
+    except MLOpsError:
+        # The server did not say whether it has workspaces: the probe below says why.
+        headers = {}
+    if reason is None:
+        workspace = headers.get(WORKSPACE_HEADER)
+        basic = tracking.auth == "basic"
+        reachable, reason = _http_probe(
+            settings.tracking_uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1",
+            headers,
+            basic=(
+                settings.env.get("MLFLOW_TRACKING_USERNAME", "") if basic else "",
+                settings.env.get("MLFLOW_TRACKING_PASSWORD", "") if basic else "",
+            ),
+        )
+        if reason == "HTTP 404 Not Found" and workspace:
+            reason = f"{reason}: the server has no workspace {workspace!r}"
     return BackendStatus(
         mode="remote",
         reachable=reachable,
         endpoint=settings.tracking_uri,
         reason=reason,
         ui_url=settings.tracking_ui_url,
+        auth=tracking.auth,
+        acting_as=_tracking_identity(tracking),
+        workspace=workspace,
         checked_at=_now(),
     )
+
+
+def _tracking_identity(tracking: Tracking) -> str:
+    """Who tracking requests are sent as: the kind of credential, never its value."""
+    from .tracking.client import kubernetes_token_source
+
+    if tracking.auth == "kubernetes":
+        return kubernetes_token_source(tracking.settings)
+    if tracking.auth == "basic":
+        return f"user {tracking.settings.env.get('MLFLOW_TRACKING_USERNAME')} (basic auth)"
+    if tracking.auth == "token":
+        return "bearer token ($MLFLOW_TRACKING_TOKEN)"
+    return "anonymous (no credentials)"
 
 
 def _http_probe(

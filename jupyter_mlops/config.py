@@ -353,6 +353,10 @@ def resolve(
 def _kubeconfig_path(config: MLOpsConfig, env: Mapping[str, str]) -> str | None:
     if config.kubeconfig:
         return str(Path(config.kubeconfig).expanduser())
+    return _env_kubeconfig(env)
+
+
+def _env_kubeconfig(env: Mapping[str, str]) -> str | None:
     if env.get("KUBECONFIG"):
         # Like kubectl, the first file of a path list is the one that names the context.
         return str(Path(env["KUBECONFIG"].split(os.pathsep)[0]).expanduser())
@@ -428,3 +432,25 @@ def _is_dns_subdomain(value: str) -> bool:
 
 def _bracket_ipv6(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def kubeconfig_token(settings: Settings) -> str | None:
+    """The bearer token (or token file's) of the kubeconfig's current user, read now; None
+    without a kubeconfig or a token in it (client certificates and exec plugins have none)."""
+    path = settings.kubeconfig or _env_kubeconfig(settings.env)
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        doc = _kubeconfig_doc(Path(path))
+    except BadConfig:
+        return None
+    context = _named(doc, "contexts", doc.get("current-context"))
+    user = _named(doc, "users", context.get("user"))
+    if user.get("token"):
+        return str(user["token"]).strip() or None
+    if user.get("tokenFile"):
+        try:
+            return Path(str(user["tokenFile"])).expanduser().read_text().strip() or None
+        except OSError:
+            return None
+    return None

@@ -4,6 +4,10 @@ Each pipeline run gets one MLflow run (in the experiment `kfp/<pipeline experime
 nested run per task. Both carry the tags below, so a pipeline run finds its MLflow runs and an
 MLflow run names the pipeline run and task it came from. Task inputs become params, numeric
 outputs metrics. Recording is idempotent: a run recorded once is found again, not doubled.
+
+A Pipelines server with its own MLflow integration (KEP-12862) makes that parent run itself and
+names it in the run's `plugins_output.mlflow` (`Run.mlflow`): such a run is linked through it,
+and never recorded a second time by us.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ TAG_PIPELINE = "kfp.pipeline"
 TAG_BACKEND = "kfp.backend"
 TAG_URL = "kfp.url"
 TAG_ROLE = "kfp.role"  # "run" on the pipeline run's MLflow run, "task" on each nested one
+#: MLflow's own tag naming a nested run's parent; the server's integration nests tasks by it.
+TAG_PARENT = "mlflow.parentRunId"
 EXPERIMENT_PREFIX = "kfp/"
 
 _STATUS = {
@@ -40,7 +46,10 @@ def share_tracking(settings: Settings) -> None:
 
 
 def record_run(run: Run, tracking: Tracking) -> str:
-    """The MLflow run of a finished pipeline run, made once with its nested task runs."""
+    """The MLflow run of a finished pipeline run, made once with its nested task runs; the
+    server's own when it made one (nothing is written then)."""
+    if run.mlflow is not None:
+        return run.mlflow.run_id
     experiment = EXPERIMENT_PREFIX + run.experiment
     with tracking.writer() as client:
         found = client.get_experiment_by_name(experiment)
@@ -68,7 +77,7 @@ def record_run(run: Run, tracking: Tracking) -> str:
             child = client.create_run(
                 experiment_id,
                 start_time=_millis(task.started_at or run.started_at or run.created_at),
-                tags={**tags, TAG_ROLE: "task", TAG_TASK: task.name, "mlflow.parentRunId": parent},
+                tags={**tags, TAG_ROLE: "task", TAG_TASK: task.name, TAG_PARENT: parent},
                 run_name=task.name,
             ).info.run_id
             _log(client, child, task.inputs, task.outputs)
@@ -93,6 +102,8 @@ class RunLink(BaseModel):
 
 def linked_runs(run: Run, tracking: Tracking) -> list[RunLink]:
     """The MLflow runs recorded for a pipeline run: its own first, then one per task."""
+    if run.mlflow is not None:
+        return _server_links(run.mlflow.run_id, tracking)
     with tracking.writer() as client:
         found = client.get_experiment_by_name(EXPERIMENT_PREFIX + run.experiment)
         if found is None:
@@ -111,6 +122,29 @@ def linked_runs(run: Run, tracking: Tracking) -> list[RunLink]:
         for r in runs
     ]
     return sorted(links, key=lambda link: (link.task is not None, link.task or ""))
+
+
+def _server_links(parent_id: str, tracking: Tracking) -> list[RunLink]:
+    """The parent run the Pipelines server made, then its nested runs (one per task)."""
+    with tracking.writer() as client:
+        parent = client.get_run(parent_id)
+        children = client.search_runs(
+            [parent.info.experiment_id],
+            filter_string=f"tags.`{TAG_PARENT}` = '{parent_id}'",
+            max_results=500,
+        )
+    tasks = [_link(r, r.info.run_name or r.info.run_id) for r in children]
+    return [_link(parent, None), *sorted(tasks, key=lambda link: link.task or "")]
+
+
+def _link(found: Any, task: str | None) -> RunLink:
+    return RunLink(
+        mlflow_run_id=found.info.run_id,
+        experiment_id=found.info.experiment_id,
+        name=found.info.run_name or found.info.run_id,
+        task=task,
+        status=found.info.status,
+    )
 
 
 def _log(client: Any, run_id: str, params: dict[str, Any], outputs: dict[str, Any]) -> None:

@@ -356,6 +356,9 @@ class KfpMagics(Magics):
             mlflow_run = record_run(run, self._tracking())
         except MLOpsError as exc:
             return f"MLflow: not recorded ({exc.message})"
+        if run.mlflow is not None:
+            where = run.mlflow.experiment_name or run.mlflow.experiment_id
+            return f"MLflow: run {mlflow_run} in experiment {where} (the Pipelines server's link)"
         return f"MLflow: run {mlflow_run} in experiment kfp/{run.experiment}"
 
     def _record_quietly(self, run: Run) -> None:

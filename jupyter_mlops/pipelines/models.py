@@ -93,6 +93,19 @@ class RunSummary(_Model):
         return end - self.started_at
 
 
+class MlflowLink(_Model):
+    """The MLflow run the Pipelines server made for a run itself (its `plugins_output.mlflow`)."""
+
+    run_id: str = Field(description="The MLflow parent run of the pipeline run.")
+    experiment_id: str = ""
+    experiment_name: str = ""
+    url: str | None = Field(default=None, description="The run's page in the MLflow UI.")
+    state: str = Field(
+        default="", description="The server's sync state: PLUGIN_SUCCEEDED, PLUGIN_FAILED..."
+    )
+    message: str = Field(default="", description="Why the sync failed, when it did.")
+
+
 class Run(RunSummary):
     """A run with its arguments, outputs and tasks."""
 
@@ -102,6 +115,11 @@ class Run(RunSummary):
     error: str | None = None
     retry_of: str | None = Field(default=None, description="The run this one re-runs, if any.")
     pid: int | None = Field(default=None, description="Process executing a local run.")
+    mlflow: MlflowLink | None = Field(
+        default=None,
+        description="The MLflow run the Pipelines server links to this run, when it has "
+        "MLflow on; our own linkage is used only without it.",
+    )
 
     def __repr__(self) -> str:
         done = f"{self.tasks_done}/{self.tasks_total} tasks"

@@ -35,6 +35,7 @@ from jupyter_mlops.pipelines.local import load_spec
 from jupyter_mlops.pipelines.models import (
     Experiment,
     ListRunsQuery,
+    MlflowLink,
     Pipeline,
     PipelinePage,
     PipelineVersion,
@@ -92,6 +93,41 @@ def _time(value: Any) -> dt.datetime | None:
 
 def _state(value: Any) -> RunStatus:
     return _STATES.get(str(value or ""), RunStatus.PENDING)
+
+
+def mlflow_link(plugins_output: Any) -> MlflowLink | None:
+    """The MLflow run in a run's `plugins_output.mlflow`, if the server made one.
+
+    Its entries carry `root_run_id` (the KEP's first text named it `run_id`), `experiment_id`,
+    `experiment_name` and `run_url`; without a run id (MLflow was down at creation) there is no
+    run to link to.
+    """
+    output = (plugins_output or {}).get("mlflow") if isinstance(plugins_output, dict) else None
+    if output is None:
+        return None
+    entries = _field(output, "entries") or {}
+
+    def entry(name: str) -> str:
+        found = entries.get(name) if isinstance(entries, dict) else None
+        value = _field(found, "value") if found is not None else None
+        return str(value) if value not in (None, "") else ""
+
+    run_id = entry("root_run_id") or entry("run_id")
+    if not run_id:
+        return None
+    return MlflowLink(
+        run_id=run_id,
+        experiment_id=entry("experiment_id"),
+        experiment_name=entry("experiment_name"),
+        url=entry("run_url") or None,
+        state=str(_field(output, "state") or ""),
+        message=str(_field(output, "state_message") or ""),
+    )
+
+
+def _field(item: Any, name: str) -> Any:
+    """A field of a generated API model, or of the plain JSON it came from."""
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
 
 
 class _FreshCredentials:
@@ -579,6 +615,7 @@ class RemotePipelines(PipelineBackend):
             parameters=dict(runtime.parameters or {}) if runtime is not None else {},
             tasks=tasks,
             error=error or None,
+            mlflow=mlflow_link(answer.plugins_output),
         )
 
     def _spec_of(self, answer: Any) -> dict[str, Any]:

@@ -56,6 +56,8 @@ def _run_json(run: Run, source: str) -> dict[str, Any]:
     answer = run.model_dump(mode="json")
     answer["source"] = source
     answer["links"] = {"dashboard": run.url} if run.url else {}
+    if run.mlflow is not None and run.mlflow.url:
+        answer["links"]["mlflow"] = run.mlflow.url  # the Pipelines server's own MLflow run
     return answer
 
 

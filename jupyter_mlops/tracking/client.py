@@ -13,10 +13,11 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
 from ..config import Settings
@@ -67,6 +68,20 @@ CREDENTIALS = (
     "MLFLOW_TRACKING_SERVER_CERT_PATH",
     "MLFLOW_TRACKING_CLIENT_CERT_PATH",
 )
+#: MLflow's request auth providers that send the Kubernetes identity as a bearer token; the
+#: namespaced one also names the namespace as the workspace.
+KUBERNETES_AUTH = ("kubernetes", "kubernetes-namespaced")
+#: The header an MLflow server with workspaces reads the workspace from.
+WORKSPACE_HEADER = "X-MLFLOW-WORKSPACE"
+#: Answers without credentials, and says whether the server has workspaces.
+SERVER_INFO = "/api/3.0/mlflow/server-info"
+#: Seconds the server's answer is kept: workspaces are switched on only by a server restart.
+SERVER_INFO_TTL = 300.0
+
+#: How a server without the server-info route answers it.
+NO_SUCH_ROUTE = (404, 405, 501)
+
+AuthKind = Literal["none", "token", "basic", "kubernetes"]
 
 
 class _ScopedEnvironment:
@@ -224,11 +239,16 @@ class Tracking:
         self._client: MlflowClient | None = None
         self._lock = threading.Lock()
         self._histories = _FinishedHistories()
+        self.auth_provider = (settings.env.get("MLFLOW_TRACKING_AUTH") or "").strip() or None
+        self.auth = auth_kind(settings)
+        self._workspaces: tuple[float, bool] | None = None  # (when asked, the answer)
         self._environment: dict[str, str | None] = {
             # Whole seconds only; `_split_deadlines` applies the exact deadlines.
             "MLFLOW_HTTP_REQUEST_TIMEOUT": str(math.ceil(self.timeout)),
             "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
             **{name: settings.env.get(name) for name in CREDENTIALS},
+            "MLFLOW_TRACKING_AUTH": self.auth_provider,
+            "MLFLOW_WORKSPACE": None,
         }
 
     @classmethod
@@ -244,6 +264,128 @@ class Tracking:
         if self.local:
             return f"the local MLflow store {self.uri}"
         return f"the MLflow server at {self.uri}"
+
+    # -- identity and workspace ------------------------------------------------------------
+
+    def kubernetes_token(self) -> str | None:
+        """The Kubernetes identity's token, read now: the projected token file rotates."""
+        return service_account_token(self.settings)
+
+    def workspace(self) -> str | None:
+        """The MLflow workspace calls go to: $MLFLOW_WORKSPACE, else the profile namespace when
+        the server has workspaces (or the namespaced Kubernetes auth asks for one), else none."""
+        explicit = (self.settings.env.get("MLFLOW_WORKSPACE") or "").strip()
+        if explicit:
+            return explicit
+        if self.local:
+            return None
+        if self.auth_provider == "kubernetes-namespaced" or self.workspaces_enabled():
+            return self.settings.namespace
+        return None
+
+    def workspaces_enabled(self) -> bool:
+        """Whether the server has workspaces, from its server-info answer (kept a while).
+
+        A server too old to have the route has none. `Unavailable` when the server does not
+        answer: guessing could write to another workspace.
+        """
+        if self.local:
+            return False
+        with self._lock:
+            known = self._workspaces
+        if known is not None and time.monotonic() - known[0] < SERVER_INFO_TTL:
+            return known[1]
+        enabled = self._ask_workspaces()
+        with self._lock:
+            self._workspaces = (time.monotonic(), enabled)
+        return enabled
+
+    def _ask_workspaces(self) -> bool:
+        import requests
+
+        env = self.settings.env
+        bearer = self._bearer()
+        try:
+            answer = requests.get(
+                self.uri.rstrip("/") + SERVER_INFO,
+                # Open on MLflow itself; a gateway in front may still want our identity.
+                headers={"Authorization": f"Bearer {bearer}"} if bearer else {},
+                auth=(
+                    (env["MLFLOW_TRACKING_USERNAME"], env["MLFLOW_TRACKING_PASSWORD"])
+                    if self.auth == "basic"
+                    else None
+                ),
+                timeout=(CONNECT_TIMEOUT, self.timeout),
+                verify=self._verify(),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise self._network_failure(exc) or Unavailable(
+                "tracking", f"{self.where} failed: {root_cause(exc)}"
+            ) from None
+        if answer.status_code in NO_SUCH_ROUTE:
+            return False  # a server older than workspaces
+        if answer.status_code in (401, 403):
+            raise Forbidden(f"{self.where} refused the request: {self._check()}")
+        if answer.status_code != 200:
+            raise Unavailable(
+                "tracking",
+                f"{self.where} answered HTTP {answer.status_code} to {SERVER_INFO}: cannot "
+                "tell whether it has workspaces",
+            )
+        try:
+            info = answer.json()
+        except ValueError:
+            return False
+        return isinstance(info, dict) and info.get("workspaces_enabled") is True
+
+    def _verify(self) -> bool | str:
+        env = self.settings.env
+        if (env.get("MLFLOW_TRACKING_INSECURE_TLS") or "").lower() == "true":
+            return False
+        return env.get("MLFLOW_TRACKING_SERVER_CERT_PATH") or True
+
+    def request_headers(self) -> dict[str, str]:
+        """The bearer token and workspace header a direct request to the server carries."""
+        headers: dict[str, str] = {}
+        token = self._bearer()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        workspace = self.workspace()
+        if workspace:
+            headers[WORKSPACE_HEADER] = workspace
+        return headers
+
+    def _bearer(self) -> str | None:
+        if self.auth == "kubernetes":
+            return self.kubernetes_token()
+        if self.auth == "token":
+            return self.settings.env.get("MLFLOW_TRACKING_TOKEN") or None
+        return None  # basic auth wins over a token in MLflow too
+
+    def _call_environment(self) -> dict[str, str | None]:
+        """`_environment` with this moment's Kubernetes token and the workspace.
+
+        The token is read at every call, so a rotated one is used at once (MLflow's own
+        provider keeps it 60 s). Without a token file or a kubeconfig token, MLflow's provider
+        is left to find the identity (a kubeconfig exec plugin, say).
+        """
+        values = dict(self._environment)
+        if self.local:
+            values["MLFLOW_TRACKING_AUTH"] = None
+            return values
+        if self.auth == "kubernetes":
+            token = self.kubernetes_token()
+            if token:
+                values.update(
+                    MLFLOW_TRACKING_TOKEN=token,
+                    MLFLOW_TRACKING_AUTH=None,
+                    # As MLflow's Kubernetes auth does: the ServiceAccount, never a password.
+                    MLFLOW_TRACKING_USERNAME=None,
+                    MLFLOW_TRACKING_PASSWORD=None,
+                )
+        values["MLFLOW_WORKSPACE"] = self.workspace()
+        return values
 
     # -- transport -------------------------------------------------------------------------
 
@@ -272,7 +414,7 @@ class Tracking:
     @contextlib.contextmanager
     def _calling(self, missing: str = "") -> Iterator[MlflowClient]:
         """The client, with short timeouts and our credentials; MLflow's errors made typed."""
-        with _ENVIRONMENT.apply(self._environment):
+        with _ENVIRONMENT.apply(self._call_environment()):
             if not self.local:
                 _split_deadlines()
             outer, _DEADLINES.value = _DEADLINES.value, (CONNECT_TIMEOUT, self.timeout)
@@ -296,10 +438,7 @@ class Tracking:
             if code in ("INVALID_PARAMETER_VALUE", "BAD_REQUEST", "INVALID_STATE"):
                 return BadInput(message)
             if code in ("UNAUTHENTICATED", "PERMISSION_DENIED", "CUSTOMER_UNAUTHORIZED"):
-                return Forbidden(
-                    f"{self.where} refused the request ({message}); check "
-                    "$MLFLOW_TRACKING_TOKEN, or $MLFLOW_TRACKING_USERNAME and _PASSWORD"
-                )
+                return Forbidden(f"{self.where} refused the request ({message}); {self._check()}")
             failure = self._network_failure(exc)
             if failure is not None:
                 return failure
@@ -315,6 +454,15 @@ class Tracking:
         if failure is not None:
             return failure
         return Unavailable("tracking", f"{self.where} failed: {root_cause(exc)}")
+
+    def _check(self) -> str:
+        """What to check when the server refuses our identity."""
+        if self.auth == "kubernetes":
+            return (
+                "the Kubernetes ServiceAccount token was sent: check that its account may use "
+                f"workspace {self.workspace() or '(none)'}"
+            )
+        return "check $MLFLOW_TRACKING_TOKEN, or $MLFLOW_TRACKING_USERNAME and _PASSWORD"
 
     def _network_failure(self, exc: BaseException) -> Unavailable | None:
         """Which deadline ran out, or why the connection failed, if that is what `exc` is."""
@@ -559,6 +707,40 @@ class Tracking:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def auth_kind(settings: Settings) -> AuthKind:
+    """How requests to the tracking server prove who sends them, as MLflow decides it."""
+    env = settings.env
+    if (env.get("MLFLOW_TRACKING_AUTH") or "").strip() in KUBERNETES_AUTH:
+        return "kubernetes"
+    if env.get("MLFLOW_TRACKING_USERNAME") and env.get("MLFLOW_TRACKING_PASSWORD"):
+        return "basic"
+    if env.get("MLFLOW_TRACKING_TOKEN"):
+        return "token"
+    return "none"
+
+
+def service_account_token(settings: Settings) -> str | None:
+    """The pod's ServiceAccount token, else the kubeconfig user's token, as MLflow looks."""
+    from ..config import kubeconfig_token
+
+    try:
+        token = (settings.serviceaccount_dir / "token").read_text().strip()
+    except OSError:
+        token = ""
+    return token or kubeconfig_token(settings)
+
+
+def kubernetes_token_source(settings: Settings) -> str:
+    """Whose Kubernetes token `service_account_token` finds, in words."""
+    from ..config import kubeconfig_token
+
+    if (settings.serviceaccount_dir / "token").is_file():
+        return "the pod's Kubernetes ServiceAccount (its token)"
+    if kubeconfig_token(settings):
+        return "the kubeconfig user (its Kubernetes token)"
+    return "the Kubernetes identity MLflow's provider finds"
 
 
 def artifact_path(path: str, *, allow_root: bool = False) -> str:

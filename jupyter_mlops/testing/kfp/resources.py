@@ -183,6 +183,8 @@ class Run:
     nodes: dict[str, Node] = field(default_factory=dict)
     # The spec's DAGs, read once when the run is made (many seeded runs share one).
     dag: Dag | None = None
+    #: ``plugins_output`` by plugin name, as the server's MLflow integration fills it in.
+    plugins_output: dict[str, Any] = field(default_factory=dict)
 
     def move_to(self, state: str, at: int) -> None:
         """Enter ``state`` at time ``at`` and record it in the history."""
@@ -239,7 +241,34 @@ class Run:
             state_history=[
                 message(update_time=timestamp(at), state=state) for at, state in self.history
             ],
+            plugins_output=self.plugins_output,
         )
+
+
+def mlflow_plugin_output(
+    *,
+    root_run_id: str,
+    experiment_id: str,
+    experiment_name: str,
+    run_url: str = "",
+    endpoint: str = "",
+    state: str = "PLUGIN_SUCCEEDED",
+    state_message: str = "",
+) -> dict[str, Any]:
+    """``plugins_output.mlflow`` as the server's MLflow integration writes it (KEP-12862):
+    ``entries`` of ``{"value": ...}``, the run link marked ``render_type: URL``, a state."""
+    entries = {
+        "experiment_name": message(value=experiment_name),
+        "experiment_id": message(value=experiment_id),
+        "root_run_id": message(value=root_run_id),
+        "run_url": message(value=run_url, render_type="URL") if run_url else None,
+        "endpoint": message(value=endpoint),
+    }
+    return message(
+        entries={name: value for name, value in entries.items() if value},
+        state=state,
+        state_message=state_message,
+    )
 
 
 @dataclass

@@ -19,7 +19,7 @@ from tornado.web import Application, HTTPError, RequestHandler
 from ..control_plane import ControlPlane
 from .execution import KubePods, Schedule, TaskRunner
 from .pipeline_spec import root_dag
-from .resources import FINAL_STATES, Experiment, now
+from .resources import FINAL_STATES, Experiment, mlflow_plugin_output, now
 from .service import DEFAULT_EXPERIMENT, Identity, KfpService, ListParams
 from .wire import ApiError, GrpcCode
 
@@ -411,7 +411,8 @@ class KfpEmulator:
     and all state; unfinished runs resume.
 
     Test controls: ``fail_task``, ``fail_tasks_named``, ``set_task_seconds`` and
-    ``set_task_output`` shape runs; ``wait_for_run_state``, ``wait_for_task_state`` and
+    ``set_task_output`` shape runs; ``set_mlflow_output`` links one to MLflow as the server's
+    MLflow integration does; ``wait_for_run_state``, ``wait_for_task_state`` and
     ``wait_for_scheduled_runs`` block until it happened (woken by the change, no polling);
     ``fail_next``, ``latency``, ``expire_token`` inject trouble; ``seed_runs`` adds thousands
     of finished runs at once; ``requests`` counts calls.
@@ -653,6 +654,12 @@ class KfpEmulator:
     def set_task_output(self, task_name: str, key: str, value: Any) -> None:
         """What tasks named ``task_name`` output as ``key`` (conditions and loops read it)."""
         self._call(lambda: self.schedule.task_outputs.__setitem__((task_name, key), value))
+
+    def set_mlflow_output(self, run_id: str, **entries: str) -> None:
+        """Put ``plugins_output.mlflow`` on run ``run_id``, as a server with MLflow on does;
+        ``entries`` go to :func:`resources.mlflow_plugin_output` (``root_run_id``, ...)."""
+        output = mlflow_plugin_output(**entries)
+        self._call(lambda: self.service.runs[run_id].plugins_output.__setitem__("mlflow", output))
 
     def set_task_seconds(self, task_name: str, seconds: float) -> None:
         """How long tasks named ``task_name`` stay RUNNING."""
