@@ -12,6 +12,7 @@ from .base import MLOpsHandler
 from .doctor_routes import DOCTOR_ROUTES
 from .kube_routes import KUBE_ROUTES
 from .pipelines_routes import PIPELINES_ROUTES
+from .resources_routes import RESOURCES_ROUTES
 from .serving_routes import SERVING_ROUTES
 from .socket import LiveSocket
 from .tracking_routes import TRACKING_ROUTES
@@ -58,6 +59,7 @@ ROUTES: list[tuple[str, Any]] = [
     *DOCTOR_ROUTES,
     *KUBE_ROUTES,
     *PIPELINES_ROUTES,
+    *RESOURCES_ROUTES,
     *SERVING_ROUTES,
     *TRACKING_ROUTES,
     *TUNING_ROUTES,

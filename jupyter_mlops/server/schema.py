@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from ..checks import StatusReport
 from ..kube.doctor import DoctorReport
+from ..kube.resources import MyPod, NextPodHits, ResourcesReport
 
 
 class ErrorBody(BaseModel):
@@ -23,7 +24,14 @@ class ErrorBody(BaseModel):
     message: str = Field(description="What went wrong and what to do, in words.")
 
 
-MODELS: list[type[BaseModel]] = [StatusReport, ErrorBody, DoctorReport]
+MODELS: list[type[BaseModel]] = [
+    StatusReport,
+    ErrorBody,
+    DoctorReport,
+    ResourcesReport,
+    MyPod,
+    NextPodHits,
+]
 
 
 def api_schema() -> dict[str, Any]:

@@ -1,6 +1,14 @@
 /** Types of the server's API models, generated from api/schemas.json by npm run generate:types: do not edit. */
 
 /**
+ * Who the requests are sent as, in words; never a secret.
+ */
+export type ActingAs = string | null;
+/**
+ * How requests prove who sends them (tracking): a bearer token, basic auth, the Kubernetes ServiceAccount token, or nothing. Never the secret itself.
+ */
+export type Auth = ('none' | 'token' | 'basic' | 'kubernetes') | null;
+/**
  * ISO-8601 time of the check.
  */
 export type CheckedAt = string;
@@ -22,6 +30,16 @@ export type Reason = string | null;
  * The backend's own web UI, as the browser reaches it.
  */
 export type UiUrl = string | null;
+/**
+ * The MLflow workspace used, when the server has workspaces.
+ */
+export type Workspace = string | null;
+export type Init = boolean;
+export type Name = string;
+export type Sidecar = boolean;
+export type Usage = {
+  [k: string]: number;
+} | null;
 /**
  * A stable id of the cause, e.g. 'insufficient-cpu'.
  */
@@ -57,7 +75,7 @@ export type Kind = string;
 /**
  * The object's name.
  */
-export type Name = string;
+export type Name1 = string;
 /**
  * Its owner chain, nearest first (ReplicaSet, then Deployment; StatefulSet, then Notebook; InferenceService, KFP run, Katib trial).
  */
@@ -85,7 +103,7 @@ export type Kind1 = string;
 /**
  * How that limits the findings.
  */
-export type Limits = string;
+export type Limits1 = string;
 /**
  * Why it could not be read.
  */
@@ -102,6 +120,19 @@ export type Message = string;
  * Short name of the failure, e.g. 'Not found'.
  */
 export type Reason2 = string;
+export type Allocatable = number;
+export type Free = number;
+export type Node = string;
+export type Product = string | null;
+export type Requested = number;
+export type Resource = string;
+export type Count = number;
+export type Pod = string;
+export type Resource1 = string;
+export type Nodes = GpuNode[];
+export type NodesReadable = boolean;
+export type Note = string | null;
+export type Requested1 = GpuUse[];
 /**
  * True inside a Kubernetes pod with a ServiceAccount.
  */
@@ -114,6 +145,51 @@ export type Namespace1 = string | null;
  * Where the namespace came from.
  */
 export type Source1 = 'config' | 'serviceaccount' | 'env' | 'kubeconfig' | 'none';
+export type Default = number | null;
+export type DefaultRequest = number | null;
+export type LimitRange = string;
+export type Max = number | null;
+export type Min = number | null;
+export type Resource2 = string;
+export type Type = string;
+export type Note1 = string | null;
+export type Served = boolean;
+export type Name2 = string | null;
+export type Namespace2 = string | null;
+export type Note2 = string | null;
+export type Containers = ContainerResources[];
+export type Name3 = string;
+export type Node1 = string | null;
+export type Phase = string;
+export type Usage1 = {
+  [k: string]: number;
+} | null;
+export type CgroupVersion = number | null;
+export type CpuCores = number | null;
+export type CpuLimitCores = number | null;
+export type MemoryBytes = number | null;
+export type MemoryLimitBytes = number | null;
+export type Namespace3 = string;
+export type Refusals = string[];
+export type Free1 = number;
+export type Hard = number;
+export type Quota = string;
+export type Resource3 = string;
+export type Used = number;
+export type LimitRanges = LimitDefault[];
+export type Namespace4 = string;
+export type Pods = PodResources[];
+export type Quotas = QuotaLine[];
+export type AccessModes = string[];
+export type Claim = string;
+export type Phase1 = string;
+export type Name4 = string;
+export type Node2 = string | null;
+export type Pods1 = VolumePod[];
+export type Size1 = number | null;
+export type StorageClass = string | null;
+export type Warning = string | null;
+export type Volumes = Volume[];
 export type ReadOnly = boolean;
 export type Version = string;
 
@@ -127,6 +203,8 @@ export interface JupyterMlopsAPIModels {
  * via the `definition` "BackendStatus".
  */
 export interface BackendStatus {
+  acting_as?: ActingAs;
+  auth?: Auth;
   checked_at: CheckedAt;
   endpoint?: Endpoint;
   hint?: Hint;
@@ -134,6 +212,25 @@ export interface BackendStatus {
   reachable: Reachable;
   reason?: Reason;
   ui_url?: UiUrl;
+  workspace?: Workspace;
+}
+/**
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "ContainerResources".
+ */
+export interface ContainerResources {
+  init?: Init;
+  limits?: Limits;
+  name: Name;
+  requests?: Requests;
+  sidecar?: Sidecar;
+  usage?: Usage;
+}
+export interface Limits {
+  [k: string]: number;
+}
+export interface Requests {
+  [k: string]: number;
 }
 /**
  * The answer of the doctor for a namespace or one object.
@@ -178,7 +275,7 @@ export interface Evidence1 {
  */
 export interface ObjectRef {
   kind: Kind;
-  name: Name;
+  name: Name1;
 }
 /**
  * An object of the namespace, as `kubectl get KIND NAME` names it.
@@ -188,7 +285,7 @@ export interface ObjectRef {
  */
 export interface ObjectRef1 {
   kind: Kind;
-  name: Name;
+  name: Name1;
 }
 /**
  * A kind the doctor could not read, and what that leaves out of the findings.
@@ -198,7 +295,7 @@ export interface ObjectRef1 {
  */
 export interface Unreadable1 {
   kind: Kind1;
-  limits: Limits;
+  limits: Limits1;
   reason: Reason1;
 }
 /**
@@ -212,6 +309,39 @@ export interface ErrorBody {
   reason: Reason2;
 }
 /**
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "GpuNode".
+ */
+export interface GpuNode {
+  allocatable: Allocatable;
+  free: Free;
+  node: Node;
+  product: Product;
+  requested: Requested;
+  resource: Resource;
+}
+/**
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "GpuUse".
+ */
+export interface GpuUse {
+  count: Count;
+  pod: Pod;
+  resource: Resource1;
+}
+/**
+ * Extended resources my pods ask for, and what each node has left (when readable).
+ *
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "Gpus".
+ */
+export interface Gpus {
+  nodes?: Nodes;
+  nodes_readable: NodesReadable;
+  note?: Note;
+  requested?: Requested1;
+}
+/**
  * Who the extension acts as: the namespace and how it was found.
  *
  * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
@@ -221,6 +351,137 @@ export interface Identity {
   in_pod: InPod;
   namespace: Namespace1;
   source: Source1;
+}
+/**
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "LimitDefault".
+ */
+export interface LimitDefault {
+  default?: Default;
+  default_request?: DefaultRequest;
+  limit_range: LimitRange;
+  max?: Max;
+  min?: Min;
+  resource: Resource2;
+  type: Type;
+}
+/**
+ * Whether live use of pods could be read, and why not.
+ *
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "Metrics".
+ */
+export interface Metrics {
+  note?: Note1;
+  served: Served;
+}
+/**
+ * My notebook pod: what it asks for (if it is found) and what it uses now.
+ *
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "MyPod".
+ */
+export interface MyPod {
+  name: Name2;
+  namespace: Namespace2;
+  note?: Note2;
+  pod?: PodResources | null;
+  usage: MyUsage;
+}
+/**
+ * A pod's requests and limits as the scheduler counts them, and its live use if known.
+ *
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "PodResources".
+ */
+export interface PodResources {
+  containers?: Containers;
+  limits?: Limits2;
+  name: Name3;
+  node?: Node1;
+  phase?: Phase;
+  requests?: Requests1;
+  usage?: Usage1;
+}
+export interface Limits2 {
+  [k: string]: number;
+}
+export interface Requests1 {
+  [k: string]: number;
+}
+/**
+ * This process's cgroup: CPU cores used lately, memory used, and the cgroup's limits.
+ *
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "MyUsage".
+ */
+export interface MyUsage {
+  cgroup_version: CgroupVersion;
+  cpu_cores: CpuCores;
+  cpu_limit_cores: CpuLimitCores;
+  memory_bytes: MemoryBytes;
+  memory_limit_bytes: MemoryLimitBytes;
+}
+/**
+ * Why a one-container pod of `size` would be refused in the namespace (empty: it fits).
+ *
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "NextPodHits".
+ */
+export interface NextPodHits {
+  namespace: Namespace3;
+  refusals: Refusals;
+  size: Size;
+}
+export interface Size {
+  [k: string]: number;
+}
+/**
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "QuotaLine".
+ */
+export interface QuotaLine {
+  free: Free1;
+  hard: Hard;
+  quota: Quota;
+  resource: Resource3;
+  used: Used;
+}
+/**
+ * Everything `%k8s top` and the resources route show for one namespace.
+ *
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "ResourcesReport".
+ */
+export interface ResourcesReport {
+  gpus: Gpus;
+  limit_ranges: LimitRanges;
+  metrics: Metrics;
+  namespace: Namespace4;
+  pods: Pods;
+  quotas: Quotas;
+  volumes: Volumes;
+}
+/**
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "Volume".
+ */
+export interface Volume {
+  access_modes: AccessModes;
+  claim: Claim;
+  phase: Phase1;
+  pods?: Pods1;
+  size: Size1;
+  storage_class: StorageClass;
+  warning?: Warning;
+}
+/**
+ * This interface was referenced by `JupyterMlopsAPIModels`'s JSON-Schema
+ * via the `definition` "VolumePod".
+ */
+export interface VolumePod {
+  name: Name4;
+  node: Node2;
 }
 /**
  * Answer of `GET /mlops/api/status`, `jupyter_mlops.status()` and `%mlops status`.
