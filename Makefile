@@ -11,12 +11,12 @@ STAMP := $(VENV)/.installed
 LAB_BUILD := jupyter_mlops/labextension/package.json
 LAB_SOURCES := $(shell find labextension -type f) package.json tsconfig.json api/schemas.json
 
-.PHONY: demo test runtime setup build lint typecheck pytest browser-deps control-plane clean-control-plane benchmarks clean
+.PHONY: demo test runtime setup build lint typecheck test-ts pytest browser-deps control-plane clean-control-plane benchmarks clean
 
 demo: runtime
 	$(PY) -m jupyter_mlops.demo $(if $(KEEP),--keep-state)
 
-test: setup browser-deps control-plane lint typecheck pytest
+test: setup browser-deps control-plane lint typecheck test-ts pytest
 
 runtime: $(RUNTIME) $(LAB_BUILD)
 
@@ -68,6 +68,10 @@ lint:
 typecheck:
 	$(BIN)/mypy
 	npm run typecheck
+
+# The frontend's pure logic (layout, formatting, row state) under node's own test runner.
+test-ts:
+	npm run test:ts
 
 pytest:
 	$(PY) -m pytest

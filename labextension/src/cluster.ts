@@ -4,8 +4,10 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, fetchKinds, IKindInfo, IRow } from './api';
+import { Backoff } from './backoff';
 import { asText } from './format';
 import { ConnectionState, ILiveMessage, LiveSocket } from './live';
+import { ModelBase } from './modelBase';
 import { StatusModel } from './status';
 
 /** The tabs every namespace shows, in order, with the words on them. */
@@ -52,23 +54,48 @@ export class KindTable {
   /** Set once the first snapshot arrived; a reconnect keeps the old rows until the next one. */
   loaded = false;
   channel: IDisposable | null = null;
-  retryMs = FIRST_RETRY_MS;
-  retryTimer = 0;
+  /** Set while a table the cluster did not answer for waits to subscribe again. */
+  retry: Backoff | null = null;
+
+  /** Apply a snapshot or a row's change; what changed, or null when the message carries none. */
+  applyRows(message: ILiveMessage): IRowChange | null {
+    if (message.type === 'snapshot') {
+      this.rows.clear();
+      for (const row of message.rows ?? []) {
+        this.rows.set(row.uid, row);
+      }
+      this.columns = message.columns ?? this.columns;
+      this.loaded = true;
+      this.state = 'live';
+      this.error = null;
+      this.retry?.reset();
+      return { kind: this.kind, type: 'snapshot', rows: message.rows ?? [] };
+    }
+    const row = message.row;
+    if (
+      !row ||
+      (message.type !== 'ADDED' && message.type !== 'MODIFIED' && message.type !== 'DELETED')
+    ) {
+      return null;
+    }
+    if (message.type === 'DELETED') {
+      this.rows.delete(row.uid);
+    } else {
+      this.rows.set(row.uid, row);
+    }
+    return { kind: this.kind, type: message.type, rows: [row] };
+  }
 }
 
 /** The Cluster section's model: one live table per tab, fed by the tab's WebSocket. */
-export class ClusterModel implements IDisposable {
+export class ClusterModel extends ModelBase {
   constructor(
     readonly socket: LiveSocket,
     readonly status: StatusModel
   ) {
+    super();
     status.changed.connect(this._onStatusChanged);
     socket.stateChanged.connect(this._onConnectionChanged);
-  }
-
-  /** Emitted, at most once per batch of changes, when anything the view shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   /** Emitted for every change applied to a table. */
@@ -165,16 +192,7 @@ export class ClusterModel implements IDisposable {
     if (!table) {
       return [];
     }
-    const words = this._filter.trim().toLowerCase();
-    const warningsOnly = this._tab === 'events' && this._onlyWarnings;
-    const rows = [...table.rows.values()].filter(
-      row => (!words || matches(row, words)) && (!warningsOnly || row.type === 'Warning')
-    );
-    if (this._tab === 'events') {
-      // Newest first: what just happened is what the user looks for.
-      return rows.sort((a, b) => asText(b.time).localeCompare(asText(a.time)));
-    }
-    return rows.sort((a, b) => a.name.localeCompare(b.name));
+    return filterRows(table.rows.values(), this._tab, this._filter, this._onlyWarnings);
   }
 
   /** The row of an object in a subscribed table, or undefined. */
@@ -211,7 +229,7 @@ export class ClusterModel implements IDisposable {
     this._namespace = valid;
     this._closeAll();
     this._update();
-    this._emitChanged();
+    this.emitSoon();
   }
 
   /** Select a tab by kind; the Events tab chosen this way shows every event. */
@@ -222,7 +240,7 @@ export class ClusterModel implements IDisposable {
     this._tab = kind;
     this._onlyWarnings = false;
     this._update();
-    this._emitChanged();
+    this.emitSoon();
   }
 
   /** Show the Events tab with only its Warning events, as the warnings badge does. */
@@ -230,14 +248,14 @@ export class ClusterModel implements IDisposable {
     this._tab = 'events';
     this._onlyWarnings = true;
     this._update();
-    this._emitChanged();
+    this.emitSoon();
   }
 
   /** Show only the Warning events of the Events tab, or all of them. */
   setOnlyWarnings(only: boolean): void {
     if (only !== this._onlyWarnings) {
       this._onlyWarnings = only;
-      this._emitChanged();
+      this.emitSoon();
     }
   }
 
@@ -253,35 +271,26 @@ export class ClusterModel implements IDisposable {
       this._tab = TABS[0].kind;
     }
     this._update();
-    this._emitChanged();
+    this.emitSoon();
   }
 
   setFilter(text: string): void {
     if (text !== this._filter) {
       this._filter = text;
-      this._emitChanged();
+      this.emitSoon();
     }
   }
 
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
+  protected onDispose(): void {
     this._closeAll();
-    window.clearTimeout(this._kindsTimer);
+    this._kindsRetry.dispose();
     this.status.changed.disconnect(this._onStatusChanged);
     this.socket.stateChanged.disconnect(this._onConnectionChanged);
-    Signal.clearData(this);
   }
 
   /** Start or stop following the cluster to match what is on screen and configured. */
   private _update(): void {
-    if (this._disposed) {
+    if (this.isDisposed) {
       return;
     }
     const active = this._visible && this.configured;
@@ -293,7 +302,7 @@ export class ClusterModel implements IDisposable {
     }
     if (!this._kindsLoaded) {
       // A retry already waits its turn.
-      if (!this._kindsTimer) {
+      if (!this._kindsRetry.pending) {
         void this._loadKinds();
       }
       return;
@@ -304,7 +313,7 @@ export class ClusterModel implements IDisposable {
         table = new KindTable(kind);
         this._tables.set(kind, table);
       }
-      if (!table.channel && !table.retryTimer) {
+      if (!table.channel && !table.retry?.pending) {
         this._subscribe(table);
       }
     }
@@ -329,7 +338,7 @@ export class ClusterModel implements IDisposable {
       this._kinds = answer.kinds;
       this._kindsLoaded = true;
       this._error = null;
-      this._kindsRetryMs = FIRST_RETRY_MS;
+      this._kindsRetry.reset();
       const reported = answer.namespace ?? this.status.report?.identity.namespace ?? 'default';
       if (this._namespace === '' || this._namespace === this._defaultNamespace) {
         this._namespace = reported;
@@ -339,15 +348,11 @@ export class ClusterModel implements IDisposable {
       this._error =
         error instanceof ApiError ? error : new ApiError(0, 'unexpected', String(error));
       // The cluster may come back (or be configured): try again, less and less often.
-      this._kindsTimer = window.setTimeout(() => {
-        this._kindsTimer = 0;
-        this._update();
-      }, this._kindsRetryMs);
-      this._kindsRetryMs = Math.min(this._kindsRetryMs * 2, MAX_RETRY_MS);
+      this._kindsRetry.schedule();
     } finally {
       this._kindsLoading = false;
     }
-    this._emitChanged();
+    this.emitSoon();
     if (this._kindsLoaded) {
       this._update();
     }
@@ -363,14 +368,14 @@ export class ClusterModel implements IDisposable {
   private _unsubscribe(table: KindTable): void {
     table.channel?.dispose();
     table.channel = null;
-    window.clearTimeout(table.retryTimer);
-    table.retryTimer = 0;
+    table.retry?.cancel();
   }
 
   private _close(kind: string): void {
     const table = this._tables.get(kind);
     if (table) {
       this._unsubscribe(table);
+      table.retry?.dispose();
       this._tables.delete(kind);
     }
   }
@@ -383,32 +388,15 @@ export class ClusterModel implements IDisposable {
 
   private _receive(table: KindTable, message: ILiveMessage): void {
     switch (message.type) {
-      case 'snapshot': {
-        table.rows.clear();
-        for (const row of message.rows ?? []) {
-          table.rows.set(row.uid, row);
-        }
-        table.columns = message.columns ?? table.columns;
-        table.loaded = true;
-        table.state = 'live';
-        table.error = null;
-        table.retryMs = FIRST_RETRY_MS;
-        this._rowsChanged.emit({ kind: table.kind, type: 'snapshot', rows: message.rows ?? [] });
-        break;
-      }
+      case 'snapshot':
       case 'ADDED':
       case 'MODIFIED':
       case 'DELETED': {
-        const row = message.row;
-        if (!row) {
+        const change = table.applyRows(message);
+        if (!change) {
           return;
         }
-        if (message.type === 'DELETED') {
-          table.rows.delete(row.uid);
-        } else {
-          table.rows.set(row.uid, row);
-        }
-        this._rowsChanged.emit({ kind: table.kind, type: message.type, rows: [row] });
+        this._rowsChanged.emit(change);
         break;
       }
       case 'synced':
@@ -425,7 +413,7 @@ export class ClusterModel implements IDisposable {
       default:
         return;
     }
-    this._emitChanged();
+    this.emitSoon();
   }
 
   /** An error on a table: a broken watch the server retries, or a subscription it refused. */
@@ -441,12 +429,19 @@ export class ClusterModel implements IDisposable {
     this._unsubscribe(table);
     // A refusal (RBAC, unknown kind) stands; a cluster that did not answer is asked again.
     if (message.reason === 'Unavailable') {
-      table.retryTimer = window.setTimeout(() => {
-        table.retryTimer = 0;
-        this._update();
-      }, table.retryMs);
-      table.retryMs = Math.min(table.retryMs * 2, MAX_RETRY_MS);
+      table.retry ??= this._backoff(`jupyter-mlops:table:${table.kind}`);
+      table.retry.schedule();
     }
+  }
+
+  /** A retry that follows the cluster again: what is on screen decides what it subscribes. */
+  private _backoff(name: string): Backoff {
+    return new Backoff({
+      name,
+      first: FIRST_RETRY_MS,
+      max: MAX_RETRY_MS,
+      run: () => this._update()
+    });
   }
 
   private _onStatusChanged = (): void => {
@@ -454,38 +449,20 @@ export class ClusterModel implements IDisposable {
       this._wasConfigured = this.configured;
       this._wasReadOnly = this.readOnly;
       this._update();
-      this._emitChanged();
+      this.emitSoon();
     }
   };
 
-  private _onConnectionChanged = (): void => this._emitChanged();
+  private _onConnectionChanged = (): void => this.emitSoon();
 
-  /** Many messages arrive in one frame: tell the view once, after all of them. */
-  private _emitChanged(): void {
-    if (this._emitPending) {
-      return;
-    }
-    this._emitPending = true;
-    queueMicrotask(() => {
-      this._emitPending = false;
-      if (!this._disposed) {
-        this._changed.emit();
-      }
-    });
-  }
-
-  private _changed = new Signal<this, void>(this);
   private _customKind: string | null = null;
   private _defaultNamespace = '';
-  private _disposed = false;
-  private _emitPending = false;
   private _error: ApiError | null = null;
   private _filter = '';
   private _kinds: IKindInfo[] = [];
   private _kindsLoaded = false;
   private _kindsLoading = false;
-  private _kindsRetryMs = FIRST_RETRY_MS;
-  private _kindsTimer = 0;
+  private _kindsRetry = this._backoff('jupyter-mlops:kinds');
   private _namespace = '';
   private _onlyWarnings = false;
   private _rowsChanged = new Signal<this, IRowChange>(this);
@@ -494,6 +471,28 @@ export class ClusterModel implements IDisposable {
   private _visible = false;
   private _wasConfigured = false;
   private _wasReadOnly = false;
+}
+
+/**
+ * The rows of a `kind` that match the filter text (and, for events, only Warnings when asked),
+ * in display order: events newest first, everything else by name.
+ */
+export function filterRows(
+  rows: Iterable<IRow>,
+  kind: string,
+  filter: string,
+  onlyWarnings = false
+): IRow[] {
+  const words = filter.trim().toLowerCase();
+  const warningsOnly = kind === 'events' && onlyWarnings;
+  const shown = [...rows].filter(
+    row => (!words || matches(row, words)) && (!warningsOnly || row.type === 'Warning')
+  );
+  if (kind === 'events') {
+    // Newest first: what just happened is what the user looks for.
+    return shown.sort((a, b) => asText(b.time).localeCompare(asText(a.time)));
+  }
+  return shown.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Whether a row's name, status or (for events) words contain the filter's text. */

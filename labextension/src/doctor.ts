@@ -1,11 +1,11 @@
 /** State of the sidebar's Doctor section: what is wrong in the namespace, pushed live as it changes. */
 
 import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, DoctorReport, fetchDoctor, Finding, IObjectRef } from './api';
 import { ClusterModel } from './cluster';
 import { ILiveMessage } from './live';
+import { ModelBase } from './modelBase';
 import { StatusModel } from './status';
 
 /** An object as a finding names it: its Kind (`Pod`) and name. */
@@ -104,19 +104,15 @@ function bySeverity(a: Finding, b: Finding): number {
  * informers see objects change. The watch resumes after a break as the live tables do, and
  * "examine again" reads the REST route once.
  */
-export class DoctorModel {
+export class DoctorModel extends ModelBase {
   constructor(
     readonly cluster: ClusterModel,
     readonly status: StatusModel
   ) {
+    super();
     status.changed.connect(this._onChanged);
     cluster.changed.connect(this._onChanged);
     this._onChanged();
-  }
-
-  /** Emitted when anything the view shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   /** Whether a cluster is configured; without one the section is not shown. */
@@ -179,20 +175,11 @@ export class DoctorModel {
     void this._readOnce();
   }
 
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
+  protected onDispose(): void {
     this._watch?.dispose();
     this._watch = null;
     this.status.changed.disconnect(this._onChanged);
     this.cluster.changed.disconnect(this._onChanged);
-    Signal.clearData(this);
   }
 
   private _wanted(): string | null {
@@ -218,7 +205,7 @@ export class DoctorModel {
     if (wanted !== null) {
       this._watch = this.cluster.socket.watchDoctor(wanted, this._onMessage);
     }
-    this._emit();
+    this.emit();
   };
 
   private _onMessage = (message: ILiveMessage): void => {
@@ -245,7 +232,7 @@ export class DoctorModel {
       this._loading = false;
       this._show();
     }
-    this._emit();
+    this.emit();
   };
 
   /** One read of the REST route, whose findings replace those shown. */
@@ -255,7 +242,7 @@ export class DoctorModel {
       return;
     }
     this._loading = true;
-    this._emit();
+    this.emit();
     try {
       const report = await fetchDoctor(namespace);
       if (namespace !== this._watched) {
@@ -273,7 +260,7 @@ export class DoctorModel {
     } finally {
       if (namespace === this._watched) {
         this._loading = false;
-        this._emit();
+        this.emit();
       }
     }
   }
@@ -288,14 +275,6 @@ export class DoctorModel {
     this._groups = groupFindings(findings);
   }
 
-  private _emit(): void {
-    if (!this._disposed) {
-      this._changed.emit();
-    }
-  }
-
-  private _changed = new Signal<this, void>(this);
-  private _disposed = false;
   private _error: ApiError | null = null;
   private _findings = new Map<string, Finding>();
   private _groups: IFindingGroup[] = [];

@@ -4,6 +4,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { DoctorReport, IRow, IRunsPush, liveSocketUrl } from './api';
+import { Backoff } from './backoff';
 
 /** Where the connection stands; `reconnecting` keeps what was shown until fresh data comes. */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
@@ -137,7 +138,7 @@ export class LiveSocket implements IDisposable {
     }
     this._disposed = true;
     this._channels.clear();
-    window.clearTimeout(this._timer);
+    this._reconnect.dispose();
     this._socket?.close();
     this._socket = null;
     Signal.clearData(this);
@@ -174,7 +175,7 @@ export class LiveSocket implements IDisposable {
   }
 
   private _connect(): void {
-    if (this._disposed || this._socket || this._timer) {
+    if (this._disposed || this._socket || this._reconnect.pending) {
       return;
     }
     this._setState(this._opened === 0 ? 'connecting' : 'reconnecting');
@@ -182,7 +183,7 @@ export class LiveSocket implements IDisposable {
     this._socket = socket;
     socket.onopen = () => {
       this._opened += 1;
-      this._backoff = FIRST_BACKOFF_MS;
+      this._reconnect.reset();
       this._setState('open');
       const reopened = this._opened > 1;
       for (const [id, channel] of this._channels) {
@@ -207,13 +208,7 @@ export class LiveSocket implements IDisposable {
         return;
       }
       this._setState('reconnecting');
-      // Jitter spreads the reconnections of many tabs after a server restart.
-      const wait = this._backoff * (0.75 + Math.random() * 0.5);
-      this._backoff = Math.min(this._backoff * 2, MAX_BACKOFF_MS);
-      this._timer = window.setTimeout(() => {
-        this._timer = 0;
-        this._connect();
-      }, wait);
+      this._reconnect.schedule();
     };
   }
 
@@ -248,13 +243,19 @@ export class LiveSocket implements IDisposable {
     }
   }
 
-  private _backoff = FIRST_BACKOFF_MS;
   private _channels = new Map<string, IChannel>();
   private _counter = 0;
   private _disposed = false;
   private _opened = 0;
+  // Jitter spreads the reconnections of many tabs after a server restart.
+  private _reconnect = new Backoff({
+    name: 'jupyter-mlops:live',
+    first: FIRST_BACKOFF_MS,
+    max: MAX_BACKOFF_MS,
+    jitter: true,
+    run: () => this._connect()
+  });
   private _socket: WebSocket | null = null;
   private _state: ConnectionState = 'idle';
   private _stateChanged = new Signal<this, ConnectionState>(this);
-  private _timer = 0;
 }

@@ -1,10 +1,10 @@
 /** State of a pod's log viewer: a capped buffer of lines, following, container, search. */
 
 import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, fetchLog, IObjectRef } from './api';
 import { ILiveMessage, LiveSocket } from './live';
+import { ModelBase } from './modelBase';
 
 /** Lines kept in memory; older ones are dropped and counted, so a chatty pod cannot fill it. */
 export const MAX_LOG_LINES = 200_000;
@@ -16,19 +16,15 @@ export const TAIL_LINES = 5000;
 export type LogState = 'loading' | 'following' | 'ended' | 'snapshot' | 'failed';
 
 /** The log of one container of a pod, live or as a snapshot. */
-export class LogModel implements IDisposable {
+export class LogModel extends ModelBase {
   constructor(
     readonly socket: LiveSocket,
     readonly pod: IObjectRef,
     containers: string[]
   ) {
+    super();
     this._containers = containers;
     this._container = containers[0] ?? null;
-  }
-
-  /** Emitted, at most once per batch, when anything the view shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   /** Grows with every change, so a view can tell whether to draw again. */
@@ -37,12 +33,12 @@ export class LogModel implements IDisposable {
   }
 
   get lines(): readonly string[] {
-    return this._lines;
+    return this._buffer.lines;
   }
 
   /** Older lines no longer shown: dropped here past the cap, or skipped by the server. */
   get dropped(): number {
-    return this._dropped;
+    return this._buffer.dropped;
   }
 
   get containers(): readonly string[] {
@@ -73,17 +69,17 @@ export class LogModel implements IDisposable {
   }
 
   get search(): string {
-    return this._search;
+    return this._buffer.search;
   }
 
   /** Indexes of the lines that contain the search text. */
   get matches(): readonly number[] {
-    return this._matches;
+    return this._buffer.matches;
   }
 
   /** Which match is current (an index into `matches`), or -1. */
   get matchIndex(): number {
-    return this._matchIndex;
+    return this._buffer.matchIndex;
   }
 
   /** The name a downloaded copy gets. */
@@ -145,47 +141,31 @@ export class LogModel implements IDisposable {
 
   /** Highlight lines containing `text` (case-insensitive) and go to the first one. */
   setSearch(text: string): void {
-    if (text === this._search) {
-      return;
+    if (this._buffer.setSearch(text)) {
+      this._emit();
     }
-    this._search = text;
-    this._matches = [];
-    this._findIn(0);
-    this._matchIndex = this._matches.length > 0 ? 0 : -1;
-    this._emit();
   }
 
   /** Go to the next (`step` 1) or previous (`step` -1) match, wrapping around. */
   moveMatch(step: number): void {
-    const count = this._matches.length;
-    if (count > 0) {
-      this._matchIndex = (((this._matchIndex + step) % count) + count) % count;
+    if (this._buffer.moveMatch(step)) {
       this._emit();
     }
   }
 
   /** Everything shown, as the text of a .log file. */
   text(): string {
-    return this._lines.length > 0 ? this._lines.join('\n') + '\n' : '';
+    return this._buffer.text();
   }
 
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
+  protected onDispose(): void {
     this._closeChannel();
-    Signal.clearData(this);
   }
 
   /** Show the log again from its tail, live or as a snapshot. */
   private _open(): void {
     this._closeChannel();
-    this._clear();
+    this._buffer.clear();
     this._state = 'loading';
     this._error = null;
     this._request += 1;
@@ -216,13 +196,13 @@ export class LogModel implements IDisposable {
         tail: TAIL_LINES,
         previous: this._previous
       });
-      if (request !== this._request || this._disposed) {
+      if (request !== this._request || this.isDisposed) {
         return;
       }
-      this._append(lines);
+      this._buffer.append(lines);
       this._state = 'snapshot';
     } catch (error) {
-      if (request !== this._request || this._disposed) {
+      if (request !== this._request || this.isDisposed) {
         return;
       }
       this._state = 'failed';
@@ -234,8 +214,7 @@ export class LogModel implements IDisposable {
   private _receive(message: ILiveMessage): void {
     switch (message.type) {
       case 'lines':
-        this._dropped += message.skipped ?? 0;
-        this._append(message.lines ?? []);
+        this._buffer.append(message.lines ?? [], message.skipped ?? 0);
         this._state = 'following';
         break;
       case 'end':
@@ -244,7 +223,7 @@ export class LogModel implements IDisposable {
         break;
       case 'reopened':
         // The server sends the tail again on the new connection: start from it.
-        this._clear();
+        this._buffer.clear();
         break;
       case 'error':
         this._state = 'failed';
@@ -257,13 +236,77 @@ export class LogModel implements IDisposable {
     this._emit();
   }
 
-  private _append(lines: string[]): void {
+  private _closeChannel(): void {
+    this._channel?.dispose();
+    this._channel = null;
+  }
+
+  /** Every change moves the version on; the view is told once per batch. */
+  private _emit(): void {
+    this._version += 1;
+    this.emitSoon();
+  }
+
+  private _buffer = new LogBuffer();
+  private _channel: IDisposable | null = null;
+  private _container: string | null;
+  private _containers: string[];
+  private _error: string | null = null;
+  private _following = true;
+  private _previous = false;
+  private _request = 0;
+  private _started = false;
+  private _state: LogState = 'loading';
+  private _version = 0;
+}
+
+/**
+ * The lines a log viewer holds, at most `cap` of them (older ones are dropped and counted),
+ * and the lines that contain the search text with the current one among them.
+ */
+export class LogBuffer {
+  constructor(readonly cap = MAX_LOG_LINES) {}
+
+  get lines(): readonly string[] {
+    return this._lines;
+  }
+
+  /** Older lines no longer held: dropped past the cap, or skipped by the server. */
+  get dropped(): number {
+    return this._dropped;
+  }
+
+  get search(): string {
+    return this._search;
+  }
+
+  /** Indexes of the lines that contain the search text. */
+  get matches(): readonly number[] {
+    return this._matches;
+  }
+
+  /** Which match is current (an index into `matches`), or -1. */
+  get matchIndex(): number {
+    return this._matchIndex;
+  }
+
+  /** Forget every line and match; the search text stays for the next lines. */
+  clear(): void {
+    this._lines = [];
+    this._dropped = 0;
+    this._matches = [];
+    this._matchIndex = -1;
+  }
+
+  /** Add lines at the end, after `skipped` lines the server left out; the oldest go past the cap. */
+  append(lines: readonly string[], skipped = 0): void {
+    this._dropped += skipped;
     const first = this._lines.length;
     for (const line of lines) {
       this._lines.push(line);
     }
     this._findIn(first);
-    const excess = this._lines.length - MAX_LOG_LINES;
+    const excess = this._lines.length - this.cap;
     if (excess > 0) {
       this._lines.splice(0, excess);
       this._dropped += excess;
@@ -279,6 +322,33 @@ export class LogModel implements IDisposable {
     }
   }
 
+  /** Match lines containing `text` (case-insensitive), the first one current; false if unchanged. */
+  setSearch(text: string): boolean {
+    if (text === this._search) {
+      return false;
+    }
+    this._search = text;
+    this._matches = [];
+    this._findIn(0);
+    this._matchIndex = this._matches.length > 0 ? 0 : -1;
+    return true;
+  }
+
+  /** Make the next (`step` 1) or previous (`step` -1) match current, wrapping around. */
+  moveMatch(step: number): boolean {
+    const count = this._matches.length;
+    if (count === 0) {
+      return false;
+    }
+    this._matchIndex = (((this._matchIndex + step) % count) + count) % count;
+    return true;
+  }
+
+  /** Every line held, as the text of a .log file. */
+  text(): string {
+    return this._lines.length > 0 ? this._lines.join('\n') + '\n' : '';
+  }
+
   /** Add the lines from `first` on that contain the search text to the matches. */
   private _findIn(first: number): void {
     const words = this._search.toLowerCase();
@@ -292,48 +362,9 @@ export class LogModel implements IDisposable {
     }
   }
 
-  private _clear(): void {
-    this._lines = [];
-    this._dropped = 0;
-    this._matches = [];
-    this._matchIndex = -1;
-  }
-
-  private _closeChannel(): void {
-    this._channel?.dispose();
-    this._channel = null;
-  }
-
-  private _emit(): void {
-    this._version += 1;
-    if (this._emitPending) {
-      return;
-    }
-    this._emitPending = true;
-    queueMicrotask(() => {
-      this._emitPending = false;
-      if (!this._disposed) {
-        this._changed.emit();
-      }
-    });
-  }
-
-  private _changed = new Signal<this, void>(this);
-  private _channel: IDisposable | null = null;
-  private _container: string | null;
-  private _containers: string[];
-  private _disposed = false;
   private _dropped = 0;
-  private _emitPending = false;
-  private _error: string | null = null;
-  private _following = true;
   private _lines: string[] = [];
   private _matchIndex = -1;
   private _matches: number[] = [];
-  private _previous = false;
-  private _request = 0;
   private _search = '';
-  private _started = false;
-  private _state: LogState = 'loading';
-  private _version = 0;
 }

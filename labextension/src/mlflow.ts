@@ -1,7 +1,6 @@
 /** State of the sidebar's MLflow section: experiments, a runs table, registered models. */
 
 import { IPoll, Poll } from '@lumino/polling';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   ApiError,
@@ -14,6 +13,7 @@ import {
   IModelVersion,
   IRegisteredModel
 } from './api';
+import { ModelBase } from './modelBase';
 import { asApiError } from './pipelines';
 import { StatusModel } from './status';
 
@@ -66,8 +66,9 @@ export interface IVersionsShown {
  * MLflow pushes nothing, so a poll reads the shown pages again at the sidebar's refresh
  * interval, standing by while the sidebar or the browser tab is hidden.
  */
-export class MlflowModel {
+export class MlflowModel extends ModelBase {
   constructor(readonly status: StatusModel) {
+    super();
     status.changed.connect(this._onStatusChanged);
     this._refreshSeconds = status.refreshSeconds;
     this._poll = new Poll<void, ApiError>({
@@ -76,11 +77,6 @@ export class MlflowModel {
       frequency: this._frequency(),
       standby: () => (this._visible && this.configured ? 'when-hidden' : true)
     });
-  }
-
-  /** Emitted when anything the view shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   /** Whether MLflow is configured at all (a local store counts). */
@@ -172,7 +168,7 @@ export class MlflowModel {
     const shown = this.columns;
     const at = shown.findIndex(c => c.kind === column.kind && c.key === column.key);
     this._chosen = at >= 0 ? shown.filter((_, i) => i !== at) : [...shown, column];
-    this._emit();
+    this.emit();
   }
 
   /** Runs ticked for comparison, by id. */
@@ -186,7 +182,7 @@ export class MlflowModel {
     } else {
       this._selected.add(id);
     }
-    this._emit();
+    this.emit();
   }
 
   /** The ticked runs that are on the page, with their names. */
@@ -237,13 +233,13 @@ export class MlflowModel {
     const experiment = this._experiment;
     if (!experiment) {
       this._runs = { items: [], next: null, error: null, loading: false };
-      this._emit();
+      this.emit();
       return;
     }
     const asked = ++this._runsGeneration;
     if (!quiet) {
       this._runs = { ...this._runs, loading: true };
-      this._emit();
+      this.emit();
     }
     const order = orderKey(this._orderBy.column);
     try {
@@ -262,7 +258,7 @@ export class MlflowModel {
         this._runs = { ...this._runs, error: asApiError(error), loading: false };
       }
     }
-    this._emit();
+    this.emit();
   }
 
   // -- registered models ---------------------------------------------------------------------
@@ -293,11 +289,11 @@ export class MlflowModel {
   async toggleModel(name: string): Promise<void> {
     if (this._versions.has(name)) {
       this._versions.delete(name);
-      this._emit();
+      this.emit();
       return;
     }
     this._versions.set(name, { versions: [], error: null });
-    this._emit();
+    this.emit();
     await this._loadVersions(name);
   }
 
@@ -313,7 +309,7 @@ export class MlflowModel {
     if (this._versions.has(name)) {
       this._versions.set(name, shown);
     }
-    this._emit();
+    this.emit();
   }
 
   /** Read everything shown again. */
@@ -330,18 +326,9 @@ export class MlflowModel {
     this._start();
   }
 
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
+  protected onDispose(): void {
     this._poll.dispose();
     this.status.changed.disconnect(this._onStatusChanged);
-    Signal.clearData(this);
   }
 
   private _start(): void {
@@ -397,7 +384,7 @@ export class MlflowModel {
     const token = more ? (this._experiments.next ?? '') : '';
     if (!quiet) {
       this._experiments = { ...this._experiments, loading: true };
-      this._emit();
+      this.emit();
     }
     try {
       const page = await fetchMlflowExperiments(this._experimentSearch, token);
@@ -419,7 +406,7 @@ export class MlflowModel {
         this._experiments = { ...this._experiments, error: asApiError(error), loading: false };
       }
     }
-    this._emit();
+    this.emit();
   }
 
   private async _loadModels(more: boolean, quiet = false): Promise<void> {
@@ -427,7 +414,7 @@ export class MlflowModel {
     const token = more ? (this._models.next ?? '') : '';
     if (!quiet) {
       this._models = { ...this._models, loading: true };
-      this._emit();
+      this.emit();
     }
     try {
       const page = await fetchRegisteredModels(this._modelSearch, token);
@@ -442,7 +429,7 @@ export class MlflowModel {
         this._models = { ...this._models, error: asApiError(error), loading: false };
       }
     }
-    this._emit();
+    this.emit();
   }
 
   private _onStatusChanged = (): void => {
@@ -453,19 +440,11 @@ export class MlflowModel {
     if (this.configured !== this._wasConfigured) {
       this._wasConfigured = this.configured;
       this._start();
-      this._emit();
+      this.emit();
     }
   };
 
-  private _emit(): void {
-    if (!this._disposed) {
-      this._changed.emit();
-    }
-  }
-
-  private _changed = new Signal<this, void>(this);
   private _chosen: IRunColumn[] | null = null;
-  private _disposed = false;
   private _experiment: IMlflowExperiment | null = null;
   private _experimentSearch = '';
   private _experiments: IListed<IMlflowExperiment> = empty();

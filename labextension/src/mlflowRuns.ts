@@ -1,7 +1,5 @@
 /** State of a main-area panel about MLflow runs: metric charts, a params diff, artifacts. */
 
-import { ISignal, Signal } from '@lumino/signaling';
-
 import {
   ApiError,
   fetchMetricHistory,
@@ -11,6 +9,7 @@ import {
   IMlflowArtifact,
   IMlflowRun
 } from './api';
+import { ModelBase } from './modelBase';
 import { asApiError } from './pipelines';
 
 /** Points asked for per line: about one per pixel of a chart's width. */
@@ -52,14 +51,10 @@ export interface IFolderShown {
 }
 
 /** What a panel about one or several MLflow runs shows. */
-export class MlflowRunsModel {
+export class MlflowRunsModel extends ModelBase {
   constructor(readonly ref: IMlflowRunsRef) {
+    super();
     void this.reload();
-  }
-
-  /** Emitted when anything the view shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   /** The runs read, in the order asked. */
@@ -93,7 +88,7 @@ export class MlflowRunsModel {
   toggleChart(key: string): void {
     if (this._charted.includes(key)) {
       this._charted = this._charted.filter(k => k !== key);
-      this._emit();
+      this.emit();
       return;
     }
     this._charted = [...this._charted, key];
@@ -116,7 +111,7 @@ export class MlflowRunsModel {
 
   set onlyDifferences(value: boolean) {
     this._onlyDifferences = value;
-    this._emit();
+    this.emit();
   }
 
   /** A folder's listing of one run's artifacts ('' is the root), read when first unfolded. */
@@ -133,11 +128,11 @@ export class MlflowRunsModel {
     const key = `${runId}/${path}`;
     if (this._open.has(key)) {
       this._open.delete(key);
-      this._emit();
+      this.emit();
       return;
     }
     this._open.add(key);
-    this._emit();
+    this.emit();
     if (!this._folders.has(key)) {
       await this._loadFolder(runId, path);
     }
@@ -146,7 +141,7 @@ export class MlflowRunsModel {
   /** Read the runs again, then their charts and artifact roots. */
   async reload(): Promise<void> {
     this._loading = true;
-    this._emit();
+    this.emit();
     try {
       this._runs = await Promise.all(this.ref.ids.map(id => fetchMlflowRun(id)));
       this._error = null;
@@ -158,7 +153,7 @@ export class MlflowRunsModel {
     if (this._charted.length === 0) {
       this._charted = this.metricKeys.slice(0, MAX_CHARTS);
     }
-    this._emit();
+    this.emit();
     this._folders.clear();
     await Promise.all([
       ...this._charted.map(key => this._loadChart(key)),
@@ -169,22 +164,10 @@ export class MlflowRunsModel {
     ]);
   }
 
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
-    Signal.clearData(this);
-  }
-
   private async _loadChart(key: string): Promise<void> {
     const having = this._runs.filter(run => key in run.metrics);
     this._charts.set(key, { key, histories: [], error: null, loading: true });
-    this._emit();
+    this.emit();
     try {
       const histories = await Promise.all(
         having.map(run => fetchMetricHistory(run.id, key, CHART_POINTS))
@@ -193,7 +176,7 @@ export class MlflowRunsModel {
     } catch (error) {
       this._charts.set(key, { key, histories: [], error: asApiError(error), loading: false });
     }
-    this._emit();
+    this.emit();
   }
 
   private async _loadFolder(runId: string, path: string): Promise<void> {
@@ -204,19 +187,11 @@ export class MlflowRunsModel {
     } catch (error) {
       this._folders.set(key, { artifacts: [], error: asApiError(error) });
     }
-    this._emit();
+    this.emit();
   }
 
-  private _emit(): void {
-    if (!this._disposed) {
-      this._changed.emit();
-    }
-  }
-
-  private _changed = new Signal<this, void>(this);
   private _charted: string[] = [];
   private _charts = new Map<string, IChartShown>();
-  private _disposed = false;
   private _error: ApiError | null = null;
   private _folders = new Map<string, IFolderShown>();
   private _loading = false;

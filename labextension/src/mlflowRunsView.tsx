@@ -1,15 +1,15 @@
 /** The main-area panel about MLflow runs: facts, metric charts, a params diff, artifacts. */
 
 import { MainAreaWidget } from '@jupyterlab/apputils';
-import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { IMlflowRun, mlflowArtifactUrl } from './api';
 import { formatTime } from './format';
-import { mlopsIcon } from './icon';
 import { LineChart } from './mlflowChart';
 import { MlflowRunsModel, mlflowRunsKey } from './mlflowRuns';
 import { formatDuration, formatMetric, MLFLOW_HEALTH } from './mlflowView';
+import { createModelPanel, ModelView } from './modelPanel';
+import { ReloadButton } from './panelParts';
 import { ICommandRunner, OPEN_PIPELINE_RUN } from './pipelinesRun';
 import { ValueView } from './valueView';
 
@@ -31,36 +31,21 @@ export function createMlflowRunsPanel(
   model: MlflowRunsModel,
   commands: ICommandRunner | null = null
 ): MainAreaWidget<MlflowRunsView> {
-  const content = new MlflowRunsView(model, commands);
-  const panel = new MainAreaWidget({ content });
   const { names } = model.ref;
-  panel.id = mlflowRunsPanelId(model);
-  panel.title.label = names.length === 1 ? names[0] : `Compare ${names.length} runs`;
-  panel.title.caption = `MLflow: ${names.join(', ')}`;
-  panel.title.icon = mlopsIcon;
-  panel.title.closable = true;
-  panel.addClass('jp-mlops-object-panel');
-  panel.disposed.connect(() => model.dispose());
-  return panel;
+  return createModelPanel(new MlflowRunsView(model, commands), {
+    id: mlflowRunsPanelId(model),
+    label: names.length === 1 ? names[0] : `Compare ${names.length} runs`,
+    caption: `MLflow: ${names.join(', ')}`
+  });
 }
 
 /** The panel's content: follows the model and renders it. */
-export class MlflowRunsView extends ReactWidget {
+export class MlflowRunsView extends ModelView<MlflowRunsModel> {
   constructor(
-    readonly model: MlflowRunsModel,
+    model: MlflowRunsModel,
     readonly commands: ICommandRunner | null = null
   ) {
-    super();
-    this.addClass('jp-mlops-object');
-    model.changed.connect(this._onChanged);
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this.model.changed.disconnect(this._onChanged);
-    super.dispose();
+    super(model);
   }
 
   protected render(): JSX.Element {
@@ -81,8 +66,6 @@ export class MlflowRunsView extends ReactWidget {
       name: name || tags[TAG_PIPELINE_RUN]
     });
   };
-
-  private _onChanged = (): void => this.update();
 }
 
 /** Opens the pipeline run of an MLflow run; null when the panel cannot run commands. */
@@ -103,17 +86,12 @@ function RunsPanel(props: {
           <span data-testid="mlops-mlflow-panel-title">{names.join(', ')}</span>
         </h2>
         <span className="jp-mlops-spacer" />
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-mlops-refresh"
-          data-testid="mlops-mlflow-panel-refresh"
+        <ReloadButton
+          testId="mlops-mlflow-panel-refresh"
           title="Read the runs again"
-          aria-label="Reload"
-          disabled={model.loading}
-          onClick={() => void model.reload()}
-        >
-          <refreshIcon.react tag="span" />
-        </button>
+          loading={model.loading}
+          onReload={() => void model.reload()}
+        />
       </header>
       {model.error && (
         <div className="jp-mlops-error" role="alert" data-testid="mlops-mlflow-panel-error">

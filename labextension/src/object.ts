@@ -1,8 +1,5 @@
 /** State of a main-area panel about one object: its description, YAML, log and actions. */
 
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
 import {
   ApiError,
   deletePod,
@@ -15,6 +12,8 @@ import {
   IRow,
   scaleDeployment
 } from './api';
+import { ActionModel } from './actionModel';
+import { Backoff } from './backoff';
 import { ClusterModel, IRowChange } from './cluster';
 import { controllerOf, deleteOutcome, IDeleteOutcome } from './deletion';
 import { LogModel } from './logs';
@@ -34,19 +33,15 @@ export function objectKey(ref: IObjectRef): string {
 }
 
 /** What a panel about one object shows, kept current from the live tables. */
-export class ObjectModel implements IDisposable {
+export class ObjectModel extends ActionModel {
   constructor(
     readonly ref: IObjectRef,
     readonly cluster: ClusterModel
   ) {
+    super();
     cluster.rowsChanged.connect(this._onRowsChanged);
-    cluster.changed.connect(this._emit);
+    cluster.changed.connect(this.emit);
     void this.reload();
-  }
-
-  /** Emitted when anything the view shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   get tab(): ObjectTab {
@@ -99,16 +94,6 @@ export class ObjectModel implements IDisposable {
     return this.cluster.readOnly;
   }
 
-  /** What the last action did or why it failed, in words. */
-  get actionMessage(): { ok: boolean; text: string } | null {
-    return this._actionMessage;
-  }
-
-  /** True while an action is on its way. */
-  get busy(): boolean {
-    return this._busy;
-  }
-
   setTab(tab: ObjectTab): void {
     if (tab === this._tab) {
       return;
@@ -120,13 +105,13 @@ export class ObjectModel implements IDisposable {
     if (tab === 'logs' && this.hasLogs) {
       this._startLogs();
     }
-    this._emit();
+    this.emit();
   }
 
   /** Read the description again, and the YAML if it was shown. */
   async reload(): Promise<void> {
     this._loading = true;
-    this._emit();
+    this.emit();
     try {
       this._description = await fetchDescription(this.ref);
       this._error = null;
@@ -143,7 +128,7 @@ export class ObjectModel implements IDisposable {
     if (this._yaml !== null || this._tab === 'yaml') {
       await this._loadYaml();
     }
-    this._emit();
+    this.emit();
   }
 
   /**
@@ -181,7 +166,7 @@ export class ObjectModel implements IDisposable {
 
   /** Delete the pod; what follows depends on its owner (see `deleteOutcome`). */
   async deletePod(): Promise<void> {
-    await this._act(async () => {
+    await this.act(async () => {
       await deletePod(this.ref.namespace, this.ref.name);
       return `Pod ${this.ref.name} is being deleted.`;
     });
@@ -189,40 +174,17 @@ export class ObjectModel implements IDisposable {
 
   /** Set the deployment's replicas. */
   async scale(replicas: number): Promise<void> {
-    await this._act(async () => {
+    await this.act(async () => {
       const set = await scaleDeployment(this.ref.namespace, this.ref.name, replicas);
       return `Deployment ${this.ref.name} scaled to ${set} replicas.`;
     });
   }
 
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
-    window.clearTimeout(this._reloadTimer);
+  protected onDispose(): void {
+    this._reloadSoon.dispose();
     this.cluster.rowsChanged.disconnect(this._onRowsChanged);
-    this.cluster.changed.disconnect(this._emit);
+    this.cluster.changed.disconnect(this.emit);
     this._logs?.dispose();
-    Signal.clearData(this);
-  }
-
-  private async _act(action: () => Promise<string>): Promise<void> {
-    this._busy = true;
-    this._actionMessage = null;
-    this._emit();
-    try {
-      this._actionMessage = { ok: true, text: await action() };
-    } catch (error) {
-      this._actionMessage = { ok: false, text: asApiError(error).message };
-    } finally {
-      this._busy = false;
-      this._emit();
-    }
   }
 
   private async _loadYaml(): Promise<void> {
@@ -232,13 +194,13 @@ export class ObjectModel implements IDisposable {
     } catch (error) {
       this._yamlError = asApiError(error);
     }
-    this._emit();
+    this.emit();
   }
 
   private _startLogs(): void {
     if (!this._logs) {
       this._logs = new LogModel(this.cluster.socket, this.ref, this._containerNames());
-      this._logs.changed.connect(this._emit);
+      this._logs.changed.connect(this.emit);
     }
     this._logs.start();
   }
@@ -263,52 +225,36 @@ export class ObjectModel implements IDisposable {
       const mine = change.rows.filter(row => row.name === name);
       if (change.type === 'DELETED' && mine.length > 0) {
         this._gone = true;
-        this._emit();
+        this.emit();
         return;
       }
       if (change.type === 'snapshot' && mine.length === 0) {
         this._gone = this._description !== null || this._gone;
-        this._emit();
+        this.emit();
         return;
       }
       if (mine.length > 0) {
-        this._reloadSoon();
+        this._reloadSoon.schedule();
       }
     } else if (change.kind === 'events' && change.type !== 'DELETED') {
       if (change.rows.some(row => row.involved_name === name)) {
-        this._reloadSoon();
+        this._reloadSoon.schedule();
       }
     }
   };
 
-  private _reloadSoon(): void {
-    if (this._reloadTimer) {
-      return;
-    }
-    this._reloadTimer = window.setTimeout(() => {
-      this._reloadTimer = 0;
-      if (!this._disposed) {
-        void this.reload();
-      }
-    }, RELOAD_MS);
-  }
-
-  private _emit = (): void => {
-    if (!this._disposed) {
-      this._changed.emit();
-    }
-  };
-
-  private _actionMessage: { ok: boolean; text: string } | null = null;
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
   private _description: IDescription | null = null;
-  private _disposed = false;
   private _error: ApiError | null = null;
   private _gone = false;
   private _loading = false;
   private _logs: LogModel | null = null;
-  private _reloadTimer = 0;
+  // Changes within one wait make one reload; one arriving during a reload makes another.
+  private _reloadSoon = new Backoff({
+    name: 'jupyter-mlops:object',
+    first: RELOAD_MS,
+    max: RELOAD_MS,
+    run: () => void this.reload()
+  });
   private _tab: ObjectTab = 'describe';
   private _yaml: string | null = null;
   private _yamlError: ApiError | null = null;

@@ -1,7 +1,6 @@
 /** The main-area panel about one object: Describe, YAML and Logs tabs, and its actions. */
 
 import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
-import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
@@ -9,9 +8,10 @@ import type { Finding, IContainerInfo, IDescription, IObjectRef, IRow } from './
 import { findingKey, FindingObject } from './doctor';
 import { FindingView } from './doctorView';
 import { asText, formatAge, formatTime } from './format';
-import { mlopsIcon } from './icon';
 import { LogPanel } from './logView';
+import { createModelPanel, ModelView } from './modelPanel';
 import { objectKey, ObjectModel, ObjectTab } from './object';
+import { ActionMessage, ReloadButton } from './panelParts';
 
 /** The panel's id: one panel per object, found again by this. */
 export function objectPanelId(model: ObjectModel): string {
@@ -23,35 +23,20 @@ export function createObjectPanel(
   model: ObjectModel,
   open?: (ref: IObjectRef) => void
 ): MainAreaWidget<ObjectView> {
-  const content = new ObjectView(model, open);
-  const panel = new MainAreaWidget({ content });
-  panel.id = objectPanelId(model);
-  panel.title.label = model.ref.name;
-  panel.title.caption = `${model.ref.kind} ${model.ref.namespace}/${model.ref.name}`;
-  panel.title.icon = mlopsIcon;
-  panel.title.closable = true;
-  panel.addClass('jp-mlops-object-panel');
-  panel.disposed.connect(() => model.dispose());
-  return panel;
+  return createModelPanel(new ObjectView(model, open), {
+    id: objectPanelId(model),
+    label: model.ref.name,
+    caption: `${model.ref.kind} ${model.ref.namespace}/${model.ref.name}`
+  });
 }
 
 /** The panel's content: follows the model and renders it. */
-export class ObjectView extends ReactWidget {
+export class ObjectView extends ModelView<ObjectModel> {
   constructor(
-    readonly model: ObjectModel,
+    model: ObjectModel,
     private readonly _open?: (ref: IObjectRef) => void
   ) {
-    super();
-    this.addClass('jp-mlops-object');
-    model.changed.connect(this._onChanged);
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this.model.changed.disconnect(this._onChanged);
-    super.dispose();
+    super(model);
   }
 
   protected render(): JSX.Element {
@@ -94,8 +79,6 @@ export class ObjectView extends ReactWidget {
       await this.model.scale(replicas);
     }
   }
-
-  private _onChanged = (): void => this.update();
 }
 
 /** The scale dialog's body: how many replicas the deployment should run. */
@@ -180,33 +163,19 @@ function ObjectPanelView(props: {
             Scale…
           </button>
         )}
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-mlops-refresh"
-          data-testid="mlops-object-refresh"
+        <ReloadButton
+          testId="mlops-object-refresh"
           title="Read the object again"
-          aria-label="Reload"
-          disabled={model.loading}
-          onClick={() => void model.reload()}
-        >
-          <refreshIcon.react tag="span" />
-        </button>
+          loading={model.loading}
+          onReload={() => void model.reload()}
+        />
       </header>
       {model.gone && (
         <div className="jp-mlops-gone" role="status" data-testid="mlops-object-gone">
           This {kindWord.toLowerCase()} no longer exists: it was deleted.
         </div>
       )}
-      {model.actionMessage && (
-        <div
-          className={model.actionMessage.ok ? 'jp-mlops-notice' : 'jp-mlops-error'}
-          role={model.actionMessage.ok ? 'status' : 'alert'}
-          data-testid="mlops-action-message"
-          data-ok={model.actionMessage.ok}
-        >
-          {model.actionMessage.text}
-        </div>
-      )}
+      <ActionMessage message={model.actionMessage} testId="mlops-action-message" />
       <div className="jp-mlops-object-tabs" role="tablist" aria-label="Views of the object">
         {tabs.map(tab => (
           <button

@@ -17,7 +17,9 @@ import {
   IUploadedPipelineVersion,
   RunStatus
 } from './api';
+import { Backoff } from './backoff';
 import { ILiveMessage, LiveSocket } from './live';
+import { ModelBase } from './modelBase';
 import { StatusModel } from './status';
 
 /** Rows asked for per source and page: a sidebar shows a screenful. */
@@ -54,17 +56,13 @@ const FIRST_RETRY_MS = 2000;
 const MAX_RETRY_MS = 60_000;
 
 /** The Pipelines section's model: runs listed by REST, then changed by the tab's WebSocket. */
-export class PipelinesModel implements IDisposable {
+export class PipelinesModel extends ModelBase {
   constructor(
     readonly socket: LiveSocket,
     readonly status: StatusModel
   ) {
+    super();
     status.changed.connect(this._onStatusChanged);
-  }
-
-  /** Emitted, at most once per batch, when anything the view shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   /** Emitted for every run a push changed, so that open run panels read it again. */
@@ -152,7 +150,7 @@ export class PipelinesModel implements IDisposable {
     } catch (error) {
       this._uploadedError = asApiError(error);
     }
-    this._emitChanged();
+    this.emitSoon();
   }
 
   /** Read one pipeline's versions. */
@@ -162,7 +160,7 @@ export class PipelinesModel implements IDisposable {
     } catch (error) {
       this._versions.set(pipelineId, asApiError(error));
     }
-    this._emitChanged();
+    this.emitSoon();
   }
 
   /** Sources listed now: remote only when Kubeflow Pipelines is configured. */
@@ -240,9 +238,8 @@ export class PipelinesModel implements IDisposable {
   async reload(): Promise<void> {
     const asked = ++this._generation;
     this._loading = true;
-    this._emitChanged();
-    window.clearTimeout(this._retryTimer);
-    this._retryTimer = 0;
+    this.emitSoon();
+    this._retry.cancel();
     try {
       const answer = await fetchPipelineRuns(this._query(this._source, ''));
       if (asked !== this._generation) {
@@ -256,7 +253,7 @@ export class PipelinesModel implements IDisposable {
       this._sourceErrors = { ...answer.errors };
       this._error = null;
       this._loaded = true;
-      this._retryMs = FIRST_RETRY_MS;
+      this._retry.reset();
     } catch (error) {
       if (asked !== this._generation) {
         return;
@@ -266,7 +263,7 @@ export class PipelinesModel implements IDisposable {
     } finally {
       if (asked === this._generation) {
         this._loading = false;
-        this._emitChanged();
+        this.emitSoon();
       }
     }
     void this._loadExperiments();
@@ -280,7 +277,7 @@ export class PipelinesModel implements IDisposable {
     }
     const asked = this._generation;
     this._loading = true;
-    this._emitChanged();
+    this.emitSoon();
     try {
       const answer = await fetchPipelineRuns(this._query(source, token));
       if (asked !== this._generation) {
@@ -295,28 +292,19 @@ export class PipelinesModel implements IDisposable {
       this._error = asApiError(error);
     } finally {
       this._loading = false;
-      this._emitChanged();
+      this.emitSoon();
     }
   }
 
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
+  protected onDispose(): void {
     this._watch?.dispose();
-    window.clearTimeout(this._retryTimer);
+    this._retry.dispose();
     this.status.changed.disconnect(this._onStatusChanged);
-    Signal.clearData(this);
   }
 
   /** Watch the runs while the section is on screen; the first showing lists them. */
   private _update(): void {
-    if (this._disposed) {
+    if (this.isDisposed) {
       return;
     }
     const active = this._visible && this.status.report !== null;
@@ -346,7 +334,7 @@ export class PipelinesModel implements IDisposable {
     try {
       const answer = await fetchPipelineExperiments();
       this._experiments = answer.experiments;
-      this._emitChanged();
+      this.emitSoon();
     } catch {
       // The runs list says why a source fails; the filter keeps what it had.
     }
@@ -363,7 +351,7 @@ export class PipelinesModel implements IDisposable {
         ...this._sourceErrors,
         all: { reason: message.reason ?? 'error', message: message.message ?? '' }
       };
-      this._emitChanged();
+      this.emitSoon();
       return;
     }
     if (message.type !== 'runs') {
@@ -394,7 +382,7 @@ export class PipelinesModel implements IDisposable {
       }
     }
     this._sourceErrors = errors;
-    this._emitChanged();
+    this.emitSoon();
   }
 
   /** Whether a row passes the source, status and experiment filters. */
@@ -425,14 +413,9 @@ export class PipelinesModel implements IDisposable {
   }
 
   private _scheduleRetry(): void {
-    if (!this._visible || this._disposed) {
-      return;
+    if (this._visible && !this.isDisposed) {
+      this._retry.schedule();
     }
-    this._retryTimer = window.setTimeout(() => {
-      this._retryTimer = 0;
-      void this.reload();
-    }, this._retryMs);
-    this._retryMs = Math.min(this._retryMs * 2, MAX_RETRY_MS);
   }
 
   private _onStatusChanged = (): void => {
@@ -448,28 +431,11 @@ export class PipelinesModel implements IDisposable {
         // Pipelines was configured or dropped: the sources listed change.
         void this.reload();
       }
-      this._emitChanged();
+      this.emitSoon();
     }
   };
 
-  /** Many pushes arrive in one frame: tell the view once, after all of them. */
-  private _emitChanged(): void {
-    if (this._emitPending) {
-      return;
-    }
-    this._emitPending = true;
-    queueMicrotask(() => {
-      this._emitPending = false;
-      if (!this._disposed) {
-        this._changed.emit();
-      }
-    });
-  }
-
-  private _changed = new Signal<this, void>(this);
   private _descending = true;
-  private _disposed = false;
-  private _emitPending = false;
   private _error: ApiError | null = null;
   private _experiment = '';
   private _experiments: IPipelineExperiment[] = [];
@@ -479,8 +445,12 @@ export class PipelinesModel implements IDisposable {
   private _loading = false;
   private _mode = '';
   private _pages: Partial<Record<RunSource, { next_page_token: string; total_size: number }>> = {};
-  private _retryMs = FIRST_RETRY_MS;
-  private _retryTimer = 0;
+  private _retry = new Backoff({
+    name: 'jupyter-mlops:pipelines',
+    first: FIRST_RETRY_MS,
+    max: MAX_RETRY_MS,
+    run: () => void this.reload()
+  });
   private _rows = new Map<string, IPipelineRunSummary>();
   private _runChanged = new Signal<this, IPipelineRunSummary>(this);
   private _source: RunSource | 'all' = 'all';

@@ -1,8 +1,6 @@
 /** State of a main-area panel about one pipeline run: its tasks, a task's log, and actions. */
 
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   ApiError,
@@ -18,6 +16,8 @@ import {
   RunSource,
   terminatePipelineRun
 } from './api';
+import { ActionModel } from './actionModel';
+import { Backoff } from './backoff';
 import { asApiError, FINISHED_STATES, PipelinesModel, runKey } from './pipelines';
 
 /** The run a panel shows. */
@@ -43,19 +43,15 @@ export const OPEN_PIPELINE_RUN = 'jupyter-mlops:open-pipeline-run';
 const FOLLOW_MS = 3000;
 
 /** What a panel about one run shows, read again while the run goes on. */
-export class PipelineRunModel implements IDisposable {
+export class PipelineRunModel extends ActionModel {
   constructor(
     readonly ref: IRunRef,
     readonly pipelines: PipelinesModel
   ) {
+    super();
     pipelines.runChanged.connect(this._onRunChanged);
-    pipelines.changed.connect(this._emit);
+    pipelines.changed.connect(this.emit);
     void this.reload();
-  }
-
-  /** Emitted when anything the view shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   get run(): IPipelineRun | null {
@@ -118,21 +114,11 @@ export class PipelineRunModel implements IDisposable {
     return this.pipelines.readOnly;
   }
 
-  /** What the last action did or why it failed, in words. */
-  get actionMessage(): { ok: boolean; text: string } | null {
-    return this._actionMessage;
-  }
-
-  get busy(): boolean {
-    return this._busy;
-  }
-
   /** Read the run again, and the shown task's log if the task may have printed more. */
   async reload(): Promise<void> {
-    window.clearTimeout(this._followTimer);
-    this._followTimer = 0;
+    this._follow.cancel();
     this._loading = true;
-    this._emit();
+    this.emit();
     const before = this.task?.state;
     try {
       this._run = await fetchPipelineRun(this.ref.source, this.ref.id);
@@ -142,7 +128,7 @@ export class PipelineRunModel implements IDisposable {
     } finally {
       this._loading = false;
     }
-    if (this._disposed) {
+    if (this.isDisposed) {
       return;
     }
     if (this._taskId === null && this._run && this._run.tasks.length > 0) {
@@ -156,10 +142,10 @@ export class PipelineRunModel implements IDisposable {
     if (task && (this._log === null || before !== task.state || !FINISHED_STATES.has(task.state))) {
       await Promise.all([this._loadLog(task.id), this._loadFindings(task)]);
     }
-    if (!this.finished && !this._disposed) {
-      this._followTimer = window.setTimeout(() => void this.reload(), FOLLOW_MS);
+    if (!this.finished && !this.isDisposed) {
+      this._follow.schedule();
     }
-    this._emit();
+    this.emit();
   }
 
   /** Show a task's values and log. */
@@ -172,14 +158,14 @@ export class PipelineRunModel implements IDisposable {
     this._logError = null;
     this._findings = null;
     this._findingsError = null;
-    this._emit();
+    this.emit();
     const task = this.task;
-    void Promise.all([this._loadLog(id), task ? this._loadFindings(task) : null]).then(this._emit);
+    void Promise.all([this._loadLog(id), task ? this._loadFindings(task) : null]).then(this.emit);
   }
 
   /** Stop the run. */
   async terminate(): Promise<void> {
-    await this._act(async () => {
+    await this.act(async () => {
       this._run = await terminatePipelineRun(this.ref.source, this.ref.id);
       return `Run ${this._run.name} is being stopped.`;
     });
@@ -188,7 +174,7 @@ export class PipelineRunModel implements IDisposable {
 
   /** Run it again; a local run starts again as a new run, a cluster run in place. */
   async retry(): Promise<void> {
-    await this._act(async () => {
+    await this.act(async () => {
       const again = await retryPipelineRun(this.ref.source, this.ref.id);
       if (again.id === this.ref.id) {
         this._run = again;
@@ -199,19 +185,10 @@ export class PipelineRunModel implements IDisposable {
     void this.reload();
   }
 
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
-    window.clearTimeout(this._followTimer);
+  protected onDispose(): void {
+    this._follow.dispose();
     this.pipelines.runChanged.disconnect(this._onRunChanged);
-    this.pipelines.changed.disconnect(this._emit);
-    Signal.clearData(this);
+    this.pipelines.changed.disconnect(this.emit);
   }
 
   private async _loadLog(taskId: string): Promise<void> {
@@ -254,20 +231,6 @@ export class PipelineRunModel implements IDisposable {
     }
   }
 
-  private async _act(action: () => Promise<string>): Promise<void> {
-    this._busy = true;
-    this._actionMessage = null;
-    this._emit();
-    try {
-      this._actionMessage = { ok: true, text: await action() };
-    } catch (error) {
-      this._actionMessage = { ok: false, text: asApiError(error).message };
-    } finally {
-      this._busy = false;
-      this._emit();
-    }
-  }
-
   /** A push about this run: read it now rather than at the next follow tick. */
   private _onRunChanged = (_: PipelinesModel, row: IPipelineRunSummary): void => {
     if (runKey(row) === runKey(this.ref) && !this._loading) {
@@ -275,20 +238,16 @@ export class PipelineRunModel implements IDisposable {
     }
   };
 
-  private _emit = (): void => {
-    if (!this._disposed) {
-      this._changed.emit();
-    }
-  };
-
-  private _actionMessage: { ok: boolean; text: string } | null = null;
-  private _busy = false;
-  private _changed = new Signal<this, void>(this);
-  private _disposed = false;
   private _error: ApiError | null = null;
   private _findings: Finding[] | null = null;
   private _findingsError: ApiError | null = null;
-  private _followTimer = 0;
+  // A steady wait (first and max alike): the run is read again every few seconds.
+  private _follow = new Backoff({
+    name: 'jupyter-mlops:pipeline-run',
+    first: FOLLOW_MS,
+    max: FOLLOW_MS,
+    run: () => void this.reload()
+  });
   private _loading = false;
   private _log: string | null = null;
   private _logError: ApiError | null = null;

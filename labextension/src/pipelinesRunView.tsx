@@ -1,14 +1,15 @@
 /** The main-area panel about one pipeline run: tasks with states, a task's log, actions. */
 
 import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
-import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { IPipelineMlflowLink, IPipelineRun, IPipelineTask } from './api';
 import { findingKey } from './doctor';
 import { FindingView } from './doctorView';
 import { formatTime } from './format';
-import { mlopsIcon } from './icon';
+import { BOX_HEIGHT, BOX_WIDTH, edgePath, layoutGraph, shortName } from './graphLayout';
+import { createModelPanel, ModelView } from './modelPanel';
+import { ActionMessage, ReloadButton } from './panelParts';
 import { runKey, SOURCE_WORDS, STATE_HEALTH } from './pipelines';
 import { ICommandRunner, OPEN_MLFLOW_RUNS, PipelineRunModel } from './pipelinesRun';
 import { ValueView } from './valueView';
@@ -23,35 +24,20 @@ export function createPipelineRunPanel(
   model: PipelineRunModel,
   commands: ICommandRunner | null = null
 ): MainAreaWidget<PipelineRunView> {
-  const content = new PipelineRunView(model, commands);
-  const panel = new MainAreaWidget({ content });
-  panel.id = pipelineRunPanelId(model);
-  panel.title.label = model.ref.name || model.ref.id;
-  panel.title.caption = `Pipeline run ${model.ref.name} (${SOURCE_WORDS[model.ref.source]})`;
-  panel.title.icon = mlopsIcon;
-  panel.title.closable = true;
-  panel.addClass('jp-mlops-object-panel');
-  panel.disposed.connect(() => model.dispose());
-  return panel;
+  return createModelPanel(new PipelineRunView(model, commands), {
+    id: pipelineRunPanelId(model),
+    label: model.ref.name || model.ref.id,
+    caption: `Pipeline run ${model.ref.name} (${SOURCE_WORDS[model.ref.source]})`
+  });
 }
 
 /** The panel's content: follows the model and renders it. */
-export class PipelineRunView extends ReactWidget {
+export class PipelineRunView extends ModelView<PipelineRunModel> {
   constructor(
-    readonly model: PipelineRunModel,
+    model: PipelineRunModel,
     readonly commands: ICommandRunner | null = null
   ) {
-    super();
-    this.addClass('jp-mlops-object');
-    model.changed.connect(this._onChanged);
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this.model.changed.disconnect(this._onChanged);
-    super.dispose();
+    super(model);
   }
 
   protected render(): JSX.Element {
@@ -98,8 +84,6 @@ export class PipelineRunView extends ReactWidget {
       names: links.map(link => link.name)
     });
   };
-
-  private _onChanged = (): void => this.update();
 }
 
 /** Opens MLflow runs; null when the panel has no way to run commands. */
@@ -171,28 +155,14 @@ function RunPanel(props: {
             Run again
           </button>
         )}
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-mlops-refresh"
-          data-testid="mlops-pipeline-run-refresh"
+        <ReloadButton
+          testId="mlops-pipeline-run-refresh"
           title="Read the run again"
-          aria-label="Reload"
-          disabled={model.loading}
-          onClick={() => void model.reload()}
-        >
-          <refreshIcon.react tag="span" />
-        </button>
+          loading={model.loading}
+          onReload={() => void model.reload()}
+        />
       </header>
-      {model.actionMessage && (
-        <div
-          className={model.actionMessage.ok ? 'jp-mlops-notice' : 'jp-mlops-error'}
-          role={model.actionMessage.ok ? 'status' : 'alert'}
-          data-testid="mlops-pipeline-run-message"
-          data-ok={model.actionMessage.ok}
-        >
-          {model.actionMessage.text}
-        </div>
-      )}
+      <ActionMessage message={model.actionMessage} testId="mlops-pipeline-run-message" />
       {model.error && (
         <div className="jp-mlops-error" role="alert" data-testid="mlops-pipeline-run-error">
           {model.error.message}
@@ -277,45 +247,6 @@ function RunBody(props: {
   );
 }
 
-const BOX_WIDTH = 150;
-const BOX_HEIGHT = 36;
-const GAP_X = 24;
-const GAP_Y = 32;
-const NAME_CHARACTERS = 20;
-
-/** Each task's layer: the longest path of upstream tasks leading to it. */
-function taskDepths(tasks: IPipelineTask[]): number[] {
-  const byName = new Map<string, number[]>();
-  tasks.forEach((task, index) => byName.set(task.name, [...(byName.get(task.name) ?? []), index]));
-  const depths = new Map<number, number>();
-  const visiting = new Set<number>();
-  const depthOf = (index: number): number => {
-    const known = depths.get(index);
-    if (known !== undefined) {
-      return known;
-    }
-    // A cycle cannot come from a compiled pipeline; if one did, its task is drawn as a root.
-    if (visiting.has(index)) {
-      return 0;
-    }
-    visiting.add(index);
-    let depth = 0;
-    for (const name of tasks[index].depends_on ?? []) {
-      for (const upstream of byName.get(name) ?? []) {
-        depth = Math.max(depth, depthOf(upstream) + 1);
-      }
-    }
-    visiting.delete(index);
-    depths.set(index, depth);
-    return depth;
-  };
-  return tasks.map((_, index) => depthOf(index));
-}
-
-function shortName(name: string): string {
-  return name.length > NAME_CHARACTERS ? name.slice(0, NAME_CHARACTERS - 1) + '…' : name;
-}
-
 /**
  * The tasks as a graph: one row per layer (the longest path from a task that depends on none),
  * each box coloured by its state, an arrow from every task it depends on.
@@ -326,34 +257,9 @@ function TaskGraph(props: {
   model: PipelineRunModel;
 }): JSX.Element {
   const { tasks, model } = props;
-  const depths = taskDepths(tasks);
-  const layers: number[][] = [];
-  depths.forEach((depth, index) => (layers[depth] ??= []).push(index));
-  const widest = Math.max(...layers.map(layer => layer?.length ?? 0));
-  const width = widest * BOX_WIDTH + (widest - 1) * GAP_X + 2;
-  const height = layers.length * BOX_HEIGHT + (layers.length - 1) * GAP_Y + 2;
-  const place: Array<{ x: number; y: number }> = [];
-  layers.forEach((layer, depth) => {
-    const row = layer ?? [];
-    const rowWidth = row.length * BOX_WIDTH + (row.length - 1) * GAP_X;
-    row.forEach((index, position) => {
-      place[index] = {
-        x: 1 + (width - 2 - rowWidth) / 2 + position * (BOX_WIDTH + GAP_X),
-        y: 1 + depth * (BOX_HEIGHT + GAP_Y)
-      };
-    });
-  });
+  const layout = layoutGraph(tasks);
+  const { width, height, places } = layout;
   const arrowId = `jp-mlops-arrow-${model.ref.source}-${model.ref.id}`.replace(/[^\w-]/g, '_');
-  const edges: Array<{ from: number; to: number }> = [];
-  tasks.forEach((task, to) => {
-    for (const name of task.depends_on ?? []) {
-      tasks.forEach((upstream, from) => {
-        if (upstream.name === name && depths[from] < depths[to]) {
-          edges.push({ from, to });
-        }
-      });
-    }
-  });
   return (
     <svg
       className="jp-mlops-graph"
@@ -377,21 +283,14 @@ function TaskGraph(props: {
           <path d="M 0 0 L 10 5 L 0 10 z" className="jp-mlops-graph-arrowhead" />
         </marker>
       </defs>
-      {edges.map(({ from, to }) => {
-        const x1 = place[from].x + BOX_WIDTH / 2;
-        const y1 = place[from].y + BOX_HEIGHT;
-        const x2 = place[to].x + BOX_WIDTH / 2;
-        const y2 = place[to].y;
-        const bend = (y2 - y1) / 2;
-        return (
-          <path
-            key={`${from}-${to}`}
-            className="jp-mlops-graph-edge"
-            d={`M ${x1} ${y1} C ${x1} ${y1 + bend}, ${x2} ${y2 - bend}, ${x2} ${y2}`}
-            markerEnd={`url(#${arrowId})`}
-          />
-        );
-      })}
+      {layout.edges.map(edge => (
+        <path
+          key={`${edge.from}-${edge.to}`}
+          className="jp-mlops-graph-edge"
+          d={edgePath(layout, edge)}
+          markerEnd={`url(#${arrowId})`}
+        />
+      ))}
       {tasks.map((task, index) => (
         <g
           key={task.id}
@@ -403,7 +302,7 @@ function TaskGraph(props: {
           aria-pressed={task.id === props.selected}
           role="button"
           tabIndex={0}
-          transform={`translate(${place[index].x} ${place[index].y})`}
+          transform={`translate(${places[index].x} ${places[index].y})`}
           onClick={() => model.selectTask(task.id)}
           onKeyDown={event => {
             if (event.key === 'Enter' || event.key === ' ') {

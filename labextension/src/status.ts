@@ -1,9 +1,9 @@
 /** State of the sidebar: the last status report, the last error, and the poll that refreshes them. */
 
 import { IPoll, Poll } from '@lumino/polling';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, fetchStatus, StatusReport } from './api';
+import { ModelBase } from './modelBase';
 
 /** Refresh interval in seconds when the settings say nothing. */
 export const DEFAULT_REFRESH_SECONDS = 10;
@@ -15,8 +15,9 @@ export const MIN_REFRESH_SECONDS = 2;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
 /** Live status of the namespace, Pipelines and MLflow, as the server reports it. */
-export class StatusModel {
+export class StatusModel extends ModelBase {
   constructor() {
+    super();
     this._poll = new Poll<StatusReport, ApiError>({
       name: 'jupyter-mlops:status',
       factory: () => this._load(false),
@@ -24,11 +25,6 @@ export class StatusModel {
       // Nobody sees a hidden panel: spare the server until it is shown again.
       standby: () => (this._visible ? 'when-hidden' : true)
     });
-  }
-
-  /** Emitted whenever anything the view shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   /** The last report, kept while later requests fail so the user still sees what was known. */
@@ -67,7 +63,7 @@ export class StatusModel {
     this._poll.frequency = this._frequency();
     // The tick already scheduled keeps the old interval: start the new rhythm now.
     void this._poll.refresh();
-    this._changed.emit();
+    this.emit();
   }
 
   /** True when the user's settings ask to hide actions, whatever the server allows. */
@@ -80,7 +76,7 @@ export class StatusModel {
       return;
     }
     this._readOnlySetting = value;
-    this._changed.emit();
+    this.emit();
   }
 
   /** Read-only when the server says so or the user's settings ask for it. */
@@ -108,13 +104,8 @@ export class StatusModel {
     }
   }
 
-  get isDisposed(): boolean {
-    return this._poll.isDisposed;
-  }
-
-  dispose(): void {
+  protected onDispose(): void {
     this._poll.dispose();
-    Signal.clearData(this);
   }
 
   private _frequency(): IPoll.Frequency {
@@ -125,7 +116,7 @@ export class StatusModel {
   /** Fetch the status; record the outcome for the view and let the poll see failures to back off. */
   private async _load(fresh: boolean): Promise<StatusReport> {
     this._loading = true;
-    this._changed.emit();
+    this.emit();
     try {
       const report = await fetchStatus(fresh);
       this._report = report;
@@ -138,11 +129,10 @@ export class StatusModel {
       throw this._error;
     } finally {
       this._loading = false;
-      this._changed.emit();
+      this.emit();
     }
   }
 
-  private _changed = new Signal<this, void>(this);
   private _error: ApiError | null = null;
   private _loading = false;
   private _poll: Poll<StatusReport, ApiError>;
