@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import json
 import re
-import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +13,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ..errors import MLOpsError
 from ..widgets import table as _table
+from .commands import dispatch, parse, split
 from .connected import ConnectedMagics
 
 if TYPE_CHECKING:
@@ -124,11 +123,7 @@ class K8sMagics(ConnectedMagics):
 
         Settings come from `%config MLOpsConfig` (namespace, kubeconfig, read_only).
         """
-        args = self._parse(line)
-        try:
-            return getattr(self, f"_{args.command}")(args, *args.words)
-        except MLOpsError as error:
-            raise UsageError(error.message) from None
+        return dispatch(self, self._parse(line))
 
     # -- parsing ---------------------------------------------------------------------------
 
@@ -141,18 +136,7 @@ class K8sMagics(ConnectedMagics):
                 "%k8s doctor [KIND/NAME] says what is wrong and what to do; "
                 "%k8s top [pods|me|quota|gpus|volumes] shows use against requests and quota"
             )
-        try:
-            words = shlex.split(line)
-        except ValueError as error:
-            raise UsageError(f"cannot read the arguments: {error}") from None
-        # Intermixed, so options may come before KIND and NAME as with kubectl.
-        args: argparse.Namespace = parser.parse_intermixed_args(words)
-        given = {k for k, v in vars(args).items() if v != parser.get_default(k)}
-        given -= {"command", "words"}
-        wrong = sorted(given - OPTIONS[args.command])
-        if wrong:
-            flags = ", ".join("--" + w.replace("_", "-") for w in wrong)
-            raise UsageError(f"{flags} cannot be used with %k8s {args.command}")
+        args, _ = parse(parser, split(line), "k8s", OPTIONS)
         if args.command == "top" and args.words and args.words[0] not in TOP_VIEWS:
             raise UsageError(f"%k8s top shows {', '.join(TOP_VIEWS)}, not {args.words[0]!r}")
         if args.command == "top" and args.size is not None and args.words != ["quota"]:

@@ -4,14 +4,13 @@ searches, give the best parameters, stop one; thin adapters over `jupyter_mlops.
 from __future__ import annotations
 
 import argparse
-import shlex
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ..errors import MLOpsError
+from .commands import dispatch, parse, split
 from .connected import ConnectedMagics
 
 if TYPE_CHECKING:
@@ -118,11 +117,7 @@ class KatibMagics(ConnectedMagics):
         The component prints `accuracy=0.93` or returns the metric. Settings come from
         `%config MLOpsConfig` (namespace, read_only, mlflow_tracking_uri).
         """
-        args = self._parse(line)
-        try:
-            return getattr(self, f"_{args.command}")(args, *args.words)
-        except MLOpsError as error:
-            raise UsageError(error.message) from None
+        return dispatch(self, self._parse(line))
 
     # -- parsing ---------------------------------------------------------------------------
 
@@ -130,16 +125,7 @@ class KatibMagics(ConnectedMagics):
         parser = self.katib.parser
         if not line.strip():
             raise UsageError("usage: %katib {tune,list,best,stop} ...; see %katib? for each one")
-        try:
-            words = join_ranges(shlex.split(line))
-        except ValueError as error:
-            raise UsageError(f"cannot read the arguments: {error}") from None
-        args: argparse.Namespace = parser.parse_intermixed_args(words)
-        given = {k for k, v in vars(args).items() if v != parser.get_default(k)}
-        wrong = sorted(given - OPTIONS[args.command] - {"command", "words"})
-        if wrong:
-            flags = ", ".join("--" + w.replace("_", "-") for w in wrong)
-            raise UsageError(f"{flags} cannot be used with %katib {args.command}")
+        args, _ = parse(parser, join_ranges(split(line)), "katib", OPTIONS)
         wanted = 0 if args.command == "list" else 1
         if len(args.words) != wanted:
             raise UsageError(f"usage: %katib {args.command} {USAGE[args.command]}".rstrip())

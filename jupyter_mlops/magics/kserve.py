@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import html
 import re
-import shlex
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -14,7 +13,7 @@ from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Float
 
-from ..errors import MLOpsError
+from .commands import dispatch, flags, parse, split
 from .connected import ConnectedMagics
 
 if TYPE_CHECKING:
@@ -110,11 +109,7 @@ class KServeMagics(ConnectedMagics):
         Settings come from `%config MLOpsConfig` (namespace, read_only,
         mlflow_artifacts_destination, serving_service_account).
         """
-        args = self._parse(line)
-        try:
-            return getattr(self, f"_{args.command}")(args, *args.words)
-        except MLOpsError as error:
-            raise UsageError(error.message) from None
+        return dispatch(self, self._parse(line))
 
     # -- parsing ---------------------------------------------------------------------------
 
@@ -124,16 +119,7 @@ class KServeMagics(ConnectedMagics):
             raise UsageError(
                 "usage: %kserve {serve,list,predict,drift,delete} ...; see %kserve? for each one"
             )
-        try:
-            words = shlex.split(line)
-        except ValueError as error:
-            raise UsageError(f"cannot read the arguments: {error}") from None
-        args: argparse.Namespace = parser.parse_intermixed_args(words)
-        given = {k for k, v in vars(args).items() if v != parser.get_default(k)}
-        wrong = sorted(given - OPTIONS[args.command] - {"command", "words"})
-        if wrong:
-            flags = ", ".join("--" + w.replace("_", "-") for w in wrong)
-            raise UsageError(f"{flags} cannot be used with %kserve {args.command}")
+        args, given = parse(parser, split(line), "kserve", OPTIONS)
         wanted = 0 if args.command == "list" else 1
         if len(args.words) != wanted:
             raise UsageError(f"usage: %kserve {args.command} {USAGE[args.command]}".rstrip())
@@ -141,8 +127,7 @@ class KServeMagics(ConnectedMagics):
             raise UsageError("--local and --cluster exclude each other")
         on_cluster = sorted(given & CLUSTER_ONLY) if args.local else []
         if on_cluster:
-            flags = ", ".join("--" + w.replace("_", "-") for w in on_cluster)
-            raise UsageError(f"{flags}: for the cluster only, not with --local")
+            raise UsageError(f"{flags(on_cluster)}: for the cluster only, not with --local")
         return args
 
     def _mode(self, args: argparse.Namespace) -> str | None:
