@@ -692,3 +692,47 @@ def _on_finalizers(
 
 def _restarts(count: int) -> str:
     return f"{count} restart" if count == 1 else f"{count} restarts"
+
+
+#: The proxy a service mesh injects, which runs until told to stop.
+MESH_SIDECARS = ("istio-proxy",)
+KATIB_TRIAL = "katib.kubeflow.org/trial"
+
+
+def sidecar_keeps_running(pod: Pod) -> None:
+    """A pod meant to end (a Job's, a Katib trial's, a pipeline task's) whose work ended while
+    a service mesh's proxy goes on: the pod stays Running, so what owns it never completes."""
+    if pod.status.get("phase") != "Running" or pod.spec.get("restartPolicy") == "Always":
+        return
+    statuses = pod.status.get("containerStatuses") or []
+    ended = [cs for cs in statuses if (cs.get("state") or {}).get("terminated")]
+    mesh = [
+        str(cs.get("name"))
+        for cs in statuses
+        if (cs.get("state") or {}).get("running") and cs.get("name") in MESH_SIDECARS
+    ]
+    if not ended or not mesh:
+        return
+    done = ", ".join(str(cs.get("name")) for cs in ended)
+    trial = ((pod.obj.get("metadata") or {}).get("labels") or {}).get(KATIB_TRIAL)
+    summary = (
+        f"Pod {pod.name} keeps running after {done} ended: {', '.join(mesh)} still runs, so "
+        + (
+            f"Katib trial {trial} never completes and its metrics are never collected."
+            if trial
+            else "the Job or task that owns it never completes."
+        )
+    )
+    where = "the Experiment's trialTemplate" if trial else "the pod template"
+    fix = (
+        "Turn off the mesh's injection for these pods: add the annotation "
+        f'sidecar.istio.io/inject: "false" to {where} (its metadata), then run it again.'
+    )
+    evidence = [
+        Evidence(
+            source="status",
+            text=f"{cs.get('name')}: {_termination_text(cs['state']['terminated'])}",
+        )
+        for cs in ended
+    ] + [Evidence(source="status", text=f"{name}: running") for name in mesh]
+    pod.add("sidecar-keeps-pod-running", summary, evidence, fix)

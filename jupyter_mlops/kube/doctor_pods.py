@@ -122,7 +122,15 @@ def healthy(pod: Obj) -> bool:
 
 def diagnose_pod(reading: Reading, obj: Obj) -> list[Finding]:
     """Why the pod is not running well; [] for a healthy pod."""
-    from .doctor_containers import container, evicted, mounts, node_gone, probes, terminating
+    from .doctor_containers import (
+        container,
+        evicted,
+        mounts,
+        node_gone,
+        probes,
+        sidecar_keeps_running,
+        terminating,
+    )
     from .doctor_scheduling import scheduling
 
     if healthy(obj) and not node_gone(reading, obj):
@@ -141,6 +149,7 @@ def diagnose_pod(reading: Reading, obj: Obj) -> list[Finding]:
             container(pod, cs, init)
     mounts(pod)
     probes(pod)
+    sidecar_keeps_running(pod)
     return pod.found
 
 

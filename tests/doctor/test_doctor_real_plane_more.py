@@ -563,6 +563,70 @@ def test_an_inference_service_whose_predictor_crash_loops(
     assert chain[0][0] == "ReplicaSet" and chain[0][1].startswith("iris-predictor-")
 
 
+def test_a_katib_trial_pod_kept_running_by_the_mesh_sidecar(
+    namespace: Namespace, doctor: RealDoctor, cluster_objects: list[str]
+) -> None:
+    # A node nobody plays: the pod's status is the kubelet's, written as it writes it once the
+    # training container has exited and Istio's proxy goes on (status subresource).
+    quiet = f"quiet-{secrets.token_hex(3)}"
+    body = node(quiet, "2", "8Gi")
+    body["metadata"]["annotations"] = {}
+    namespace.plane.api("POST", "/api/v1/nodes", body)
+    cluster_objects.append(f"/api/v1/nodes/{quiet}")
+    containers = [
+        {"name": "training-container", "image": "python:3.11"},
+        {"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.24.2"},
+    ]
+    labels = {"katib.kubeflow.org/trial": "tune-lr-x7k2"}
+    namespace.apply(
+        pod(
+            "tune-lr-x7k2-abcde",
+            {"labels": labels},
+            containers=containers,
+            nodeName=quiet,
+            restartPolicy="Never",
+        )
+    )
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    done = {"exitCode": 0, "reason": "Completed", "startedAt": stamp, "finishedAt": stamp}
+    statuses = [
+        {
+            "name": "training-container",
+            "image": "python:3.11",
+            "imageID": "",
+            "ready": False,
+            "restartCount": 0,
+            "started": False,
+            "state": {"terminated": done},
+        },
+        {
+            "name": "istio-proxy",
+            "image": "docker.io/istio/proxyv2:1.24.2",
+            "imageID": "",
+            "ready": True,
+            "restartCount": 0,
+            "started": True,
+            "state": {"running": {"startedAt": stamp}},
+        },
+    ]
+    namespace.plane.api(
+        "PATCH",
+        f"/api/v1/namespaces/{namespace.name}/pods/tune-lr-x7k2-abcde/status",
+        {"status": {"phase": "Running", "containerStatuses": statuses}},
+        content_type="application/merge-patch+json",
+    )
+
+    found = doctor.finding("sidecar-keeps-pod-running", "tune-lr-x7k2-abcde", timeout=40)
+    assert found.summary == (
+        "Pod tune-lr-x7k2-abcde keeps running after training-container ended: istio-proxy "
+        "still runs, so Katib trial tune-lr-x7k2 never completes and its metrics are never "
+        "collected."
+    )
+    assert 'sidecar.istio.io/inject: "false"' in found.fix and "trialTemplate" in found.fix
+    assert [(o.kind, o.name) for o in found.owners] == [("Trial", "tune-lr-x7k2")]
+    assert "crash-loop" not in causes(doctor.report(), "tune-lr-x7k2-abcde")
+
+
 def test_a_katib_trial_without_metrics(profile: ProfileNamespace, kubeflow_plane: Any) -> None:
     admin, ns = profile.admin, profile.name
     admin.apply(
