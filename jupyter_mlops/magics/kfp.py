@@ -297,6 +297,26 @@ class KfpMagics(Magics):
 
         return examine
 
+    def _warn_fit(self, pipeline: Any, backend: PipelineBackend) -> None:
+        """Say, without stopping the submit, which components' pods the namespace's quota or
+        LimitRange would refuse or no node could hold; nothing without a cluster."""
+        from ..pipelines.fit import fit_warnings, pipeline_fit
+        from ..pipelines.local import load_spec
+        from .connected import connection
+
+        settings = self._settings()
+        if settings is None or settings.cluster == "none":
+            return
+        namespace = getattr(backend, "namespace", None) or settings.namespace or None
+        try:
+            cache = connection(self.shell).watch_cache()
+            fits = pipeline_fit(cache, load_spec(pipeline), namespace=namespace)
+        except MLOpsError as exc:
+            print(f"Warning: could not check the components' resources: {exc.message}")
+            return
+        for line in fit_warnings(fits):
+            print(f"Warning: {line}")
+
     @property
     def user_ns(self) -> dict[str, Any]:
         """The notebook's variables, where components and pipelines are bound."""
@@ -477,6 +497,8 @@ class KfpMagics(Magics):
     def _kfp_run(self, args: argparse.Namespace) -> Run | None:
         pipeline = self._find(args.name)
         backend = self._cluster(pipeline, args.name) if args.cluster else self.local
+        if args.cluster:
+            self._warn_fit(pipeline, backend)
         share_tracking(self._tracking().settings)
         run = backend.submit(
             pipeline,

@@ -9,6 +9,8 @@ import type { ApiError, BackendStatus, Identity, IRow, StatusReport } from './ap
 import { ClusterModel } from './cluster';
 import { ClusterView } from './clusterView';
 import { mlopsIcon } from './icon';
+import { ResourcesModel } from './resources';
+import { ResourcesSection } from './resourcesView';
 import { ServingModel } from './serving';
 import { ServingSection } from './servingView';
 import { StatusModel } from './status';
@@ -32,13 +34,14 @@ export interface IDoctorBody extends ISectionBody {
 }
 
 /** The Doctor section, the bodies of the Pipelines and MLflow sections under their status, and
- * the Serving and Tuning sections (made here from the status model when not given). */
+ * the Serving, Tuning and Resources sections (made here from the status model when not given). */
 export interface ISectionBodies {
   doctor?: IDoctorBody;
   pipelines?: ISectionBody;
   tracking?: ISectionBody;
   serving?: ISectionBody;
   tuning?: ISectionBody;
+  resources?: ISectionBody;
 }
 
 /** The sidebar tab's tooltip, with the errors the Doctor found. */
@@ -63,10 +66,14 @@ export class MlopsSidebar extends ReactWidget {
     if (!sections.tuning) {
       this._tuningModel = new TuningModel(model);
     }
+    if (!sections.resources) {
+      this._resourcesModel = new ResourcesModel(model);
+    }
     this._sections = {
       ...sections,
       serving: sections.serving ?? new ServingSection(this._servingModel!),
-      tuning: sections.tuning ?? new TuningSection(this._tuningModel!)
+      tuning: sections.tuning ?? new TuningSection(this._tuningModel!),
+      resources: sections.resources ?? new ResourcesSection(this._resourcesModel!)
     };
     this.id = SIDEBAR_ID;
     this.title.icon = mlopsIcon;
@@ -90,6 +97,7 @@ export class MlopsSidebar extends ReactWidget {
     }
     this._servingModel?.dispose();
     this._tuningModel?.dispose();
+    this._resourcesModel?.dispose();
     super.dispose();
   }
 
@@ -133,6 +141,7 @@ export class MlopsSidebar extends ReactWidget {
         tracking={this._sections.tracking?.render()}
         serving={this._sections.serving?.render()}
         tuning={this._sections.tuning?.render()}
+        resources={this._sections.resources?.render()}
       />
     );
   }
@@ -143,6 +152,8 @@ export class MlopsSidebar extends ReactWidget {
   private readonly _servingModel?: ServingModel;
   /** The Tuning section's model when this sidebar made it (and so disposes of it). */
   private readonly _tuningModel?: TuningModel;
+  /** The Resources section's model when this sidebar made it (and so disposes of it). */
+  private readonly _resourcesModel?: ResourcesModel;
 
   /** The Doctor's error count on the sidebar's tab: a badge (see base.css) and the tooltip. */
   private _showErrors(): void {
@@ -160,8 +171,8 @@ export class MlopsSidebar extends ReactWidget {
 
   /** The section bodies given, in the order of the sections. */
   private _bodies(): ISectionBody[] {
-    const { doctor, pipelines, tracking, serving, tuning } = this._sections;
-    return [doctor, pipelines, tracking, serving, tuning].filter(
+    const { doctor, pipelines, tracking, serving, tuning, resources } = this._sections;
+    return [doctor, pipelines, tracking, serving, tuning, resources].filter(
       (body): body is ISectionBody => body !== undefined
     );
   }
@@ -188,6 +199,8 @@ export interface IStatusViewProps {
   serving?: React.ReactNode;
   /** Hyperparameter searches, local and on Katib, shown after Serving. */
   tuning?: React.ReactNode;
+  /** Requests, use, quota, GPUs and volumes of my notebook and namespace, shown last. */
+  resources?: React.ReactNode;
 }
 
 /** The whole panel: header, error, identity and one section per backend. */
@@ -241,6 +254,7 @@ export function StatusView(props: IStatusViewProps): JSX.Element {
           </BackendSection>
           {props.serving}
           {props.tuning}
+          {props.resources}
         </>
       )}
       <footer className="jp-mlops-footer" data-testid="mlops-updated">

@@ -4,3 +4,4 @@ import './mlflow.css';
 import './doctor.css';
 import './serving.css';
 import './tuning.css';
+import './resources.css';
