@@ -401,7 +401,8 @@ export interface IPipelineRun extends IPipelineRunSummary {
   tasks: IPipelineTask[];
   error: string | null;
   retry_of: string | null;
-  links: { dashboard?: string };
+  /** The Kubeflow dashboard's page; `mlflow`: the MLflow run the Pipelines server made. */
+  links: { dashboard?: string; mlflow?: string };
   /** The MLflow runs recorded for this run, or why MLflow could not be read. */
   mlflow?: IPipelineMlflowLink[] | ISourceError;
 }

@@ -133,6 +133,18 @@ function RunPanel(props: {
             Open in the Kubeflow dashboard
           </a>
         )}
+        {run?.links.mlflow && (
+          <a
+            className="jp-mlops-link"
+            data-testid="mlops-pipeline-run-mlflow"
+            href={run.links.mlflow}
+            target="_blank"
+            rel="noopener noreferrer"
+            title="The MLflow run Kubeflow Pipelines made for this run"
+          >
+            Open in MLflow
+          </a>
+        )}
         {run && !model.readOnly && !model.finished && (
           <button
             type="button"
