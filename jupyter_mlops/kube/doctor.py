@@ -40,6 +40,7 @@ __all__ = [
     "diagnose_object",
     "examine",
     "examine_object",
+    "examine_pipeline",
     "examine_run_task",
     "examine_task",
 ]
@@ -834,4 +835,65 @@ def examine_run_task(
         finished_at=finished.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if finished
         else None,
+    )
+
+
+def examine_pipeline(
+    cache: WatchCache, spec: object, name: str, namespace: str | None = None
+) -> DoctorReport:
+    """Before a submit: the pipeline's tasks whose pods, as the compiled spec sizes them, the
+    namespace's quota or LimitRange would refuse, or no node could ever hold."""
+    from ..pipelines.fit import pipeline_fit
+
+    where = namespace or cache.cluster.namespace
+    findings: list[Finding] = []
+    unknown: list[str] = []
+    for fit in pipeline_fit(cache, spec, namespace=where):
+        for refusal in fit.refusals:
+            findings.append(
+                _fit_finding(
+                    name,
+                    fit,
+                    "task-refused-at-admission",
+                    f"{fit.task}: its pod would be refused: {refusal}",
+                    "Lower the component's request or limit (set_cpu_request, "
+                    "set_memory_limit…), or ask the namespace's owner for more quota.",
+                )
+            )
+        if fit.no_node is None:
+            if fit.requests or fit.limits:
+                unknown.append(fit.task)
+            continue
+        for what in fit.no_node:
+            findings.append(
+                _fit_finding(
+                    name,
+                    fit,
+                    "task-fits-no-node",
+                    f"{fit.task}: no node could ever hold it: {what}",
+                    "Ask for less than the largest node has, or for a node pool that has it.",
+                )
+            )
+    unreadable = []
+    if unknown:
+        unreadable.append(
+            Unreadable(
+                kind="nodes",
+                reason="nodes are not readable with this identity",
+                limits=f"cannot tell whether a node could hold {', '.join(unknown)}",
+            )
+        )
+    return DoctorReport(namespace=where, findings=_ordered(findings), unreadable=unreadable)
+
+
+def _fit_finding(pipeline: str, fit: Any, cause: str, summary: str, fix: str) -> Finding:
+    return Finding(
+        severity="error",
+        object=ObjectRef(kind="PipelineTask", name=fit.task),
+        owners=[ObjectRef(kind="Pipeline", name=pipeline)],
+        cause=cause,
+        summary=summary,
+        evidence=[Evidence(source="spec", text=f"requests {fit.requests}, limits {fit.limits}")],
+        fix=fix,
+        certainty="likely",
     )

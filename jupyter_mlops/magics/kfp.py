@@ -300,7 +300,7 @@ class KfpMagics(Magics):
     def _warn_fit(self, pipeline: Any, backend: PipelineBackend) -> None:
         """Say, without stopping the submit, which components' pods the namespace's quota or
         LimitRange would refuse or no node could hold; nothing without a cluster."""
-        from ..pipelines.fit import fit_warnings, pipeline_fit
+        from ..kube.doctor import examine_pipeline
         from ..pipelines.local import load_spec
         from .connected import connection
 
@@ -310,12 +310,15 @@ class KfpMagics(Magics):
         namespace = getattr(backend, "namespace", None) or settings.namespace or None
         try:
             cache = connection(self.shell).watch_cache()
-            fits = pipeline_fit(cache, load_spec(pipeline), namespace=namespace)
+            spec = load_spec(pipeline)
+            report = examine_pipeline(cache, spec, spec.pipeline_info.name, namespace)
         except MLOpsError as exc:
             print(f"Warning: could not check the components' resources: {exc.message}")
             return
-        for line in fit_warnings(fits):
-            print(f"Warning: {line}")
+        for finding in report.findings:
+            print(f"Warning: {finding.summary}")
+        for unread in report.unreadable:
+            print(f"Warning: {unread.limits}: {unread.reason}")
 
     @property
     def user_ns(self) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from jupyter_mlops.kube.doctor import examine_pipeline
+from jupyter_mlops.magics.connected import connection
 from jupyter_mlops.magics.kfp import KfpMagics
 from jupyter_mlops.pipelines.fit import component_sizes
 from jupyter_mlops.pipelines.local import load_spec
@@ -142,6 +144,16 @@ def test_the_submit_warns_of_what_the_quota_and_the_nodes_refuse_and_still_runs(
     said = warnings(printed)
     assert "started on the cluster backend" in printed
     assert len(kfp_api.service.runs) == 1  # warned, not blocked
+    # The warnings are the doctor's findings on the pipeline, in plain Python too.
+    report = examine_pipeline(
+        connection(shell).watch_cache(), load_spec(shell.user_ns["sized"]), "sized", namespace.name
+    )
+    assert [f"Warning: {f.summary}" for f in report.findings] == said
+    assert {(f.object.name, f.cause) for f in report.findings} >= {
+        ("square-2", "task-refused-at-admission"),
+        ("square-3", "task-fits-no-node"),
+    }
+    assert {(o.kind, o.name) for f in report.findings for o in f.owners} == {("Pipeline", "sized")}
 
     # The real admission and scheduler refuse the same pods, in the same words.
     assert refused(namespace, "as-prep", "200m", "128Mi") == ""
