@@ -104,7 +104,9 @@ def open_run(page: Page, run_id: str) -> Locator:
     row = section.locator(f'[data-testid="mlops-run"][data-source="remote"][data-id="{run_id}"]')
     row.click()
     panel = page.locator(f'[data-testid="mlops-pipeline-run"][data-id="{run_id}"]')
-    expect(by_test_id(panel, "mlops-pipeline-run-status")).to_have_text("failed")
+    # The run and its task tree come from the Pipelines API through the server: under a full
+    # suite on two cores that can take longer than the default wait.
+    expect(by_test_id(panel, "mlops-pipeline-run-status")).to_have_text("failed", timeout=30_000)
     return panel
 
 

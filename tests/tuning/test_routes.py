@@ -136,10 +136,21 @@ async def test_a_katib_experiment_is_listed_read_and_stopped(
     assert sorted(t["name"] for t in detail["trials"]) == sorted(
         t["metadata"]["name"] for t in on_cluster
     )
-    assert [t["name"] for t in detail["trials"]] == names
+    # Oldest first, as Katib's creationTimestamp (whole seconds) and then the name order them.
+    order = [
+        t["metadata"]["name"]
+        for t in sorted(
+            on_cluster, key=lambda t: (t["metadata"]["creationTimestamp"], t["metadata"]["name"])
+        )
+    ]
+    assert [t["name"] for t in detail["trials"]] == order
     assert [t["state"] for t in detail["trials"]] == ["Succeeded", "Succeeded"]
-    assert [t["objective"] for t in detail["trials"]] == pytest.approx(expected)
-    assert detail["trials"][0]["parameters"] == {"lr": 0.29, "depth": 3, "kind": "tree"}
+    objective = dict(zip(names, expected, strict=True))
+    assert [t["objective"] for t in detail["trials"]] == pytest.approx(
+        [objective[n] for n in order]
+    )
+    first = next(t for t in detail["trials"] if t["name"] == names[0])
+    assert first["parameters"] == {"lr": 0.29, "depth": 3, "kind": "tree"}
     assert all(t["seconds"] is not None and t["seconds"] >= 0 for t in detail["trials"])
     assert detail["space"] == {n: p.describe() for n, p in SPACE.items()}
     charts = detail["charts"]
