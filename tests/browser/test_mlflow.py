@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,13 +108,17 @@ def test_the_runs_table_shows_status_duration_params_and_latest_metrics(
         expect(row.locator('[data-column="param:lr"]')).to_have_text("0.1")
         latest = 1.0 / (1.0 + 0.1 * 10 * (STEPS - 1))
         expect(row.locator('[data-column="metric:loss"]')).to_have_text(f"{latest:.4g}")
-        # Sorting by a param asks MLflow again, in that order.
+        # Sorting by a param asks MLflow again, in that order (params sort as text: "0.01" first).
         sort = section.locator('[data-testid="mlops-mlflow-sort"][data-column="param:lr"]')
-        sort.click()
         rows = by_test_id(section, "mlops-mlflow-run")
-        first = rows.first.get_attribute("data-name")
-        sort.click()
-        expect(rows.first).not_to_have_attribute("data-name", first or "")
+        shown = ""
+        for _ in range(2):
+            sort.click()
+            # Each click turns the order: wait for the heading to say which way, then the rows.
+            expect(sort).to_have_text(re.compile({"": "[▴▾]$", "▴": "▾$", "▾": "▴$"}[shown]))
+            shown = (sort.text_content() or "")[-1]
+            first = "fast-lr" if shown == "▾" else "slow-lr"
+            expect(rows.first).to_have_attribute("data-name", first)
 
 
 def test_two_runs_are_compared_on_one_chart_with_a_legend(
