@@ -3,7 +3,9 @@ default-editor's real token), the Pipelines API emulator, real MLflow."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,7 +57,13 @@ async def test_an_expired_pipelines_token_is_explained(
     kfp.expire_token("pipelines-token")
     # A bound ServiceAccount token dies with its ServiceAccount: the API server answers 401.
     profile.admin.kubectl("delete", "serviceaccount", "default-editor")
+    # The API server keeps a token's successful authentication for 10 s (its token cache): the
+    # server's first status check, made at its start, used it just before the deletion.
+    deadline = time.monotonic() + 30
     body = await status(jp_fetch)
+    while body["cluster"]["reachable"] and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        body = await status(jp_fetch)
     pipelines = body["pipelines"]
     assert pipelines["reachable"] is False
     assert pipelines["reason"].startswith("HTTP 401")
