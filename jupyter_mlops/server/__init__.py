@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from tornado.ioloop import IOLoop
 
 from ..config import configure, resolve
 from ..errors import BadConfig
@@ -38,9 +37,6 @@ class MLOpsExtension(ExtensionApp):
             return
         self.state = ServerState(settings=settings, log=self.log)
         self.settings["mlops"] = self.state
-        # The sidebar's first request is the status: check once the server runs, off the event
-        # loop, while the browser loads JupyterLab, instead of when the page first asks.
-        IOLoop.current().add_callback(self.state.status.prime)
         self.log.info(
             "jupyter_mlops: namespace %s (%s), cluster %s, pipelines %s, tracking %s",
             settings.namespace or "none",

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -111,18 +111,10 @@ class CachedCall(Generic[T]):
         self._value: T | None = None
         self._at = 0.0
         self._pending: asyncio.Future[T] | None = None
-        self._primed: Future[T] | None = None
-
-    def prime(self) -> None:
-        """Start the call now, in its pool: the first `get` shares its answer."""
-        self._primed = self._pool.submit(self._call)
 
     async def get(self, *, fresh: bool = False) -> T:
         if not fresh and self._value is not None and time.monotonic() - self._at < self._ttl:
             return self._value
-        primed, self._primed = self._primed, None
-        if self._pending is None and primed is not None and not fresh:
-            self._pending = asyncio.wrap_future(primed)
         if self._pending is None:
             loop = asyncio.get_running_loop()
             self._pending = asyncio.ensure_future(loop.run_in_executor(self._pool, self._call))
