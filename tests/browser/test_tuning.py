@@ -111,14 +111,18 @@ def test_the_experiment_view_shows_trials_best_and_charts_and_stop_asks_first(
         by_test_id(card, "mlops-tuning-open").click()
         panel = by_test_id(card, "mlops-tuning-panel")
         rows = by_test_id(panel, "mlops-tuning-trial")
-        on_cluster = [t["metadata"]["name"] for t in profile.get("trials")["items"]]
+        trials = profile.get("trials")["items"]
+        on_cluster = [t["metadata"]["name"] for t in trials]
         assert sorted(on_cluster) == sorted([*names, running_name])
         expect(rows).to_have_count(3)
-        expect(rows.nth(0)).to_have_attribute("data-name", names[0])
+        # Oldest first, as Katib's creationTimestamp (whole seconds) and then the name order them.
+        oldest = min(
+            trials, key=lambda t: (t["metadata"]["creationTimestamp"], t["metadata"]["name"])
+        )["metadata"]["name"]
+        expect(rows.nth(0)).to_have_attribute("data-name", oldest)
+        first = panel.locator(f'tr[data-name="{names[0]}"]')
         for key, value in TRIED[0].items():
-            expect(by_test_id(rows.nth(0), "mlops-tuning-trial-params")).to_contain_text(
-                f"{key}={value}"
-            )
+            expect(by_test_id(first, "mlops-tuning-trial-params")).to_contain_text(f"{key}={value}")
         best = by_test_id(panel, "mlops-tuning-best")
         expect(best).to_have_attribute("data-trial", names[winner])
         for key, value in TRIED[winner].items():
