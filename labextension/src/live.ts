@@ -3,7 +3,8 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { DoctorReport, IRow, IRunsPush, liveSocketUrl } from './api';
+import { DoctorReport, IRow, liveSocketUrl } from './api';
+import { IRunsPush } from './pipelinesApi';
 import { Backoff } from './backoff';
 
 /** Where the connection stands; `reconnecting` keeps what was shown until fresh data comes. */

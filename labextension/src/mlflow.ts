@@ -2,8 +2,8 @@
 
 import { IPoll, Poll } from '@lumino/polling';
 
+import { ApiError } from './api';
 import {
-  ApiError,
   fetchMlflowExperiments,
   fetchMlflowRuns,
   fetchModelVersions,
@@ -12,7 +12,7 @@ import {
   IMlflowRunSummary,
   IModelVersion,
   IRegisteredModel
-} from './api';
+} from './mlflowApi';
 import { ModelBase } from './modelBase';
 import { asApiError } from './pipelines';
 import { StatusModel } from './status';

@@ -1,14 +1,14 @@
 /** State of a main-area panel about MLflow runs: metric charts, a params diff, artifacts. */
 
+import { ApiError } from './api';
 import {
-  ApiError,
   fetchMetricHistory,
   fetchMlflowArtifacts,
   fetchMlflowRun,
   IMetricHistory,
   IMlflowArtifact,
   IMlflowRun
-} from './api';
+} from './mlflowApi';
 import { ModelBase } from './modelBase';
 import { asApiError } from './pipelines';
 

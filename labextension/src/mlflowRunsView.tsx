@@ -3,7 +3,7 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import * as React from 'react';
 
-import { IMlflowRun, mlflowArtifactUrl } from './api';
+import { IMlflowRun, mlflowArtifactUrl } from './mlflowApi';
 import { formatTime } from './format';
 import { LineChart } from './mlflowChart';
 import { MlflowRunsModel, mlflowRunsKey } from './mlflowRuns';

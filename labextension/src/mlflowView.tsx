@@ -3,7 +3,7 @@
 import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import type { IMlflowRunSummary } from './api';
+import type { IMlflowRunSummary } from './mlflowApi';
 import { summariseValue } from './format';
 import { IRunColumn, MlflowModel, orderKey } from './mlflow';
 import type { IMlflowRunsRef } from './mlflowRuns';

@@ -3,8 +3,8 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { ApiError } from './api';
 import {
-  ApiError,
   fetchPipelineExperiments,
   fetchPipelineRuns,
   fetchUploadedPipelines,
@@ -16,7 +16,7 @@ import {
   IUploadedPipeline,
   IUploadedPipelineVersion,
   RunStatus
-} from './api';
+} from './pipelinesApi';
 import { Backoff } from './backoff';
 import { ILiveMessage, LiveSocket } from './live';
 import { ModelBase } from './modelBase';

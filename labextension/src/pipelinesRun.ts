@@ -2,12 +2,11 @@
 
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
+import { ApiError, Finding } from './api';
 import {
-  ApiError,
   fetchPipelineRun,
   fetchTaskFindings,
   fetchTaskLog,
-  Finding,
   IPipelineMlflowLink,
   IPipelineRun,
   IPipelineRunSummary,
@@ -15,7 +14,7 @@ import {
   retryPipelineRun,
   RunSource,
   terminatePipelineRun
-} from './api';
+} from './pipelinesApi';
 import { ActionModel } from './actionModel';
 import { Backoff } from './backoff';
 import { asApiError, FINISHED_STATES, PipelinesModel, runKey } from './pipelines';

@@ -3,7 +3,7 @@
 import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
 
-import type { IPipelineMlflowLink, IPipelineRun, IPipelineTask } from './api';
+import type { IPipelineMlflowLink, IPipelineRun, IPipelineTask } from './pipelinesApi';
 import { findingKey } from './doctor';
 import { FindingView } from './doctorView';
 import { formatTime } from './format';

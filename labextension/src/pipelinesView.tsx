@@ -2,14 +2,14 @@
 
 import * as React from 'react';
 
+import { ApiError } from './api';
 import {
-  ApiError,
   IPipelineRunSummary,
   IUploadedPipelineVersion,
   RUN_STATUSES,
   RunSource,
   RunStatus
-} from './api';
+} from './pipelinesApi';
 import { formatAge } from './format';
 import { PipelinesModel, RunSortField, runKey, SOURCE_WORDS, STATE_HEALTH } from './pipelines';
 import type { IRunRef } from './pipelinesRun';
