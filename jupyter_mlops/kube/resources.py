@@ -15,6 +15,7 @@ from ..errors import BadInput, Forbidden, NotFound, Unavailable
 from .cgroup import CgroupReader, pod_name
 from .cluster import Obj
 from .kinds import Kind, find_kind
+from .notebook_owner import NotebookOwner, notebook_owner
 from .quantity import amount, parse_quantity
 from .watch import WatchCache
 
@@ -85,6 +86,9 @@ class MyPod(BaseModel):
     name: str | None
     namespace: str | None
     pod: PodResources | None = None
+    owner: NotebookOwner | None = Field(
+        default=None, description="The Notebook (v1) or Workspace (Notebooks 2.0) it runs for."
+    )
     usage: MyUsage
     note: str | None = None
 
@@ -310,6 +314,7 @@ def my_pod(
         shown.note = f"no pod {name} in namespace {shown.namespace}: only its use is shown"
         return shown
     shown.pod = pod_resources(mine[0])
+    shown.owner = notebook_owner(cache.cluster, mine[0])
     return shown
 
 

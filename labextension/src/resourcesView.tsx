@@ -4,7 +4,14 @@
 import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import type { Gpus, MyPod, PodResources, QuotaLine, Volume } from './models.generated';
+import type {
+  Gpus,
+  MyPod,
+  NotebookOwner,
+  PodResources,
+  QuotaLine,
+  Volume
+} from './models.generated';
 import {
   amountWords,
   barFraction,
@@ -135,6 +142,28 @@ function Bar(props: { part: number; whole: number; mark?: number | null; label: 
   );
 }
 
+/** The Notebook (v1) or Workspace (Notebooks 2.0) my pod runs for, and its state. */
+function OwnerLine(props: { owner: NotebookOwner }): JSX.Element {
+  const { owner } = props;
+  const details = [
+    owner.workspace_kind ? `kind ${owner.workspace_kind}` : null,
+    owner.state ?? null
+  ].filter(Boolean);
+  return (
+    <p
+      className="jp-mlops-muted"
+      data-testid="mlops-resources-owner"
+      title={[`${owner.kind} ${owner.name} (${owner.api_version})`, owner.message, owner.note]
+        .filter(Boolean)
+        .join('\n')}
+    >
+      Runs for {owner.kind} <strong>{owner.name}</strong>
+      {details.length > 0 ? ` · ${details.join(' · ')}` : ''}
+      {owner.note ? ` · ${owner.note}` : ''}
+    </p>
+  );
+}
+
 /** My notebook's CPU and memory: use against request and limit. */
 function MyGauges(props: { me: MyPod }): JSX.Element {
   const { me } = props;
@@ -147,6 +176,7 @@ function MyGauges(props: { me: MyPod }): JSX.Element {
   return (
     <div className="jp-mlops-resources-part" data-testid="mlops-resources-me">
       <h4 className="jp-mlops-resources-heading">My notebook{me.name ? `: ${me.name}` : ''}</h4>
+      {me.owner && <OwnerLine owner={me.owner} />}
       {gauges.map(([title, resource, used, limit]) => {
         const request = pod?.requests?.[resource] ?? null;
         const whole = limit ?? request;
