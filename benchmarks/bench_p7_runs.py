@@ -2,7 +2,7 @@
 
 A real `jupyter server` subprocess with the extension talks to the KFP API emulator (seeded
 with 5,000 finished runs) through kfp.Client. After a warm-up, the first page of
-`GET /mlops/api/pipelines/runs?source=remote` is timed several times, then the following
+`GET /mlops/api/pipelines/runs?source=cluster` is timed several times, then the following
 pages through the page tokens. Writes entry P7 of benchmarks/results.json.
 """
 
@@ -76,7 +76,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}/mlops/api/pipelines/runs"
 
         def url(**params: str) -> str:
-            query = {"token": token, "source": "remote", "page_size": str(PAGE_SIZE), **params}
+            query = {"token": token, "source": "cluster", "page_size": str(PAGE_SIZE), **params}
             return f"{base}?{urllib.parse.urlencode(query)}"
 
         try:
@@ -95,10 +95,10 @@ def main() -> None:
             for _ in range(ROUNDS):
                 elapsed, page = fetch(url())
                 assert len(page["runs"]) == PAGE_SIZE
-                assert page["pages"]["remote"]["total_size"] == RUNS
+                assert page["pages"]["cluster"]["total_size"] == RUNS
                 first.append(elapsed)
             following: list[float] = []
-            page_token = page["pages"]["remote"]["next_page_token"]
+            page_token = page["pages"]["cluster"]["next_page_token"]
             names = {r["name"] for r in page["runs"]}
             for _ in range(PAGES):
                 elapsed, page = fetch(url(page_token=page_token))
@@ -106,7 +106,7 @@ def main() -> None:
                 seen = {r["name"] for r in page["runs"]}
                 assert not seen & names, "pages overlap"
                 names |= seen
-                page_token = page["pages"]["remote"]["next_page_token"]
+                page_token = page["pages"]["cluster"]["next_page_token"]
         finally:
             process.terminate()
             process.wait(timeout=30)

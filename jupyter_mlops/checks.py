@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 CHECK_TIMEOUT = 2.0
 
-Mode = Literal["in-cluster", "kubeconfig", "remote", "local", "none"]
+#: How a backend is reached: the cluster in-cluster or by kubeconfig, Kubeflow Pipelines on the
+#: cluster, an MLflow tracking server, this machine, or not at all.
+Mode = Literal["in-cluster", "kubeconfig", "cluster", "server", "local", "none"]
 Auth = Literal["none", "token", "basic", "kubernetes"]
 
 
@@ -165,7 +167,8 @@ def check_cluster(settings: Settings) -> BackendStatus:
 
 
 def check_pipelines(settings: Settings) -> BackendStatus:
-    """Local runs need only kfp installed; a remote Pipelines API must accept our credentials."""
+    """Local runs need only kfp installed; the cluster's Pipelines API must accept our
+    credentials."""
     if settings.pipelines == "local":
         from importlib.util import find_spec
 
@@ -191,7 +194,7 @@ def check_pipelines(settings: Settings) -> BackendStatus:
     if not reachable and reason and reason.startswith("HTTP 40"):
         reason = explain_refusal(settings, reason, missing)
     return BackendStatus(
-        mode="remote",
+        mode="cluster",
         reachable=reachable,
         endpoint=settings.kfp_endpoint,
         reason=reason,
@@ -201,7 +204,7 @@ def check_pipelines(settings: Settings) -> BackendStatus:
 
 
 def check_tracking(settings: Settings) -> BackendStatus:
-    """A remote MLflow server must answer a one-item experiment search in our workspace, with
+    """An MLflow tracking server must answer a one-item experiment search in our workspace, with
     our identity; a local store is local."""
     if settings.tracking == "local":
         return BackendStatus(
@@ -240,7 +243,7 @@ def check_tracking(settings: Settings) -> BackendStatus:
         if reason == "HTTP 404 Not Found" and workspace:
             reason = f"{reason}: the server has no workspace {workspace!r}"
     return BackendStatus(
-        mode="remote",
+        mode="server",
         reachable=reachable,
         endpoint=settings.tracking_uri,
         reason=reason,

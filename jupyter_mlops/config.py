@@ -35,7 +35,10 @@ KUBECONFIG_SETTING = "c.MLOpsConfig.kubeconfig (or $KUBECONFIG)"
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 ClusterMode = Literal["in-cluster", "kubeconfig", "none"]
-RemoteMode = Literal["remote", "local", "none"]
+#: Where pipeline runs live: Kubeflow Pipelines on the cluster, or this machine.
+PipelinesMode = Literal["cluster", "local", "none"]
+#: Where MLflow keeps runs: a tracking server, or a local store in the workspace.
+TrackingMode = Literal["server", "local", "none"]
 NamespaceSource = Literal["config", "serviceaccount", "env", "kubeconfig", "none"]
 
 
@@ -144,6 +147,12 @@ class MLOpsConfig(Configurable):
         "once connected (connecting has 2 s); no call is retried behind the user's back.",
     ).tag(config=True)
 
+    watch_idle_seconds = Float(
+        300.0,
+        help="Seconds a cluster watch is kept after the last view that needed it closed, so "
+        "reopening a view costs the API server nothing; then it stops.",
+    ).tag(config=True)
+
     workspace = Unicode(
         None,
         allow_none=True,
@@ -188,6 +197,13 @@ class MLOpsConfig(Configurable):
             _refuse(proposal, "must be more than 0 and at most 600 seconds")
         return value
 
+    @validate("watch_idle_seconds")
+    def _valid_watch_idle_seconds(self, proposal: dict[str, Any]) -> float:
+        value: float = proposal["value"]
+        if not 0 < value <= 86400:
+            _refuse(proposal, "must be more than 0 and at most 86400 seconds")
+        return value
+
     @validate("namespace")
     def _valid_namespace(self, proposal: dict[str, Any]) -> str | None:
         value: str | None = proposal["value"]
@@ -222,12 +238,12 @@ class Settings:
     cluster_endpoint: str | None
     kubeconfig: str | None
     serviceaccount_dir: Path
-    pipelines: RemoteMode
+    pipelines: PipelinesMode
     kfp_endpoint: str | None
     kfp_token: str | None
     kfp_token_path: str | None
     kfp_cookie: str | None
-    tracking: RemoteMode
+    tracking: TrackingMode
     tracking_uri: str
     tracking_ui_url: str | None
     pipelines_ui_url: str | None
@@ -236,6 +252,7 @@ class Settings:
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
     max_replicas: int = 1000
     backend_timeout: float = 5.0
+    watch_idle_seconds: float = 300.0
     artifacts_destination: str | None = None
     serving_service_account: str | None = None
 
@@ -308,14 +325,14 @@ def resolve(
         or env.get("MLFLOW_TRACKING_URI")
         or f"sqlite:///{workspace / '.mlops' / 'mlflow.db'}"
     )
-    tracking: RemoteMode = (
-        "remote" if urlparse(tracking_uri).scheme in ("http", "https", "databricks") else "local"
+    tracking: TrackingMode = (
+        "server" if urlparse(tracking_uri).scheme in ("http", "https", "databricks") else "local"
     )
 
     # Inside a pod the cluster's service addresses mean nothing to the browser: only an explicit
     # UI address, or the dashboard's own path for Pipelines, is a link the user can follow.
     tracking_ui_url = config.mlflow_ui_url or (
-        tracking_uri if tracking == "remote" and not in_pod else None
+        tracking_uri if tracking == "server" and not in_pod else None
     )
     pipelines_ui_url = (
         f"/_/pipeline/?ns={namespace}" if in_pod and kfp_endpoint and namespace else None
@@ -329,7 +346,7 @@ def resolve(
         cluster_endpoint=cluster_endpoint,
         kubeconfig=kubeconfig if cluster == "kubeconfig" else None,
         serviceaccount_dir=sa_dir,
-        pipelines="remote" if kfp_endpoint else "local",
+        pipelines="cluster" if kfp_endpoint else "local",
         kfp_endpoint=kfp_endpoint,
         kfp_token=config.kfp_token,
         kfp_token_path=token_path,
@@ -343,6 +360,7 @@ def resolve(
         env=env,
         max_replicas=int(config.max_replicas),
         backend_timeout=float(config.backend_timeout),
+        watch_idle_seconds=float(config.watch_idle_seconds),
         artifacts_destination=(
             config.mlflow_artifacts_destination or env.get("MLFLOW_ARTIFACTS_DESTINATION") or None
         ),

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from .kube.cluster import Cluster
     from .kube.watch import WatchCache
     from .pipelines.backend import PipelineBackend
+    from .pipelines.cluster import ClusterPipelines
     from .pipelines.local import LocalPipelines
-    from .pipelines.remote import RemotePipelines
+    from .pipelines.sources import PipelineSources
     from .serving import Serving
     from .tracking import Tracking
     from .tuning import Tuner
@@ -43,7 +44,8 @@ class Connection:
         self._cluster: Cluster | None = None
         self._watch_cache: WatchCache | None = None
         self._local: LocalPipelines | None = None
-        self._remote: RemotePipelines | None = None
+        self._cluster_pipelines: ClusterPipelines | None = None
+        self._sources: PipelineSources | None = None
         self._tracking: Tracking | None = None
         self._serving: Serving | None = None
         self._tuner: Tuner | None = None
@@ -71,7 +73,9 @@ class Connection:
             if self._watch_cache is None:
                 from .kube.watch import WatchCache
 
-                self._watch_cache = WatchCache(self.cluster())
+                self._watch_cache = WatchCache(
+                    self.cluster(), idle_seconds=self.settings.watch_idle_seconds
+                )
             return self._watch_cache
 
     # -- pipelines -------------------------------------------------------------------------
@@ -81,39 +85,51 @@ class Connection:
         with self._lock:
             if self._local is None:
                 from .pipelines.local import LocalPipelines
+                from .pipelines.sources import pipelines_root
 
                 self._local = LocalPipelines(
-                    self.settings.state_dir / "pipelines", read_only=self.settings.read_only
+                    pipelines_root(self.settings), read_only=self.settings.read_only
                 )
             return self._local
 
-    def cluster_pipelines(self) -> RemotePipelines:
+    def cluster_pipelines(self) -> ClusterPipelines:
         """Kubeflow Pipelines; `Unavailable`, saying how to set it up, when none is set."""
         with self._lock:
-            if self._remote is None:
-                if self.settings.pipelines != "remote":
+            if self._cluster_pipelines is None:
+                if self.settings.pipelines != "cluster":
                     raise Unavailable("pipelines", NO_PIPELINES)
-                from .pipelines.remote import RemotePipelines
+                from .pipelines.cluster import ClusterPipelines
 
                 # Task logs read the pods through the one cluster connection, when asked.
                 logs = self.cluster if self.has_cluster else None
-                self._remote = RemotePipelines(self.settings, cluster=logs)
-            return self._remote
+                self._cluster_pipelines = ClusterPipelines(
+                    self.settings, cluster=logs, unsent=self.pipelines().unsent
+                )
+            return self._cluster_pipelines
+
+    def pipelines(self) -> PipelineSources:
+        """Local and cluster pipelines as one: which holds a run, runs of several sources
+        merged with each one's error, and where unsent pipelines are kept."""
+        with self._lock:
+            if self._sources is None:
+                from .pipelines.sources import UNSENT, PipelineSources
+
+                self._sources = PipelineSources(
+                    self.local_pipelines,
+                    self.cluster_pipelines,
+                    has_cluster=self.settings.pipelines == "cluster",
+                    unsent=self.local_pipelines().root / UNSENT,
+                )
+            return self._sources
 
     def pipeline_backends(self) -> dict[str, PipelineBackend]:
-        """Every pipelines backend by source: 'local' always, 'remote' when configured."""
-        backends: dict[str, PipelineBackend] = {"local": self.local_pipelines()}
-        if self.settings.pipelines == "remote":
-            backends["remote"] = self.cluster_pipelines()
-        return backends
+        """Every pipelines backend by source: 'local' always, 'cluster' when configured."""
+        sources = self.pipelines()
+        return {source: sources.backend(source) for source in sources.configured()}
 
     def pipelines_of(self, run_id: str, source: str | None = None) -> PipelineBackend:
         """The backend holding a run: `source` when given, else told by the id's shape."""
-        from .policy import run_source
-
-        if run_source(run_id, source) == "local":
-            return self.local_pipelines()
-        return self.cluster_pipelines()
+        return self.pipelines().holding(run_id, source)
 
     # -- MLflow, serving, tuning -----------------------------------------------------------
 
@@ -162,7 +178,7 @@ class Connection:
         with self._lock:
             watch_cache, cluster = self._watch_cache, self._cluster
             self._watch_cache = self._cluster = None
-            self._remote = self._serving = self._tuner = None
+            self._cluster_pipelines = self._serving = self._tuner = None
         if watch_cache is not None:
             watch_cache.close()
         if cluster is not None:

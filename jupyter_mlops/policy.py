@@ -19,8 +19,8 @@ def refuse_writes(settings: Settings | bool, action: str) -> None:
         raise ReadOnly(f"read-only mode: {action} is turned off (c.MLOpsConfig.read_only)")
 
 
-Source = Literal["local", "remote"]
-SOURCES: tuple[Source, ...] = ("local", "remote")
+Source = Literal["local", "cluster"]
+SOURCES: tuple[Source, ...] = ("local", "cluster")
 # Local runs are named by uuid4().hex (or its first characters); KFP's run ids are UUIDs with
 # dashes, so the shape of an id tells which backend holds it.
 _LOCAL_ID = re.compile(r"[0-9a-f]{4,32}")
@@ -35,9 +35,9 @@ def run_source(run_id: str, source: str | None = None) -> Source:
     if not _ID.fullmatch(run_id):
         raise BadInput(f"{run_id!r} is not a run id")
     if source is None:
-        return "local" if _LOCAL_ID.fullmatch(run_id) else "remote"
+        return "local" if _LOCAL_ID.fullmatch(run_id) else "cluster"
     if source == "local":
         return "local"
-    if source == "remote":
-        return "remote"
-    raise BadInput(f"source must be local or remote, not {source!r}")
+    if source == "cluster":
+        return "cluster"
+    raise BadInput(f"source must be local or cluster, not {source!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jupyter_mlops.pipelines.backend import DEFAULT_EXPERIMENT, PipelineBackend, compile_pipeline
+from jupyter_mlops.pipelines.cluster import ClusterPipelines
 from jupyter_mlops.pipelines.local import LocalPipelines, load_spec
 from jupyter_mlops.pipelines.models import (
     Experiment,
@@ -14,15 +15,14 @@ from jupyter_mlops.pipelines.models import (
     RunSummary,
     Task,
 )
-from jupyter_mlops.pipelines.remote import RemotePipelines
 
 __all__ = [
     "DEFAULT_EXPERIMENT",
+    "ClusterPipelines",
     "Experiment",
     "ListRunsQuery",
     "LocalPipelines",
     "PipelineBackend",
-    "RemotePipelines",
     "Resources",
     "Run",
     "RunPage",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import MLOpsError
-from jupyter_mlops.pipelines.backend import PipelineBackend
 from jupyter_mlops.pipelines.models import ListRunsQuery
+
+if TYPE_CHECKING:
+    from jupyter_mlops.pipelines.sources import PipelineSources
 
 #: Called with the rows that changed (each marked with its `source`), the ids of rows that left
 #: the newest page, and the errors by source that changed (None when a source recovered).
@@ -19,18 +21,18 @@ class RunPoller:
     """Looks at the newest runs of every backend every `interval` seconds, only while someone
     listens, and tells each listener what changed since the last look.
 
-    `backends` gives the backends to look at by source name ('local', 'remote'); it is called
-    on each round, so a backend configured later is picked up.
+    `sources` gives the pipelines to look at (every configured source); it is called on each
+    round, so a source configured later is picked up.
     """
 
     def __init__(
         self,
-        backends: Callable[[], dict[str, PipelineBackend]],
+        sources: Callable[[], PipelineSources],
         *,
         interval: float = 3.0,
         page_size: int = 50,
     ) -> None:
-        self.backends = backends
+        self.sources = sources
         self.interval = interval
         self.page_size = page_size
         self.rounds = 0
@@ -100,19 +102,19 @@ class RunPoller:
         rows: dict[str, dict[str, Any]] = {}
         errors: dict[str, dict[str, str]] = {}
         try:
-            backends = self.backends()
+            pipelines = self.sources()
+            merged = pipelines.list_runs(
+                ListRunsQuery(page_size=self.page_size), pipelines.configured(), raise_alone=False
+            )
         except MLOpsError as exc:
-            backends, errors["all"] = {}, exc.to_json()
-        for source, backend in backends.items():
-            try:
-                page = backend.list_runs(ListRunsQuery(page_size=self.page_size))
-            except MLOpsError as exc:
-                errors[source] = exc.to_json()
+            errors["all"] = exc.to_json()
+        else:
+            for source, run in merged.items:
+                rows[f"{source}/{run.id}"] = {**run.model_dump(mode="json"), "source": source}
+            for source, failure in merged.errors.items():
+                errors[source] = failure.to_json()
                 # Keep showing what was seen before the failure.
                 rows.update({k: v for k, v in self._rows.items() if v["source"] == source})
-                continue
-            for run in page.runs:
-                rows[f"{source}/{run.id}"] = {**run.model_dump(mode="json"), "source": source}
         with self._lock:
             changed = [row for key, row in rows.items() if self._rows.get(key) != row]
             gone = [row["id"] for key, row in self._rows.items() if key not in rows]

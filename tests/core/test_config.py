@@ -59,7 +59,7 @@ def test_inside_a_kubeflow_pod_everything_is_discovered(tmp_path: Path) -> None:
     )
     assert settings.cluster == "in-cluster"
     assert settings.cluster_endpoint == "https://10.96.0.1:443"
-    assert settings.pipelines == "remote"
+    assert settings.pipelines == "cluster"
     assert settings.kfp_endpoint == KFP_IN_CLUSTER_ENDPOINT
     assert auth_headers(settings) == ({"Authorization": "Bearer kfp-token-1"}, None)
     # The dashboard serves the notebook too: its relative path is a link the browser can follow.
@@ -130,15 +130,15 @@ def test_explicit_configuration_wins_over_the_environment(tmp_path: Path) -> Non
     settings = resolve(config, env=env, root=fake_pod(tmp_path))
     assert (settings.namespace, settings.namespace_source) == ("team-b", "config")
     assert settings.kfp_endpoint == "https://kubeflow.example/pipeline"
-    assert (settings.tracking, settings.tracking_uri) == ("remote", "http://mlflow.example")
+    assert (settings.tracking, settings.tracking_uri) == ("server", "http://mlflow.example")
     assert settings.read_only
 
 
-def test_the_environment_configures_remote_backends(tmp_path: Path) -> None:
+def test_the_environment_configures_cluster_and_server_backends(tmp_path: Path) -> None:
     env = {"KF_PIPELINES_ENDPOINT": "http://127.0.0.1:8888", "MLFLOW_TRACKING_URI": "http://m:5000"}
     settings = resolve(configure(), env=env, root=tmp_path)
-    assert (settings.pipelines, settings.kfp_endpoint) == ("remote", "http://127.0.0.1:8888")
-    assert settings.tracking == "remote"
+    assert (settings.pipelines, settings.kfp_endpoint) == ("cluster", "http://127.0.0.1:8888")
+    assert settings.tracking == "server"
     assert settings.tracking_ui_url == "http://m:5000"
     assert settings.pipelines_ui_url is None  # outside a pod there is no dashboard to go through
 

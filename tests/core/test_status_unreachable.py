@@ -50,7 +50,7 @@ async def test_unreachable_backends_are_reported_in_words(jp_fetch: Any) -> None
 
     assert body["read_only"] is True
     assert body["identity"]["namespace"] == "ns"
-    expected = {"cluster": "kubeconfig", "pipelines": "remote", "tracking": "remote"}
+    expected = {"cluster": "kubeconfig", "pipelines": "cluster", "tracking": "server"}
     for section, mode in expected.items():
         backend = body[section]
         assert (backend["mode"], backend["reachable"]) == (mode, False), section

@@ -23,7 +23,7 @@ DEADLINE = 1.0
 HUNG = 10
 # A list route of each backend, with the query that makes it reach the backend.
 LIST_ROUTES = {
-    "pipelines": [(("pipelines", "runs"), {"source": "remote"}), (("pipelines", "pipelines"), {})],
+    "pipelines": [(("pipelines", "runs"), {"source": "cluster"}), (("pipelines", "pipelines"), {})],
     "tracking": [
         (("mlflow", "experiments"), {}),
         (("mlflow", "models"), {}),

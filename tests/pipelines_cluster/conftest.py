@@ -10,8 +10,8 @@ from kfp import dsl
 
 from jupyter_mlops.config import Settings, configure, resolve
 from jupyter_mlops.pipelines import Run, RunStatus
+from jupyter_mlops.pipelines.cluster import ClusterPipelines
 from jupyter_mlops.pipelines.record import write_run
-from jupyter_mlops.pipelines.remote import RemotePipelines
 from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE, KfpEmulator
 from jupyter_mlops.testing.kube import KubeEmulator
 
@@ -85,12 +85,12 @@ def settings(config: dict[str, Any], tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def remote(settings: Settings) -> Iterator[RemotePipelines]:
-    """The remote backend, reading task logs through a cluster connection to `kube`."""
+def cluster_backend(settings: Settings) -> Iterator[ClusterPipelines]:
+    """The cluster backend, reading task logs through a cluster connection to `kube`."""
     from jupyter_mlops.kube.cluster import Cluster
 
     cluster = Cluster(settings)
-    yield RemotePipelines(settings, cluster=lambda: cluster)
+    yield ClusterPipelines(settings, cluster=lambda: cluster)
     cluster.close()
 
 

@@ -52,7 +52,7 @@ async def test_without_a_cluster_the_findings_route_says_how_to_configure_one(
             "tasks",
             "prepare",
             "findings",
-            params={"source": "remote"},
+            params={"source": "cluster"},
         )
     assert error.value.code == 503 and error.value.response is not None
     body = json.loads(error.value.response.body)

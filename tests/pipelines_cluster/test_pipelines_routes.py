@@ -14,7 +14,7 @@ from kfp import compiler
 from tornado.httpclient import HTTPClientError
 
 from jupyter_mlops.pipelines import Run
-from jupyter_mlops.pipelines.remote import RemotePipelines
+from jupyter_mlops.pipelines.cluster import ClusterPipelines
 from jupyter_mlops.testing.kfp import KfpEmulator
 
 from .conftest import NAMESPACE, TOKEN, training
@@ -59,24 +59,24 @@ async def test_local_and_cluster_runs_are_listed_side_by_side(
     page = await get_json(jp_fetch, "runs")
     by_source = {(r["source"], r["name"]) for r in page["runs"]}
     assert ("local", "local try") in by_source
-    assert {("remote", f"seeded-run-0000{i}") for i in range(5)} <= by_source
-    assert page["pages"]["remote"]["total_size"] == 5 and page["errors"] == {}
-    remote_row = next(r for r in page["runs"] if r["source"] == "remote")
-    assert remote_row["url"] == f"/_/pipeline/?ns={NAMESPACE}#/runs/details/{remote_row['id']}"
+    assert {("cluster", f"seeded-run-0000{i}") for i in range(5)} <= by_source
+    assert page["pages"]["cluster"]["total_size"] == 5 and page["errors"] == {}
+    cluster_row = next(r for r in page["runs"] if r["source"] == "cluster")
+    assert cluster_row["url"] == f"/_/pipeline/?ns={NAMESPACE}#/runs/details/{cluster_row['id']}"
 
 
 async def test_cluster_runs_are_paged_with_the_api_tokens(
     jp_fetch: Any, kfp_api: KfpEmulator
 ) -> None:
     kfp_api.seed_runs(5)
-    first = await get_json(jp_fetch, "runs", source="remote", page_size="2", sort="name asc")
+    first = await get_json(jp_fetch, "runs", source="cluster", page_size="2", sort="name asc")
     assert [r["name"] for r in first["runs"]] == ["seeded-run-00000", "seeded-run-00001"]
-    token = first["pages"]["remote"]["next_page_token"]
+    token = first["pages"]["cluster"]["next_page_token"]
     second = await get_json(
-        jp_fetch, "runs", source="remote", page_size="2", sort="name asc", page_token=token
+        jp_fetch, "runs", source="cluster", page_size="2", sort="name asc", page_token=token
     )
     assert [r["name"] for r in second["runs"]] == ["seeded-run-00002", "seeded-run-00003"]
-    failed = await get_json(jp_fetch, "runs", source="remote", status="failed")
+    failed = await get_json(jp_fetch, "runs", source="cluster", status="failed")
     assert [r["status"] for r in failed["runs"]] == ["FAILED"]
 
 
@@ -84,17 +84,17 @@ async def test_bad_list_arguments_are_400(jp_fetch: Any) -> None:
     assert (await refused(jp_fetch, "runs", sort="colour"))[0] == 400
     assert (await refused(jp_fetch, "runs", status="happy"))[0] == 400
     assert (await refused(jp_fetch, "runs", page_token="x"))[0] == 400
-    code, body = await refused(jp_fetch, "runs", source="remote", page_token="garbage")
+    code, body = await refused(jp_fetch, "runs", source="cluster", page_token="garbage")
     assert code == 400 and "list runs" in body["message"]
 
 
 async def test_a_run_with_its_tasks_links_and_a_task_log(
-    jp_fetch: Any, kfp_api: KfpEmulator, remote: RemotePipelines
+    jp_fetch: Any, kfp_api: KfpEmulator, cluster_backend: ClusterPipelines
 ) -> None:
-    run = remote.submit(training, {"rows": "7"}, experiment="tuning")
+    run = cluster_backend.submit(training, {"rows": "7"}, experiment="tuning")
     kfp_api.wait_for_run_state(run.id)
     shown = await get_json(jp_fetch, "runs", run.id)
-    assert shown["source"] == "remote" and shown["status"] == "SUCCEEDED"
+    assert shown["source"] == "cluster" and shown["status"] == "SUCCEEDED"
     assert shown["parameters"] == {"rows": 7} and shown["experiment"] == "tuning"
     assert [t["name"] for t in shown["tasks"]] == ["prepare", "train"]
     assert shown["links"]["dashboard"].endswith(f"#/runs/details/{run.id}")
@@ -110,10 +110,10 @@ async def test_the_local_run_is_read_from_its_history(jp_fetch: Any, local_run: 
 
 
 async def test_terminate_and_retry_through_the_routes(
-    jp_fetch: Any, kfp_api: KfpEmulator, remote: RemotePipelines
+    jp_fetch: Any, kfp_api: KfpEmulator, cluster_backend: ClusterPipelines
 ) -> None:
     kfp_api.set_task_seconds("prepare", 30)
-    run = remote.submit(training)
+    run = cluster_backend.submit(training)
     kfp_api.wait_for_task_state(run.id, "prepare", "RUNNING")
     await post_json(jp_fetch, "runs", run.id, "terminate")
     assert kfp_api.wait_for_run_state(run.id) == "CANCELED"
@@ -143,8 +143,8 @@ async def test_experiments_of_both_sources(
     answer = await get_json(jp_fetch, "experiments")
     assert {(e["source"], e["name"]) for e in answer["experiments"]} >= {
         ("local", "Default"),
-        ("remote", "Default"),
-        ("remote", "tuning"),
+        ("cluster", "Default"),
+        ("cluster", "tuning"),
     }
 
 
@@ -152,11 +152,11 @@ async def test_an_expired_token_is_403_in_words_and_local_runs_still_list(
     jp_fetch: Any, kfp_api: KfpEmulator, local_run: Run
 ) -> None:
     kfp_api.expire_token(TOKEN)
-    code, body = await refused(jp_fetch, "runs", source="remote")
+    code, body = await refused(jp_fetch, "runs", source="cluster")
     assert code == 403 and "may have expired" in body["message"]
     page = await get_json(jp_fetch, "runs")
     assert [r["source"] for r in page["runs"]] == ["local"]
-    assert page["errors"]["remote"]["reason"] == "Forbidden"
+    assert page["errors"]["cluster"]["reason"] == "Forbidden"
 
 
 async def test_an_unreachable_endpoint_is_503_at_once(
@@ -164,16 +164,16 @@ async def test_an_unreachable_endpoint_is_503_at_once(
 ) -> None:
     kfp_api.stop()
     started = time.monotonic()
-    code, body = await refused(jp_fetch, "runs", source="remote")
+    code, body = await refused(jp_fetch, "runs", source="cluster")
     assert code == 503 and "cannot reach" in body["message"]
     assert time.monotonic() - started < 2.5
     page = await get_json(jp_fetch, "runs")
     assert [r["name"] for r in page["runs"]] == ["local try"]
-    assert page["errors"]["remote"]["reason"] == "Unavailable"
+    assert page["errors"]["cluster"]["reason"] == "Unavailable"
 
 
 async def test_the_websocket_pushes_run_changes_from_one_poller(
-    jp_ws_fetch: Any, kfp_api: KfpEmulator, remote: RemotePipelines, local_run: Run
+    jp_ws_fetch: Any, kfp_api: KfpEmulator, cluster_backend: ClusterPipelines, local_run: Run
 ) -> None:
     kfp_api.seed_runs(2)
     first = await jp_ws_fetch("mlops", "api", "ws")
@@ -192,10 +192,10 @@ async def test_the_websocket_pushes_run_changes_from_one_poller(
 
     first.write_message(json.dumps({"op": "watch-runs", "id": "a"}))
     second.write_message(json.dumps({"op": "watch-runs", "id": "b"}))
-    await until(first, "a", lambda s: {"local:local try", "remote:seeded-run-00001"} <= set(s))
-    await until(second, "b", lambda s: "remote:seeded-run-00000" in s)
-    new = remote.submit(training, run_name="pushed")
+    await until(first, "a", lambda s: {"local:local try", "cluster:seeded-run-00001"} <= set(s))
+    await until(second, "b", lambda s: "cluster:seeded-run-00000" in s)
+    new = cluster_backend.submit(training, run_name="pushed")
     kfp_api.wait_for_run_state(new.id)
-    await until(first, "a", lambda s: s.get("remote:pushed") == "SUCCEEDED")
+    await until(first, "a", lambda s: s.get("cluster:pushed") == "SUCCEEDED")
     first.close()
     second.close()

@@ -1,7 +1,7 @@
 """A cluster run's tasks as a user sees them, from task details shaped as KFP 2.x sends them.
 
 The KFP emulator lists every Argo node of a run (the workflow, drivers, task DAGs, executor
-pods, loop iterations, branches); the remote backend and the run route must show only the
+pods, loop iterations, branches); the cluster backend and the run route must show only the
 pipeline's tasks, once each, with their states, grouped under sub-pipelines and iterations.
 """
 
@@ -17,7 +17,7 @@ import yaml
 from kfp import compiler, dsl
 
 from jupyter_mlops.pipelines import RunStatus
-from jupyter_mlops.pipelines.remote import RemotePipelines
+from jupyter_mlops.pipelines.cluster import ClusterPipelines
 from jupyter_mlops.testing.kfp import KfpEmulator
 from jupyter_mlops.testing.kube import KubeEmulator
 
@@ -108,12 +108,12 @@ def rows(run: Any) -> list[tuple[str, str, list[str], RunStatus]]:
 
 
 def test_a_nested_run_shows_each_task_once_grouped_by_sub_pipeline_and_iteration(
-    remote: RemotePipelines, kfp_api: KfpEmulator, package: Path, keys: dict[str, str]
+    cluster_backend: ClusterPipelines, kfp_api: KfpEmulator, package: Path, keys: dict[str, str]
 ) -> None:
-    run = remote.submit(package, {"mode": "train"}, run_name="sweep")
+    run = cluster_backend.submit(package, {"mode": "train"}, run_name="sweep")
     assert kfp_api.wait_for_run_state(run.id) == "SUCCEEDED"
 
-    done = remote.get_run(run.id)
+    done = cluster_backend.get_run(run.id)
 
     loop, branches, chosen, report_task = (
         keys["loop"],
@@ -136,16 +136,16 @@ def test_a_nested_run_shows_each_task_once_grouped_by_sub_pipeline_and_iteration
 
 
 def test_each_task_names_its_own_pod_and_its_log_is_read_from_it(
-    remote: RemotePipelines,
+    cluster_backend: ClusterPipelines,
     kfp_api: KfpEmulator,
     core: kubernetes.client.CoreV1Api,
     package: Path,
     keys: dict[str, str],
 ) -> None:
-    run = remote.submit(package)
+    run = cluster_backend.submit(package)
     kfp_api.wait_for_run_state(run.id)
 
-    done = remote.get_run(run.id)
+    done = cluster_backend.get_run(run.id)
 
     pods = [core.read_namespaced_pod(t.pod, NAMESPACE) for t in done.tasks]
     assert len({p.metadata.name for p in pods}) == len(done.tasks) == 6
@@ -157,21 +157,21 @@ def test_each_task_names_its_own_pod_and_its_log_is_read_from_it(
         )
     second = f"{keys['loop']}[1].fit"
     pod = next(t.pod for t in done.tasks if t.id == second)
-    log = remote.task_logs(run.id, second)
+    log = cluster_backend.task_logs(run.id, second)
     assert log == core.read_namespaced_pod_log(pod, NAMESPACE, container="main")
     assert "task fit completed successfully" in log
-    whole = remote.task_logs(run.id)
+    whole = cluster_backend.task_logs(run.id)
     assert f"----- {second} -----\n{log}" in whole and "----- preprocess.prepare -----" in whole
 
 
 def test_tasks_that_never_ran_after_a_failure_are_canceled_not_pending(
-    remote: RemotePipelines, kfp_api: KfpEmulator
+    cluster_backend: ClusterPipelines, kfp_api: KfpEmulator
 ) -> None:
     kfp_api.fail_tasks_named("prepare")
-    run = remote.submit(training)
+    run = cluster_backend.submit(training)
     assert kfp_api.wait_for_run_state(run.id) == "FAILED"
 
-    failed = remote.get_run(run.id)
+    failed = cluster_backend.get_run(run.id)
 
     assert [(t.name, t.state) for t in failed.tasks] == [
         ("prepare", RunStatus.FAILED),
@@ -182,13 +182,13 @@ def test_tasks_that_never_ran_after_a_failure_are_canceled_not_pending(
 
 
 def test_an_exit_task_shows_beside_the_failed_tasks_it_ran_after(
-    remote: RemotePipelines, kfp_api: KfpEmulator
+    cluster_backend: ClusterPipelines, kfp_api: KfpEmulator
 ) -> None:
     kfp_api.fail_tasks_named("prepare")
-    run = remote.submit(cleanup)
+    run = cluster_backend.submit(cleanup)
     assert kfp_api.wait_for_run_state(run.id) == "FAILED"
 
-    failed = remote.get_run(run.id)
+    failed = cluster_backend.get_run(run.id)
 
     handler = failed.tasks[0].group[0]
     assert handler.startswith("exit-handler-")
@@ -201,15 +201,15 @@ def test_an_exit_task_shows_beside_the_failed_tasks_it_ran_after(
 
 
 def test_a_task_stopped_by_terminate_is_canceled_not_failed(
-    remote: RemotePipelines, kfp_api: KfpEmulator
+    cluster_backend: ClusterPipelines, kfp_api: KfpEmulator
 ) -> None:
     kfp_api.set_task_seconds("prepare", 30)
-    run = remote.submit(training)
+    run = cluster_backend.submit(training)
     kfp_api.wait_for_task_state(run.id, "prepare", "RUNNING")
 
-    remote.terminate(run.id)
+    cluster_backend.terminate(run.id)
     assert kfp_api.wait_for_run_state(run.id) == "CANCELED"
-    stopped = remote.get_run(run.id)
+    stopped = cluster_backend.get_run(run.id)
 
     assert stopped.status == RunStatus.CANCELED
     assert [(t.name, t.state) for t in stopped.tasks] == [("prepare", RunStatus.CANCELED)]
@@ -217,12 +217,12 @@ def test_a_task_stopped_by_terminate_is_canceled_not_failed(
 
 
 def test_the_branch_not_taken_shows_no_task_and_is_not_counted(
-    remote: RemotePipelines, kfp_api: KfpEmulator, package: Path, keys: dict[str, str]
+    cluster_backend: ClusterPipelines, kfp_api: KfpEmulator, package: Path, keys: dict[str, str]
 ) -> None:
-    run = remote.submit(package, {"mode": "eval"})
+    run = cluster_backend.submit(package, {"mode": "eval"})
     kfp_api.wait_for_run_state(run.id)
 
-    done = remote.get_run(run.id)
+    done = cluster_backend.get_run(run.id)
 
     branch_tasks = [t for t in done.tasks if keys["branches"] in t.group]
     assert [(t.name, t.group) for t in branch_tasks] == [
@@ -232,24 +232,24 @@ def test_the_branch_not_taken_shows_no_task_and_is_not_counted(
 
 
 def test_while_a_run_goes_on_its_loop_counts_its_items_before_they_start(
-    remote: RemotePipelines, kfp_api: KfpEmulator, package: Path
+    cluster_backend: ClusterPipelines, kfp_api: KfpEmulator, package: Path
 ) -> None:
     kfp_api.set_task_seconds("prepare", 30)
-    run = remote.submit(package)
+    run = cluster_backend.submit(package)
     kfp_api.wait_for_task_state(run.id, "prepare", "RUNNING")
 
-    going = remote.get_run(run.id)
+    going = cluster_backend.get_run(run.id)
 
     assert ("prepare", RunStatus.RUNNING) in [(t.name, t.state) for t in going.tasks]
     assert "fit" not in [t.name for t in going.tasks]
     assert going.tasks_total == 6 and going.tasks_done < 6
-    remote.terminate(run.id)
+    cluster_backend.terminate(run.id)
 
 
 def test_a_task_whose_driver_runs_is_pending(config: dict[str, Any], tmp_path: Path) -> None:
     # Slow steps, so the few seconds a driver takes can be seen, as on a real cluster.
     with KfpEmulator(token=TOKEN, step_seconds=1.0) as slow:
-        backend = RemotePipelines(settings_of({**config, "kfp_endpoint": slow.url}, tmp_path))
+        backend = ClusterPipelines(settings_of({**config, "kfp_endpoint": slow.url}, tmp_path))
         run = backend.submit(training)
         seen: list[tuple[str, RunStatus]] = []
         deadline = time.monotonic() + 20
@@ -263,7 +263,7 @@ def test_a_task_whose_driver_runs_is_pending(config: dict[str, Any], tmp_path: P
 
 
 def test_a_run_of_a_pipeline_version_reads_its_tasks_through_the_version(
-    remote: RemotePipelines, kfp_api: KfpEmulator, package: Path
+    cluster_backend: ClusterPipelines, kfp_api: KfpEmulator, package: Path
 ) -> None:
     client = kfp.Client(host=kfp_api.url, existing_token=TOKEN, namespace=NAMESPACE)
     pipeline = client.upload_pipeline(str(package), "sweep-shared")
@@ -277,7 +277,7 @@ def test_a_run_of_a_pipeline_version_reads_its_tasks_through_the_version(
     )
     kfp_api.wait_for_run_state(created.run_id)
 
-    done = remote.get_run(created.run_id)
+    done = cluster_backend.get_run(created.run_id)
 
     assert done.pipeline_name == "sweep"
     assert done.tasks_done == done.tasks_total == 6
@@ -291,12 +291,12 @@ def mlops_config(config: dict[str, Any]) -> dict[str, Any]:
 
 async def test_the_run_route_shows_grouped_tasks_and_a_task_log_by_id(
     jp_fetch: Any,
-    remote: RemotePipelines,
+    cluster_backend: ClusterPipelines,
     kfp_api: KfpEmulator,
     package: Path,
     keys: dict[str, str],
 ) -> None:
-    run = remote.submit(package)
+    run = cluster_backend.submit(package)
     kfp_api.wait_for_run_state(run.id)
 
     response = await jp_fetch("mlops", "api", "pipelines", "runs", run.id)
@@ -314,7 +314,7 @@ async def test_the_run_route_shows_grouped_tasks_and_a_task_log_by_id(
 
 
 def test_a_run_a_schedule_started_shows_its_tasks(
-    remote: RemotePipelines, kfp_api: KfpEmulator, tmp_path: Path
+    cluster_backend: ClusterPipelines, kfp_api: KfpEmulator, tmp_path: Path
 ) -> None:
     package = tmp_path / "training.yaml"
     compiler.Compiler().compile(training, str(package))
@@ -330,7 +330,7 @@ def test_a_run_a_schedule_started_shows_its_tasks(
     client.disable_recurring_run(schedule.recurring_run_id)
     kfp_api.wait_for_run_state(run_id)
 
-    done = remote.get_run(run_id)
+    done = cluster_backend.get_run(run_id)
 
     # Its workflow is named <schedule>-<index>-<hash>, digits and dashes included.
     assert done.name.startswith("everysecond") and done.experiment == "scheduled"

@@ -1,4 +1,4 @@
-"""The remote backend: Kubeflow Pipelines on the cluster, through the official kfp.Client."""
+"""The cluster backend: Kubeflow Pipelines on the cluster, through the official kfp.Client."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ from jupyter_mlops.pipelines.models import (
     RunStatus,
     Task,
 )
+from jupyter_mlops.pipelines.sources import UNSENT, keep_unsent, pipelines_root
 from jupyter_mlops.pipelines.task_tree import read_tasks
 from jupyter_mlops.policy import refuse_writes
 
@@ -150,7 +151,7 @@ class _FreshCredentials:
         config.api_key_prefix["authorization"] = "Bearer"
 
 
-class RemotePipelines(PipelineBackend):
+class ClusterPipelines(PipelineBackend):
     """Runs and experiments in the user's profile namespace of a Kubeflow Pipelines API.
 
     One `kfp.Client` is made on first use and kept: it costs little to make (about 0.2 ms)
@@ -165,6 +166,8 @@ class RemotePipelines(PipelineBackend):
         self,
         settings: Settings,
         cluster: Callable[[], Cluster] | None = None,
+        *,
+        unsent: Path | None = None,
     ) -> None:
         if not settings.kfp_endpoint:
             raise Unavailable("pipelines", "No Kubeflow Pipelines endpoint is configured.")
@@ -172,6 +175,8 @@ class RemotePipelines(PipelineBackend):
         self.endpoint = settings.kfp_endpoint.rstrip("/")
         self.namespace = settings.namespace
         self._cluster = cluster
+        #: Where a run's compiled pipeline is kept when the server cannot be reached.
+        self.unsent = unsent if unsent is not None else pipelines_root(settings) / UNSENT
         self._client: Any = None
         self._lock = threading.Lock()
         self._experiment_names: dict[str, str] = {}
@@ -318,19 +323,12 @@ class RemotePipelines(PipelineBackend):
                     **self._options(),
                 )
         except Unavailable as exc:
-            saved = self._keep_unsent(name, text, created)
+            saved = keep_unsent(self.unsent, name, text, created)
             raise Unavailable(
                 "pipelines", f"{exc.message} The compiled pipeline is saved in {saved}."
             ) from None
         self._experiment_names[experiment_id] = experiment
         return self._run(answer)
-
-    def _keep_unsent(self, name: str, text: str, at: dt.datetime) -> Path:
-        folder = self.settings.state_dir / "pipelines" / "unsent"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{name}-{at:%Y%m%d-%H%M%S}.yaml"
-        path.write_text(text)
-        return path
 
     def list_runs(self, query: ListRunsQuery | None = None) -> RunPage:
         """One page of the namespace's runs, filtered and sorted by the KFP API itself."""
@@ -675,4 +673,4 @@ def _server_message(exc: Any) -> str:
     return str(text or exc.reason or "").strip()
 
 
-__all__ = ["RemotePipelines"]
+__all__ = ["ClusterPipelines"]

@@ -15,8 +15,8 @@ import pytest
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.lineage import TAG_PARENT, TAG_RUN, linked_runs, record_run
+from jupyter_mlops.pipelines.cluster import ClusterPipelines
 from jupyter_mlops.pipelines.models import MlflowLink
-from jupyter_mlops.pipelines.remote import RemotePipelines
 from jupyter_mlops.testing.kfp import KfpEmulator
 from jupyter_mlops.testing.mlflow_server import MlflowServer
 from jupyter_mlops.tracking import Tracking
@@ -56,9 +56,9 @@ def ours(url: str, kfp_run_id: str) -> list[Any]:
 def test_a_run_the_server_linked_to_mlflow_is_linked_through_it_never_twice(
     tracked: Settings, kfp_api: KfpEmulator, mlflow_server: MlflowServer
 ) -> None:
-    remote = RemotePipelines(tracked)
+    cluster_backend = ClusterPipelines(tracked)
     experiment = f"plugin-{uuid.uuid4().hex[:6]}"
-    run = remote.submit(training, {"rows": "30"}, experiment=experiment)
+    run = cluster_backend.submit(training, {"rows": "30"}, experiment=experiment)
     assert kfp_api.wait_for_run_state(run.id) == "SUCCEEDED"
     name, experiment_id, parent = server_integration_runs(
         mlflow_server.url, run.id, ["prepare", "train"]
@@ -73,7 +73,7 @@ def test_a_run_the_server_linked_to_mlflow_is_linked_through_it_never_twice(
         endpoint=mlflow_server.url,
     )
 
-    done = remote.get_run(run.id)
+    done = cluster_backend.get_run(run.id)
     assert done.mlflow == MlflowLink(
         run_id=parent,
         experiment_id=experiment_id,
@@ -101,9 +101,9 @@ def test_a_run_the_server_linked_to_mlflow_is_linked_through_it_never_twice(
 def test_without_the_servers_link_our_own_linkage_records_the_run(
     tracked: Settings, kfp_api: KfpEmulator, mlflow_server: MlflowServer, server_output: str
 ) -> None:
-    remote = RemotePipelines(tracked)
+    cluster_backend = ClusterPipelines(tracked)
     experiment = f"own-{uuid.uuid4().hex[:6]}"
-    run = remote.submit(training, {"rows": "30"}, experiment=experiment)
+    run = cluster_backend.submit(training, {"rows": "30"}, experiment=experiment)
     assert kfp_api.wait_for_run_state(run.id) == "SUCCEEDED"
     if server_output != "none":
         # MLflow was down when the server created the run: a failed state, no run id.
@@ -116,7 +116,7 @@ def test_without_the_servers_link_our_own_linkage_records_the_run(
             state_message="failed to create the MLflow parent run",
         )
 
-    done = remote.get_run(run.id)
+    done = cluster_backend.get_run(run.id)
     assert done.mlflow is None
     tracking = Tracking(tracked)
     parent = record_run(done, tracking)

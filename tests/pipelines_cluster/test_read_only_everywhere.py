@@ -26,8 +26,8 @@ from jupyter_mlops.kube.cluster import Cluster
 from jupyter_mlops.magics.k8s import K8sMagics
 from jupyter_mlops.magics.kfp import KfpMagics
 from jupyter_mlops.pipelines import Run
+from jupyter_mlops.pipelines.cluster import ClusterPipelines
 from jupyter_mlops.pipelines.local import LocalPipelines
-from jupyter_mlops.pipelines.remote import RemotePipelines
 from jupyter_mlops.testing.kfp import KfpEmulator
 from jupyter_mlops.testing.kube import KubeEmulator
 from jupyter_mlops.tracking import Tracking
@@ -99,7 +99,7 @@ def python_writes(
     settings: Settings, failed_run: str, local_run: Run
 ) -> dict[str, Callable[[], Any]]:
     cluster = Cluster(settings)
-    remote = RemotePipelines(settings)
+    cluster_backend = ClusterPipelines(settings)
     local = LocalPipelines(settings.state_dir / "pipelines", read_only=settings.read_only)
     tracking = Tracking(settings)
 
@@ -110,10 +110,10 @@ def python_writes(
     return {
         "Cluster.delete_pod": lambda: cluster.delete_pod("keep-me"),
         "Cluster.scale": lambda: cluster.scale("web", 3),
-        "RemotePipelines.submit": lambda: remote.submit(training, {"rows": 1}),
-        "RemotePipelines.terminate": lambda: remote.terminate(failed_run),
-        "RemotePipelines.retry": lambda: remote.retry(failed_run),
-        "RemotePipelines.create_experiment": lambda: remote.create_experiment("nope"),
+        "ClusterPipelines.submit": lambda: cluster_backend.submit(training, {"rows": 1}),
+        "ClusterPipelines.terminate": lambda: cluster_backend.terminate(failed_run),
+        "ClusterPipelines.retry": lambda: cluster_backend.retry(failed_run),
+        "ClusterPipelines.create_experiment": lambda: cluster_backend.create_experiment("nope"),
         "LocalPipelines.submit": lambda: local.submit(training, {"rows": 1}),
         "LocalPipelines.retry": lambda: local.retry(local_run.id),
         "LocalPipelines.create_experiment": lambda: local.create_experiment("nope"),

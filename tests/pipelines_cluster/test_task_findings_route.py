@@ -123,7 +123,7 @@ async def test_a_failed_task_then_its_pod_gone(
     code = main["state"]["terminated"]["exitCode"]
 
     async def pod_finding() -> Any:
-        report = await findings(jp_fetch, run_id, "load-data", source="remote")
+        report = await findings(jp_fetch, run_id, "load-data", source="cluster")
         return report if causes_of(report) == ["container-failed"] else None
 
     report = await until("the pod's finding", pod_finding)
@@ -146,7 +146,7 @@ async def test_a_failed_task_then_its_pod_gone(
     )
 
     async def gone_finding() -> Any:
-        report = await findings(jp_fetch, run_id, "load-data", source="remote")
+        report = await findings(jp_fetch, run_id, "load-data", source="cluster")
         return report if causes_of(report) == ["task-pod-gone"] else None
 
     (gone,) = (await until("the pod-gone finding", gone_finding))["findings"]
@@ -161,7 +161,7 @@ async def test_a_failed_task_then_its_pod_gone(
     assert gone["fix"]
 
     # The task that never ran (its input never came) has nothing wrong to tell.
-    skipped = await findings(jp_fetch, run_id, "train-model", source="remote")
+    skipped = await findings(jp_fetch, run_id, "train-model", source="cluster")
     assert skipped["findings"] == []
 
 
@@ -170,14 +170,14 @@ async def test_bad_inputs_are_refused_in_words(
 ) -> None:
     run_id, _ = failed_run(pipelines, profile.name, tmp_path)
 
-    code, body = await refused(jp_fetch, run_id, "no-such-task", source="remote")
+    code, body = await refused(jp_fetch, run_id, "no-such-task", source="cluster")
     assert code == 404 and "has no task 'no-such-task'" in body["message"]
     assert "load-data" in body["message"]
     unknown = "0b0b0b0b-0000-4000-8000-000000000000"
-    code, body = await refused(jp_fetch, unknown, "load-data", source="remote")
+    code, body = await refused(jp_fetch, unknown, "load-data", source="cluster")
     assert code == 404 and unknown in body["message"]
     code, body = await refused(jp_fetch, "ab" * 16, "load-data", source="local")
-    assert code == 400 and "source=remote" in body["message"]
+    assert code == 400 and "source=cluster" in body["message"]
     # A local run's id, by its shape, is a local run's too.
     code, body = await refused(jp_fetch, "ab" * 16, "load-data")
     assert code == 400 and "log" in body["message"]
