@@ -12,7 +12,6 @@ and never recorded a second time by us.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -20,7 +19,6 @@ from pydantic import BaseModel, Field
 from .pipelines.models import Run, RunStatus
 
 if TYPE_CHECKING:
-    from .config import Settings
     from .tracking import Tracking
 
 TAG_RUN = "kfp.run_id"
@@ -40,9 +38,38 @@ _STATUS = {
 }
 
 
-def share_tracking(settings: Settings) -> None:
-    """Let local tasks (subprocesses of the kernel) log to the store the sidebar shows."""
-    os.environ.setdefault("MLFLOW_TRACKING_URI", settings.tracking_uri)
+class TrackedPipeline:
+    """A pipeline's spec whose tasks are told the notebook's MLflow store: what a local run
+    executes (the local backend reads `pipeline_spec`, as of any pipeline)."""
+
+    def __init__(self, pipeline_spec: Any) -> None:
+        self.pipeline_spec = pipeline_spec
+
+
+def share_tracking(pipeline: Any, tracking: Tracking) -> TrackedPipeline:
+    """`pipeline` for a local run, each task given the store and workspace the notebook's
+    `tracking` uses, so what the tasks log lands where the sidebar looks.
+
+    They travel in each task's container environment, which kfp.local hands to the task's
+    process: nothing is set in this process's environment. A value a task sets itself stays.
+    """
+    from google.protobuf import json_format  # type: ignore[import-untyped]
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    from .pipelines.local import load_spec
+
+    values = tracking.task_environment(cluster=False)
+    spec = json_format.MessageToDict(load_spec(pipeline))
+    for executor in spec.get("deploymentSpec", {}).get("executors", {}).values():
+        container = executor.get("container")
+        if container is None:
+            continue  # an importer runs no process
+        env = container.setdefault("env", [])
+        named = {item.get("name") for item in env}
+        env.extend({"name": k, "value": v} for k, v in values.items() if k not in named)
+    tracked = pipeline_spec_pb2.PipelineSpec()
+    json_format.ParseDict(spec, tracked)
+    return TrackedPipeline(tracked)
 
 
 def record_run(run: Run, tracking: Tracking) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import functools
 import html
 import shlex
@@ -161,7 +160,7 @@ def _kfp_parser() -> MagicArgumentParser:
             "--cluster",
             dest="source",
             action="store_const",
-            const="remote",
+            const="cluster",
             help="The run is on the cluster (default: told by the id's shape).",
         )
         where.add_argument(
@@ -255,7 +254,11 @@ class KfpMagics(Magics):
         if self.pipelines_dir:
             return Path(self.pipelines_dir)
         settings = self._settings()
-        return settings.state_dir / "pipelines" if settings else Path.cwd() / ".mlops" / "pipelines"
+        if settings is None:
+            return Path.cwd() / ".mlops" / "pipelines"
+        from ..pipelines.sources import pipelines_root
+
+        return pipelines_root(settings)
 
     def _configured_cluster(self) -> PipelineBackend | None:
         """The cluster backend: set explicitly, else the kernel's connection's Kubeflow
@@ -264,7 +267,7 @@ class KfpMagics(Magics):
             given: PipelineBackend = self.cluster
             return given
         settings = self._settings()
-        if settings is None or settings.pipelines != "remote":
+        if settings is None or settings.pipelines != "cluster":
             return None
         from .connected import connection
 
@@ -274,9 +277,10 @@ class KfpMagics(Magics):
         backend = self._configured_cluster()
         if backend is not None:
             return backend
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        saved = self.local.root / "unsent" / f"{name}-{stamp}.yaml"
-        write_compiled(pipeline, saved)
+        from ..pipelines.backend import compile_pipeline
+        from ..pipelines.sources import UNSENT, keep_unsent
+
+        saved = keep_unsent(self.local.root / UNSENT, name, compile_pipeline(pipeline))
         raise UsageError(f"{CLUSTER_HOWTO}\nThe compiled pipeline is saved in {saved}.")
 
     def _task_doctor(self, backend: PipelineBackend) -> TaskDoctor | None:
@@ -480,6 +484,7 @@ class KfpMagics(Magics):
             outputs=args.outputs,
             description=args.description,
             first_line=CELL_FIRST_LINE,
+            environment=self._tracking().task_environment(cluster=True),
         )
         tasks = sorted(pipeline.pipeline_spec.root.dag.tasks)
         print(f"Pipeline {args.name}: {len(tasks)} task(s): {', '.join(tasks)}")
@@ -502,7 +507,7 @@ class KfpMagics(Magics):
         backend = self._cluster(pipeline, args.name) if args.cluster else self.local
         if args.cluster:
             self._warn_fit(pipeline, backend)
-        share_tracking(self._tracking().settings)
+        pipeline = pipeline if args.cluster else share_tracking(pipeline, self._tracking())
         run = backend.submit(
             pipeline,
             _split_params(args.param),

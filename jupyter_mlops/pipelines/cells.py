@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import functools
 import itertools
 import linecache
-import os
 import re
 import traceback
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,16 +210,59 @@ def check_resources(cpu: str | None, memory: str | None, gpu: int | None) -> Res
     return Resources(cpu=cpu, memory=memory, gpu=gpu)
 
 
-def apply_tracking(task: Any) -> Any:
-    """Give a task the notebook's MLflow server, so what it logs lands where the notebook looks.
+#: The MLflow environment the tasks of the pipeline being made are given (see `apply_tracking`).
+_TASK_ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "task_environment", default=None
+)
 
-    Only a server is passed on: a local store's path means nothing inside a cluster's pod, and
-    local tasks inherit the kernel's environment anyway.
+
+def apply_tracking(task: Any, environment: Mapping[str, str] | None = None) -> Any:
+    """Give a task the notebook's MLflow server and workspace, so what it logs lands where the
+    notebook looks: `environment`, else that of the pipeline cell being made, else the
+    notebook's own (`task_environment`). Never a credential: specs are shared and stored.
     """
-    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
-    if uri.startswith(("http://", "https://")):
-        task.set_env_variable("MLFLOW_TRACKING_URI", uri)
+    if environment is None:
+        environment = _TASK_ENVIRONMENT.get()
+    if environment is None:
+        environment = task_environment()
+    for name, value in environment.items():
+        task.set_env_variable(name, value)
     return task
+
+
+def task_environment(*, cluster: bool = True) -> dict[str, str]:
+    """What a task needs to log to this notebook's MLflow store (`MLFLOW_TRACKING_URI`,
+    `MLFLOW_WORKSPACE`; a cluster task only a server's): in a kernel, from the settings of its
+    connection, so a URI set with `%config` counts; elsewhere, from the resolved settings."""
+    shell = _running_shell()
+    if shell is not None:
+        from jupyter_mlops.magics.connected import connection
+
+        return connection(shell).tracking().task_environment(cluster=cluster)
+    from jupyter_mlops.tracking import Tracking
+
+    return Tracking.connect().task_environment(cluster=cluster)
+
+
+@contextlib.contextmanager
+def _local_environment(component: Any, values: Mapping[str, str]) -> Iterator[None]:
+    """The component's container environment with `values` added (its own kept) while it is
+    called in the notebook: kfp.local hands that environment to the task's process."""
+    container = component.component_spec.implementation.container
+    own = container.env
+    container.env = {**values, **(own or {})}
+    try:
+        yield
+    finally:
+        container.env = own
+
+
+def _running_shell() -> Any:
+    """The IPython shell this code runs in, if any; IPython is not imported for it."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
 
 
 def apply_resources(task: Any, resources: Resources) -> Any:
@@ -257,13 +301,13 @@ def _notebook_component_class() -> type:
         local_root: str | None = None
 
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            in_pipeline = pipeline_context.Pipeline.get_default_pipeline() is not None
-            if not in_pipeline:
+            if pipeline_context.Pipeline.get_default_pipeline() is None:
                 start_local_session(self.local_root)
+                with _local_environment(self, task_environment(cluster=False)):
+                    return super().__call__(*args, **kwargs)
             task = super().__call__(*args, **kwargs)
-            if in_pipeline:
-                apply_resources(task, self.resources)
-                apply_tracking(task)
+            apply_resources(task, self.resources)
+            apply_tracking(task)
             return task
 
     return NotebookComponent
@@ -442,13 +486,15 @@ def pipeline_from_cell(
     outputs: str | None = None,
     description: str | None = None,
     first_line: int = 1,
+    environment: Mapping[str, str] | None = None,
 ) -> Any:
     """Make a pipeline whose body is the cell and bind it in `namespace` under `name`.
 
     The cell calls components as a `@dsl.pipeline` function body does; `params`
     (`a:int=1,b:str`) are the pipeline's parameters, usable as variables in the cell, and
-    `outputs` (`z:float`) are what the cell's `return` gives back. Errors give line numbers
-    counting the cell's first line as `first_line`.
+    `outputs` (`z:float`) are what the cell's `return` gives back. Each task is given
+    `environment` (default: `task_environment()`, read once for the whole pipeline). Errors
+    give line numbers counting the cell's first line as `first_line`.
     """
     from kfp import dsl
 
@@ -484,10 +530,13 @@ def pipeline_from_cell(
     scope.update(namespace)
     defined: dict[str, Any] = {}
     exec(compile(tree, filename, "exec", dont_inherit=True), scope, defined)
+    reset = _TASK_ENVIRONMENT.set(task_environment() if environment is None else environment)
     try:
         pipeline = dsl.pipeline(defined[name], name=name.replace("_", "-"), description=description)
     except Exception as error:
         raise BadInput(_pipeline_error(name, error, filename, first_line - 1)) from None
+    finally:
+        _TASK_ENVIRONMENT.reset(reset)
     namespace[name] = pipeline
     return pipeline
 
@@ -502,6 +551,7 @@ def _pipeline_error(name: str, error: Exception, filename: str, shift: int) -> s
 __all__ = [
     "Field",
     "apply_resources",
+    "apply_tracking",
     "check_resources",
     "component_from_cell",
     "parse_fields",
@@ -509,5 +559,6 @@ __all__ = [
     "prelude_names",
     "register_source",
     "start_local_session",
+    "task_environment",
     "undefined_names",
 ]

@@ -6,15 +6,15 @@ one of the typed errors of `jupyter_mlops.errors`, worded for the user.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
-import math
 import os
 import re
-import shutil
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,15 +59,6 @@ DEFAULT_PAGE = 100
 CONNECT_TIMEOUT = 2.0
 MAX_POINTS = 100_000
 
-# Read from the environment by the MLflow client at each request, so they are set around calls.
-CREDENTIALS = (
-    "MLFLOW_TRACKING_TOKEN",
-    "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD",
-    "MLFLOW_TRACKING_INSECURE_TLS",
-    "MLFLOW_TRACKING_SERVER_CERT_PATH",
-    "MLFLOW_TRACKING_CLIENT_CERT_PATH",
-)
 #: MLflow's request auth providers that send the Kubernetes identity as a bearer token; the
 #: namespaced one also names the namespace as the workspace.
 KUBERNETES_AUTH = ("kubernetes", "kubernetes-namespaced")
@@ -84,104 +75,109 @@ NO_SUCH_ROUTE = (404, 405, 501)
 AuthKind = Literal["none", "token", "basic", "kubernetes"]
 
 
-class _ScopedEnvironment:
-    """Sets variables in `os.environ` while calls run, and puts the old values back after.
+@dataclass(frozen=True)
+class _Call:
+    """What the requests of one `Tracking` call carry, to its own servers only.
 
-    The MLflow client reads its timeout, retries and credentials only from the environment.
-    Calls needing the same values share one setting; a call needing other values waits until
-    no call runs, so no request ever sees another's credentials.
+    Held by the calling thread alone: two calls at once, or a forked worker, never see
+    another call's credentials. Nothing of it passes through `os.environ`.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._values: dict[str, str | None] | None = None
-        self._saved: dict[str, str | None] = {}
-        self._users = 0
+    servers: frozenset[str]  # the origins (scheme://host:port) the credentials are for
+    deadlines: tuple[float, float]  # (connect, read) seconds
+    authorization: str | None
+    #: MLflow's own Kubernetes provider, asked when we hold no token (an exec plugin, say).
+    provider: str | None
+    workspace: str | None
+    verify: bool | str
+    cert: str | None
 
-    @contextlib.contextmanager
-    def apply(self, values: dict[str, str | None]) -> Iterator[None]:
-        with self._lock:
-            self._lock.wait_for(lambda: self._users == 0 or self._values == values)
-            if self._users == 0:
-                self._values = values
-                self._saved = {name: os.environ.get(name) for name in values}
-                _set_environment(values)
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0:
-                    _set_environment(self._saved)
-                    self._values = None
-                    self._lock.notify_all()
+    def covers(self, url: str) -> bool:
+        return _origin(url) in self.servers
 
+    def prepare(self, request: Any) -> Any:
+        """The request with exactly this call's identity and workspace, none of MLflow's."""
+        request.headers.pop("Authorization", None)
+        request.headers.pop(WORKSPACE_HEADER, None)
+        # Workspace routes name the workspace in their path; MLflow sends no header to them.
+        if self.workspace and "/mlflow/workspaces" not in urlparse(request.url).path:
+            request.headers[WORKSPACE_HEADER] = self.workspace
+        if self.authorization:
+            request.headers["Authorization"] = self.authorization
+        elif self.provider:
+            from mlflow.tracking.request_auth import registry
 
-def _set_environment(values: Mapping[str, str | None]) -> None:
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+            providers: Any = registry
+            request = providers.fetch_auth(self.provider)(request)
+        return request
 
 
-_ENVIRONMENT = _ScopedEnvironment()
+def _origin(url: str) -> str:
+    parsed = urlparse(url)
+    return f"{parsed.scheme}://{parsed.netloc}".lower()
 
 
-class _Deadlines(threading.local):
-    """The (connect, read) deadlines of the MLflow calls this thread is making, if any."""
+class _Calls(threading.local):
+    """The `Tracking` call this thread is making, if any."""
 
-    value: tuple[float, float] | None = None
-
-
-_DEADLINES = _Deadlines()
+    value: _Call | None = None
 
 
-def _split_deadlines() -> None:
-    """Give MLflow's requests a connect deadline apart from the read one.
+_CALLS = _Calls()
 
-    The client takes one timeout, for both, from the environment; its HTTP session is put
-    behind an adapter that applies this thread's deadlines instead, while `_calling` runs.
-    Calls made outside `_calling` keep the client's own timeout.
-    """
+
+class _CallAdapter:
+    """Sends MLflow's requests; a `Tracking` call's go out with its identity, workspace and
+    deadlines, through MLflow's own retry-less adapter (our calls are never retried)."""
+
+    def __init__(self, inner: Any, once: Any) -> None:
+        self.inner = inner
+        self.once = once
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        call = _CALLS.value
+        if call is None or not call.covers(request.url):
+            return self.inner.send(request, *args, **kwargs)
+        request = call.prepare(request)
+        kwargs.update(timeout=call.deadlines, verify=call.verify, cert=call.cert)
+        return self.once.send(request, *args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _mlflow_session(max_retries: int | None, raise_on_status: bool) -> Any:
+    """The HTTP session MLflow's requests use with these settings (MLflow keeps one per
+    process and settings); the others from MLflow's environment variables, as MLflow reads them."""
     from mlflow import environment_variables
     from mlflow.utils import request_utils
 
     variables: Any = environment_variables
     requests_of: Any = request_utils
-    try:
-        # The session MLflow's requests use with the settings `_calling` put in place.
-        session = requests_of._get_request_session(
-            variables.MLFLOW_HTTP_REQUEST_MAX_RETRIES.get(),
-            variables.MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR.get(),
-            variables.MLFLOW_HTTP_REQUEST_BACKOFF_JITTER.get(),
-            requests_of._TRANSIENT_FAILURE_RESPONSE_CODES,
-            True,
-            variables.MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER.get(),
-        )
-    except (AttributeError, TypeError, ValueError):
-        # Another MLflow: its one timeout stands for both deadlines.
-        return
-    for prefix in ("http://", "https://"):
-        inner = session.get_adapter(prefix)
-        if not isinstance(inner, _DeadlineAdapter):
-            session.mount(prefix, _DeadlineAdapter(inner))
+    return requests_of._get_request_session(
+        variables.MLFLOW_HTTP_REQUEST_MAX_RETRIES.get() if max_retries is None else max_retries,
+        variables.MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR.get(),
+        variables.MLFLOW_HTTP_REQUEST_BACKOFF_JITTER.get(),
+        requests_of._TRANSIENT_FAILURE_RESPONSE_CODES,
+        raise_on_status,
+        variables.MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER.get(),
+    )
 
 
-class _DeadlineAdapter:
-    """Sends through MLflow's own adapter, with this thread's deadlines when it has some."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        if _DEADLINES.value is not None:
-            kwargs["timeout"] = _DEADLINES.value
-        return self.inner.send(request, *args, **kwargs)
-
-    def close(self) -> None:
-        self.inner.close()
+def _route_calls() -> None:
+    """Put `_CallAdapter` in front of the sessions MLflow's REST calls use: its default one
+    and the retry-less ones of its version and server-info probes. Other requests pass as
+    MLflow makes them."""
+    for raise_on_status in (True, False):
+        once = _mlflow_session(0, raise_on_status)
+        sessions = {id(s): s for s in (_mlflow_session(None, raise_on_status), once)}
+        for prefix in ("http://", "https://"):
+            plain = once.get_adapter(prefix)
+            plain = plain.inner if isinstance(plain, _CallAdapter) else plain
+            for session in sessions.values():
+                inner = session.get_adapter(prefix)
+                if not isinstance(inner, _CallAdapter):
+                    session.mount(prefix, _CallAdapter(inner, plain))
 
 
 #: Run states after which nothing more is logged.
@@ -242,14 +238,8 @@ class Tracking:
         self.auth_provider = (settings.env.get("MLFLOW_TRACKING_AUTH") or "").strip() or None
         self.auth = auth_kind(settings)
         self._workspaces: tuple[float, bool] | None = None  # (when asked, the answer)
-        self._environment: dict[str, str | None] = {
-            # Whole seconds only; `_split_deadlines` applies the exact deadlines.
-            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(math.ceil(self.timeout)),
-            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-            **{name: settings.env.get(name) for name in CREDENTIALS},
-            "MLFLOW_TRACKING_AUTH": self.auth_provider,
-            "MLFLOW_WORKSPACE": None,
-        }
+        registry = settings.env.get("MLFLOW_REGISTRY_URI") or self.uri
+        self._servers = frozenset(_origin(uri) for uri in (self.uri, registry))
 
     @classmethod
     def connect(cls, settings: Settings | None = None) -> Tracking:
@@ -282,6 +272,25 @@ class Tracking:
         if self.auth_provider == "kubernetes-namespaced" or self.workspaces_enabled():
             return self.settings.namespace
         return None
+
+    def task_environment(self, *, cluster: bool) -> dict[str, str]:
+        """What a pipeline task is given to log where this notebook looks: the store's URI
+        and the workspace, never a credential (a pipeline spec is no place for a token).
+
+        A cluster task gets only a server's URI: a local store's path means nothing in a pod.
+        When the server cannot be asked whether it has workspaces, none is named, and the
+        pipeline is still made: its tasks log as they did before workspaces.
+        """
+        if cluster and not self.uri.startswith(("http://", "https://")):
+            return {}
+        values = {"MLFLOW_TRACKING_URI": self.uri}
+        try:
+            workspace = self.workspace()
+        except (Unavailable, Forbidden):
+            workspace = None
+        if workspace:
+            values["MLFLOW_WORKSPACE"] = workspace
+        return values
 
     def workspaces_enabled(self) -> bool:
         """Whether the server has workspaces, from its server-info answer (kept a while).
@@ -363,29 +372,43 @@ class Tracking:
             return self.settings.env.get("MLFLOW_TRACKING_TOKEN") or None
         return None  # basic auth wins over a token in MLflow too
 
-    def _call_environment(self) -> dict[str, str | None]:
-        """`_environment` with this moment's Kubernetes token and the workspace.
+    def _call(self) -> _Call:
+        """What this call's requests carry: this moment's identity, the workspace, our deadlines.
 
-        The token is read at every call, so a rotated one is used at once (MLflow's own
-        provider keeps it 60 s). Without a token file or a kubeconfig token, MLflow's provider
-        is left to find the identity (a kubeconfig exec plugin, say).
+        The Kubernetes token is read at every call, so a rotated one is used at once (MLflow's
+        own provider keeps it 60 s); without a token file or a kubeconfig token, MLflow's
+        provider is left to find the identity (a kubeconfig exec plugin, say).
         """
-        values = dict(self._environment)
-        if self.local:
-            values["MLFLOW_TRACKING_AUTH"] = None
-            return values
-        if self.auth == "kubernetes":
-            token = self.kubernetes_token()
+        env = self.settings.env
+        authorization: str | None = None
+        provider: str | None = None
+        if self.auth == "basic":
+            pair = f"{env['MLFLOW_TRACKING_USERNAME']}:{env['MLFLOW_TRACKING_PASSWORD']}"
+            authorization = "Basic " + base64.standard_b64encode(pair.encode()).decode()
+        else:
+            token = self._bearer()
             if token:
-                values.update(
-                    MLFLOW_TRACKING_TOKEN=token,
-                    MLFLOW_TRACKING_AUTH=None,
-                    # As MLflow's Kubernetes auth does: the ServiceAccount, never a password.
-                    MLFLOW_TRACKING_USERNAME=None,
-                    MLFLOW_TRACKING_PASSWORD=None,
-                )
-        values["MLFLOW_WORKSPACE"] = self.workspace()
-        return values
+                authorization = f"Bearer {token}"
+            elif self.auth == "kubernetes":
+                # The plain provider: the namespaced one would also set $MLFLOW_WORKSPACE.
+                provider = "kubernetes"
+        workspace = self.workspace()
+        if workspace and not self.workspaces_enabled():
+            # As MLflow refuses it: the server would ignore the workspace and use its default.
+            raise Unavailable(
+                "tracking",
+                f"workspace {workspace!r} cannot be used: {self.where} has no workspaces "
+                "(unset $MLFLOW_WORKSPACE, or start the server with --enable-workspaces)",
+            )
+        return _Call(
+            servers=self._servers,
+            deadlines=(CONNECT_TIMEOUT, self.timeout),
+            authorization=authorization,
+            provider=provider,
+            workspace=workspace,
+            verify=self._verify(),
+            cert=env.get("MLFLOW_TRACKING_CLIENT_CERT_PATH") or None,
+        )
 
     # -- transport -------------------------------------------------------------------------
 
@@ -414,18 +437,18 @@ class Tracking:
     @contextlib.contextmanager
     def _calling(self, missing: str = "") -> Iterator[MlflowClient]:
         """The client, with short timeouts and our credentials; MLflow's errors made typed."""
-        with _ENVIRONMENT.apply(self._call_environment()):
+        outer = _CALLS.value
+        try:
             if not self.local:
-                _split_deadlines()
-            outer, _DEADLINES.value = _DEADLINES.value, (CONNECT_TIMEOUT, self.timeout)
-            try:
-                yield self.client()
-            except MLOpsError:
-                raise
-            except Exception as exc:
-                raise self._error(exc, missing) from None
-            finally:
-                _DEADLINES.value = outer
+                _route_calls()
+                _CALLS.value = self._call()
+            yield self.client()
+        except MLOpsError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, missing) from None
+        finally:
+            _CALLS.value = outer
 
     def _error(self, exc: Exception, missing: str) -> MLOpsError:
         from mlflow.exceptions import MlflowException
@@ -638,7 +661,8 @@ class Tracking:
         return [Artifact(path=i.path, is_dir=i.is_dir, size=i.file_size) for i in infos]
 
     def download_artifact(self, run_id: str, path: str, folder: str | os.PathLike[str]) -> Path:
-        """Download one artifact file into `folder` (which must exist); its local path."""
+        """Download one artifact file into `folder` (which must exist), under its own name; its
+        local path."""
         relative = artifact_path(path)
         with self._calling(f"run {run_id!r} has no artifact {relative!r}") as client:
             parent = str(PurePosixPath(relative).parent)
@@ -648,13 +672,9 @@ class Tracking:
                 raise NotFound(f"run {run_id!r} has no artifact {relative!r}")
             if entry.is_dir:
                 raise BadInput(f"{relative!r} is a folder: download its files one by one")
-            local = Path(client.download_artifacts(run_id, relative, str(folder)))
-        target = Path(folder).resolve()
-        if target not in local.resolve().parents:
-            # A local store answers with the file in place: copy it, so the caller owns it.
-            copy = target / PurePosixPath(relative).name
-            shutil.copyfile(local, copy)
-            return copy
+            artifact_uri = client.get_run(run_id).info.artifact_uri
+            local = Path(folder).resolve() / PurePosixPath(relative).name
+            _download_file(artifact_uri, self.uri, relative, local)
         return local
 
     # -- registered models -----------------------------------------------------------------
@@ -707,6 +727,16 @@ class Tracking:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _download_file(artifact_uri: str, tracking_uri: str, relative: str, local: Path) -> None:
+    """Copy one artifact file to `local` in this thread: MLflow's own download hands files to
+    a thread pool, whose threads would send none of this call's credentials."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    repository: Any = get_artifact_repository(artifact_uri, tracking_uri=tracking_uri)
+    # The one method every artifact repository implements: a file, in the calling thread.
+    repository._download_file(relative, str(local))
 
 
 def auth_kind(settings: Settings) -> AuthKind:

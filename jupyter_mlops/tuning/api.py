@@ -165,7 +165,7 @@ def _tune_here(
         from ..tracking import Tracking
 
         tracking = Tracking(settings)
-        share_tracking(settings)
+        component = share_tracking(component, tracking)
     backend = LocalPipelines(settings.state_dir / "pipelines", read_only=settings.read_only)
     search = LocalSearch(
         tuning,
