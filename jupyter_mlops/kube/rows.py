@@ -6,9 +6,14 @@ how to colour it (ok, progress, warning, error, done).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
 
 Obj = dict[str, Any]
 Row = dict[str, Any]
@@ -56,12 +61,22 @@ def row(plural: str, obj: Obj, now: dt.datetime | None = None) -> Row:
 
 def age(timestamp: str | None, now: dt.datetime | None = None) -> str:
     """`5s`, `3m`, `2h`, `4d` since an RFC 3339 time, as kubectl prints it."""
+    then = parse_time(timestamp)
+    return "" if then is None else age_since(then, now)
+
+
+def parse_time(timestamp: str | None) -> dt.datetime | None:
+    """An RFC 3339 time, or None when there is none or it does not parse."""
     if not timestamp:
-        return ""
+        return None
     try:
-        then = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     except ValueError:
-        return ""
+        return None
+
+
+def age_since(then: dt.datetime, now: dt.datetime | None = None) -> str:
+    """`age` of a time already parsed (a row index parses each object's once)."""
     seconds = int(((now or dt.datetime.now(dt.timezone.utc)) - then).total_seconds())
     if seconds < 0:
         return "0s"
@@ -390,3 +405,183 @@ _SUMMARIES: dict[str, Callable[[Obj], Row]] = {
     "nodes": _node,
     "namespaces": _namespace,
 }
+
+
+#: Kinds whose rows have times relative to now besides `age` (`duration`, `last_schedule`,
+#: `last_seen`): their rows are made again when read; other kinds' rows only get their `age`.
+OTHER_TIMES = frozenset({"jobs", "cronjobs", "events"})
+#: Seconds a whole-table array is shared while nothing changes: its ages are that old at most
+#: (the browser works ages out from `created` itself; a page's ages are always exact).
+ARRAY_TTL = 5.0
+# Stands for the age in an encoded row, which is split around it once.
+_AGE = json.dumps("\x00age\x00")
+
+
+@dataclass
+class RowCounters:
+    """What the row indexes did (tests and benchmarks read these): views read, rows made
+    and encoded (once per object version), whole-table arrays joined."""
+
+    snapshots: int = 0
+    rows: int = 0
+    arrays: int = 0
+
+
+class _Entry:
+    """One object's row, encoded once as the JSON around its age."""
+
+    __slots__ = ("created", "head", "key", "obj", "search", "tail", "version")
+
+    def __init__(self, key: tuple[str, str, str], version: str, obj: Obj, made: Row) -> None:
+        self.key, self.version, self.obj = key, version, obj
+        self.created = parse_time(made.get("created"))
+        self.search = f"{made['name']} {made.get('status', '')}".lower()
+        head, found, tail = json.dumps({**made, "age": "\x00age\x00"}).partition(_AGE)
+        # A row without an age (none today) is kept whole.
+        self.head: str = head if found else json.dumps(made)
+        self.tail: str | None = tail if found else None
+
+
+class RowIndex:
+    """An informer's rows in name order, kept current from its events (one per informer).
+
+    The informer calls `reset` and `apply` under its own lock, so the rows always match its
+    objects. A change makes and encodes only its own row and moves it into place by bisection,
+    never sorting the whole table. Readers take a `RowView`: the order at that moment, shared
+    (copied only when a change comes while a view holds it); ages are written as a row is read.
+    """
+
+    def __init__(self, plural: str, make_row: Callable[[Obj], Row], counters: RowCounters) -> None:
+        self.plural, self.make_row, self.counters = plural, make_row, counters
+        self._entries: dict[str, _Entry] = {}
+        self._keys: list[tuple[str, str, str]] = []
+        self._order: list[_Entry] = []
+        self._shared = False
+        self._lock = threading.Lock()
+        #: Moves on with every change of a row: an array joined at one count stays right.
+        self.changes = 0
+        self._array: tuple[int, float, str] | None = None
+        self._array_lock = threading.Lock()
+
+    def _entry(self, uid: str, obj: Obj) -> _Entry:
+        made = self.make_row(obj)
+        self.counters.rows += 1
+        key = (str(made.get("name") or ""), str(made.get("namespace") or ""), uid)
+        return _Entry(key, version_of(obj), obj, made)
+
+    def reset(self, objects: dict[str, Obj]) -> None:
+        """All rows from a list (the first, or a relist that changed much): sorted once."""
+        known = self._entries
+        entries: dict[str, _Entry] = {}
+        for uid, obj in objects.items():
+            old = known.get(uid)
+            same = old is not None and bool(old.version) and old.version == version_of(obj)
+            entries[uid] = old if same and old is not None else self._entry(uid, obj)
+        order = sorted(entries.values(), key=lambda e: e.key)
+        with self._lock:
+            self._entries, self._order = entries, order
+            self._keys = [e.key for e in order]
+            self._shared = False
+            self.changes += 1
+
+    def apply(self, type_: str, uid: str, obj: Obj) -> None:
+        """One event's change: the row made again, or removed, in its place."""
+        entry = None if type_ == "DELETED" else self._entry(uid, obj)
+        with self._lock:
+            if self._shared:
+                self._order, self._shared = list(self._order), False
+            old = self._entries.pop(uid, None)
+            if old is not None:
+                at = bisect.bisect_left(self._keys, old.key)
+                if entry is not None and entry.key == old.key:
+                    self._order[at] = entry
+                    self._entries[uid] = entry
+                    self.changes += 1
+                    return
+                del self._keys[at], self._order[at]
+            if entry is not None:
+                at = bisect.bisect_left(self._keys, entry.key)
+                self._keys.insert(at, entry.key)
+                self._order.insert(at, entry)
+                self._entries[uid] = entry
+            self.changes += 1
+
+    def view(self) -> RowView:
+        with self._lock:
+            self._shared = True
+            self.counters.snapshots += 1
+            return RowView(self, self._order, self.changes)
+
+    def current(self, uid: str, version: str) -> str | None:
+        """The encoded row of this version of an object, if it is the one in the index."""
+        with self._lock:
+            entry = self._entries.get(uid)
+        if entry is None or not version or entry.version != version:
+            return None
+        return self.encode(entry, dt.datetime.now(dt.timezone.utc))
+
+    def encode(self, entry: _Entry, now: dt.datetime) -> str:
+        if self.plural in OTHER_TIMES:
+            return json.dumps(self.make_row(entry.obj))
+        if entry.tail is None:
+            return entry.head
+        written = "" if entry.created is None else age_since(entry.created, now)
+        return entry.head + '"' + written + '"' + entry.tail
+
+    def array(self, view: RowView) -> str:
+        """Every row of `view` as one JSON array, joined once per change and then shared."""
+        with self._array_lock:
+            cached = self._array
+            if (
+                cached is not None
+                and cached[0] == view.changes
+                and time.monotonic() - cached[1] < ARRAY_TTL
+            ):
+                return cached[2]
+            text = "[" + ",".join(view.encoded) + "]"
+            self.counters.arrays += 1
+            self._array = (view.changes, time.monotonic(), text)
+            return text
+
+
+class RowView:
+    """The rows of an index at one moment, in name order; `encoded` writes ages as read."""
+
+    def __init__(self, index: RowIndex, order: list[_Entry], changes: int) -> None:
+        self.index, self.changes = index, changes
+        self._order = order
+        self.encoded = EncodedRows(index, order)
+
+    def matching(self, text: str) -> list[int]:
+        """Positions of the rows whose name or status contains `text` (lower case)."""
+        return [i for i, entry in enumerate(self._order) if text in entry.search]
+
+    def array(self) -> str:
+        return self.index.array(self)
+
+
+class EncodedRows(Sequence[str]):
+    """The encoded rows of a view; only the rows taken are given their age (now)."""
+
+    def __init__(self, index: RowIndex, order: list[_Entry]) -> None:
+        self._index, self._order = index, order
+        self._now = dt.datetime.now(dt.timezone.utc)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, at: int) -> str: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[str]: ...
+
+    def __getitem__(self, at: int | slice) -> str | list[str]:
+        if isinstance(at, slice):
+            return [self._index.encode(e, self._now) for e in self._order[at]]
+        return self._index.encode(self._order[at], self._now)
+
+
+def version_of(obj: Obj) -> str:
+    """An object's resourceVersion, or "" when it has none."""
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")

@@ -3,7 +3,9 @@
 Each `Informer` lists once, then watches from the list's resourceVersion. It resumes from the
 last version it saw after a broken connection (with backoff), relists on 410 Gone and tells its
 listeners only the difference, so a view never loses or doubles a row. An informer nobody
-listens to stops after `idle_seconds`, or at once when its requests keep failing.
+listens to stops after `idle_seconds` (one timer per informer, whatever the number of reads),
+or at once when its requests keep failing. Once a table of it was read, the informer also keeps
+its rows (`rows.RowIndex`) current from the same events, under the same lock.
 
 Watches are what a browser can make the server ask of the API server, so they are bounded:
 names are checked first, a namespace other than the server's own is watched only when it
@@ -19,11 +21,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import Forbidden, MLOpsError, NotFound, Unavailable
 from .cluster import Cluster, Expired, Obj, Stream, redact
 from .kinds import Kind, find_kind
 from .names import check_namespace
+
+if TYPE_CHECKING:
+    from .rows import Row, RowCounters, RowIndex
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +44,14 @@ GIVE_UP_AFTER = 3
 #: A watch that ends sooner than this with nothing in it counts as a failure (no tight loop).
 SHORT_WATCH = 1.0
 MAX_INFORMERS = 64
+#: Seconds one watch request lasts before it is made again from the last version (client-go's
+#: reflectors take 5 to 10 minutes): a table in view costs the API one request per this.
+WATCH_SECONDS = 300
 #: Seconds a namespace's access check is remembered, allowed or not.
 ACCESS_TTL = 60.0
+#: Seconds a reader waits for a new informer's first list (a big namespace on a busy API
+#: server takes seconds); the informer keeps listing after a reader gives up.
+SYNC_WAIT = 30.0
 
 
 def uid_of(obj: Obj) -> str:
@@ -64,7 +76,7 @@ class Informer:
         cluster: Cluster,
         kind: Kind,
         namespace: str | None,
-        watch_seconds: int = 60,
+        watch_seconds: int = WATCH_SECONDS,
         on_give_up: Callable[[Informer], None] | None = None,
     ) -> None:
         self.cluster = cluster
@@ -79,6 +91,8 @@ class Informer:
         #: current while it stays the same (a BOOKMARK moves the version, not this).
         self.generation = 0
         self._objects: dict[str, Obj] = {}
+        #: The table rows, kept from the events once a table was read (`rows`).
+        self._rows: RowIndex | None = None
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
         self._synced = threading.Event()
@@ -101,6 +115,22 @@ class Informer:
         """The objects and the generation they are at, read together."""
         with self._lock:
             return self.generation, list(self._objects.values())
+
+    def rows(self, make_row: Callable[[Obj], Row], counters: RowCounters) -> RowIndex:
+        """The row index of this informer, made from its objects on first use and kept
+        current from then on by every event and relist (blocking the first time)."""
+        with self._lock:
+            if self._rows is None:
+                from .rows import RowIndex
+
+                self._rows = RowIndex(self.kind.plural, make_row, counters)
+                self._rows.reset(self._objects)
+            return self._rows
+
+    @property
+    def row_index(self) -> RowIndex | None:
+        """The row index if a table was read, else None (nothing made for magics)."""
+        return self._rows
 
     def wait_synced(self, timeout: float) -> list[Obj]:
         """The objects once the first list arrived; the first error if that list failed."""
@@ -204,11 +234,24 @@ class Informer:
                         changes.append(("ADDED", obj))
                     elif _version(before) != _version(obj):
                         changes.append(("MODIFIED", obj))
+            self._update_rows(fresh, changes, first)
         self._synced.set()
         for listener in listeners:
             for type_, obj in changes:
                 listener(type_, obj)
             listener("SYNCED", None)
+
+    def _update_rows(
+        self, fresh: dict[str, Obj], changes: list[tuple[str, Obj]], first: bool
+    ) -> None:
+        """Bring the rows to a new list (lock held): change by change when few changed."""
+        if self._rows is None:
+            return
+        if first or len(changes) * 4 > len(fresh):
+            self._rows.reset(fresh)
+            return
+        for type_, obj in changes:
+            self._rows.apply(type_, uid_of(obj), obj)
 
     def _watch(self) -> bool:
         """Follow one watch to its end; False when it ended at once with nothing in it."""
@@ -260,6 +303,8 @@ class Informer:
                 self._objects.pop(uid, None)
             else:
                 self._objects[uid] = obj
+            if self._rows is not None:
+                self._rows.apply(str(type_), uid, obj)
             self.generation += 1
             self.resource_version = version or self.resource_version
             listeners = list(self._listeners)

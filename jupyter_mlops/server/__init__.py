@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
+from traitlets import Type
 
 from ..config import configure, resolve
+from ..connection import Connection
 from ..errors import BadConfig
 from .handlers import FALLBACK, ROUTES, RefusedHandler
 from .log_filter import install as mask_tokens_in_logs
@@ -18,6 +20,13 @@ class MLOpsExtension(ExtensionApp):
 
     name = "jupyter_mlops"
     load_other_extensions = True
+    connection_class = Type(
+        default_value=Connection,
+        klass=Connection,
+        config=True,
+        help="The class of the object every route and the WebSocket stand on: a subclass of "
+        "jupyter_mlops.connection.Connection, made from the resolved settings.",
+    )
     state: ServerState | None = None
     refused: BadConfig | None = None  # the configuration error, when there is one
 
@@ -35,7 +44,9 @@ class MLOpsExtension(ExtensionApp):
             self.refused = exc
             self.settings["mlops_refused"] = exc
             return
-        self.state = ServerState(settings=settings, log=self.log)
+        self.state = ServerState(
+            settings=settings, log=self.log, connection_class=self.connection_class
+        )
         self.settings["mlops"] = self.state
         self.log.info(
             "jupyter_mlops: namespace %s (%s), cluster %s, pipelines %s, tracking %s",

@@ -7,8 +7,9 @@ Client → server: `{"op": "subscribe", "id", "kind", "namespace"}`, `{"op": "un
 "lines", "skipped"}`, `{"id", "type": "end"}`, `{"id", "type": "error", "reason", "message"}`.
 A frame is a JSON array of these messages. A lone change is sent at once; changes that come
 within `FLUSH_SECONDS` of the last frame wait for the next one, so a burst is a few frames.
-Every subscriber of one (kind, namespace) shares one `LiveTable`: a change is made a row and
-encoded once, and a snapshot is built and encoded once per informer generation, for all of them.
+Every subscriber of one (kind, namespace) shares one `LiveTable`: a change's row is the one the
+informer's row index made and encoded from its event, and the whole-table array of a snapshot is
+joined once per change (`RowIndex.array`), for all of them.
 
 Every message is checked before anything is asked of the cluster: at most 64 KiB and 16 levels
 of JSON, only the fields its op takes, names as Kubernetes checks them, and at most
@@ -175,7 +176,7 @@ class LiveTable:
             view = TableView(self, socket, sid)
             self.viewers[view] = None
             snapshot = self.state.row_snapshot(self.informer, lambda o: row(self.kind.plural, o))
-            rows = snapshot.array(self.state.row_counters)
+            rows = snapshot.array()
             socket.send_encoded(
                 f'{{"id": {json.dumps(sid)}, "type": "snapshot", "rows": {rows}, '
                 f'"columns": {self.columns}}}'
@@ -197,11 +198,9 @@ class LiveTable:
                 del self.state.live_tables[key]
 
     def _changed(self, type_: str, obj: dict[str, Any] | None) -> None:
-        from ..kube.rows import row
-
         body: str | None = None
         if obj is not None:
-            body = json.dumps({"type": type_, "row": row(self.kind.plural, obj)})
+            body = '{"type": ' + json.dumps(type_) + ', "row": ' + self._encoded(obj) + "}"
         elif type_ == "SYNCED":
             body = '{"type": "synced"}'
         elif type_ == "ERROR" and self.informer.error is not None:
@@ -212,6 +211,16 @@ class LiveTable:
             self.encoded_changes += 1
             for view in self.viewers:
                 view.socket.send_encoded(_with_id(view.sid, body))
+
+    def _encoded(self, obj: dict[str, Any]) -> str:
+        """The object's row as the row index encoded it for this version, or made now (a
+        deleted object, or one changed again since)."""
+        from ..kube.rows import row, version_of
+        from ..kube.watch import uid_of
+
+        index = self.informer.row_index
+        encoded = index.current(uid_of(obj), version_of(obj)) if index is not None else None
+        return encoded if encoded is not None else json.dumps(row(self.kind.plural, obj))
 
 
 class TableView:
@@ -331,10 +340,12 @@ class LiveSocket(JsonErrors, WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     async def subscribe(self, sid: str, kind: str, namespace: str | None) -> None:
         def start() -> TableView:
+            from ..kube.watch import SYNC_WAIT
+
             cache = self.state.watch_cache()
             k = cache.cluster.kind(kind)
             informer = cache.informer(k, namespace or cache.cluster.namespace)
-            informer.wait_synced(timeout=5)
+            informer.wait_synced(timeout=SYNC_WAIT)
             # The snapshot is queued inside: no change of this table can overtake it.
             return LiveTable.join(self.state, cache, k, informer, self, sid)
 
