@@ -4,17 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { Backoff } from '../src/backoff';
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms));
-
-/** Wait until `check` holds: a busy machine fires timers late, never early. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  while (!check()) {
-    assert.ok(performance.now() < deadline, `timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { sleep, until } from './timing';
 
 /** A backoff that records when it ran, in milliseconds since it was made. */
 function recording(first: number, max: number): { backoff: Backoff; runs: number[] } {

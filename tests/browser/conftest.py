@@ -7,9 +7,7 @@ import json
 import os
 import secrets
 import socket
-import subprocess
 import sys
-import time
 import urllib.error
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -19,13 +17,14 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 from jupyter_mlops.testing.control_plane import ControlPlane
 from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE as KFP_NAMESPACE
 from jupyter_mlops.testing.kfp import KfpEmulator
 from tests import traffic_scan
-from tests.plane import Namespace, wait_for
+from tests.plane import Namespace, ProfileNamespace, wait_for
+from tests.server_process import server_args, server_process
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,12 +40,14 @@ CHROMIUM_ARGS = [
 # from "nothing configured", whatever the machine running them has.
 CONFIG_PREFIXES = ("KUBERNETES_", "KF_", "MLFLOW_")
 CONFIG_NAMES = ("KUBECONFIG", "JUPYTER_CONFIG_DIR", "JUPYTERLAB_SETTINGS_DIR")
-START_TIMEOUT = 60.0
 # Other work may share the machine's two cores: give the UI time to catch up before failing.
 expect.set_options(timeout=10_000)
 
 # Our sidebar's tab: once it is in the page, JupyterLab has loaded the extension.
 SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-mlops-sidebar"]'
+SIDEBAR = "#jupyter-mlops-sidebar"
+#: JupyterLab's default width of the left sidebar.
+DEFAULT_WIDTH = 250
 
 
 @dataclass
@@ -65,6 +66,11 @@ class Lab:
         response = requests.get(self.url(path), headers=self._auth(), timeout=30)
         response.raise_for_status()
         return response.json()
+
+    def answering(self) -> bool:
+        """Whether the server answers its status (it does once it has started)."""
+        self.get_json("api/status")
+        return True
 
     def put_settings(self, plugin_id: str, settings: dict[str, Any]) -> None:
         """Save a plugin's user settings as the settings editor would."""
@@ -127,49 +133,10 @@ def running_lab(
     token = secrets.token_hex(16)
     if scan_token:
         traffic_scan.register_secret(token, "Jupyter token")
-    args = [
-        str(Path(sys.executable).with_name("jupyter-lab")),
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-    ]
-    if os.geteuid() == 0:
-        args.append("--allow-root")
-    log_file = base / "lab.log"
-    lab = Lab(f"http://127.0.0.1:{port}", token, root, log_file)
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            args, env=lab_env, stdout=log, stderr=subprocess.STDOUT, cwd=root
-        )
-        try:
-            _wait_until_answering(lab, process)
-            yield lab
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def _wait_until_answering(lab: Lab, process: subprocess.Popen[bytes]) -> None:
-    """Poll `/api/status` until the server answers, failing with its log if it dies or hangs."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            lab.get_json("api/status")
-            return
-        except requests.RequestException:
-            # Nothing signals readiness but the port answering; retry shortly.
-            time.sleep(0.1)
-    log = lab.log_file.read_text(errors="replace")[-4000:]
-    pytest.fail(f"jupyter lab did not start (exit code {process.poll()}):\n{log}")
+    args = [str(Path(sys.executable).with_name("jupyter-lab")), *server_args(port, token, root)]
+    lab = Lab(f"http://127.0.0.1:{port}", token, root, base / "lab.log")
+    with server_process(args, lab_env, lab.log_file, lab.answering, "jupyter lab", cwd=root):
+        yield lab
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -366,6 +333,16 @@ def pipelines_lab(tmp_path_factory: pytest.TempPathFactory, kfp_api: KfpEmulator
         yield server
 
 
+@pytest.fixture
+def profile_lab(profile: ProfileNamespace, tmp_path: Path) -> Iterator[Lab]:
+    """JupyterLab as the profile's editor, in the profile's namespace, refreshing every 2 s."""
+    _check_built()
+    traffic_scan.register_secret(profile.token, "Kubernetes token")
+    with running_lab(tmp_path / "lab", env={"KUBECONFIG": str(profile.kubeconfig)}) as lab:
+        lab.put_settings("jupyter-mlops:plugin", {"refreshInterval": 2})
+        yield lab
+
+
 @pytest.fixture(scope="module")
 def mlflow_lab(tmp_path_factory: pytest.TempPathFactory, mlflow_server: Any) -> Iterator[Lab]:
     """JupyterLab whose MLflow is the session's real tracking server."""
@@ -405,6 +382,31 @@ def lab_page(browser: Browser, lab: Lab, workspace: str) -> Iterator[Page]:
 
 
 OpenPage = Callable[[Lab, str], AbstractContextManager[Page]]
+
+
+def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
+    return scope.locator(f'[data-testid="{test_id}"]')
+
+
+def box(locator: Locator) -> dict[str, float]:
+    found = locator.bounding_box()
+    assert found is not None, f"{locator} is not laid out"
+    return {key: found[key] for key in ("x", "y", "width", "height")}
+
+
+def across(inner: Locator, outer: dict[str, float]) -> bool:
+    """Whether `inner` fits across `outer` (its left and right edges inside)."""
+    shown = box(inner)
+    return shown["x"] >= outer["x"] - 0.5 and (
+        shown["x"] + shown["width"] <= outer["x"] + outer["width"] + 0.5
+    )
+
+
+def open_section(page: Page, name: str) -> Locator:
+    """Open our sidebar at JupyterLab's default width; its section `name`."""
+    page.click(SIDEBAR_TAB)
+    assert abs(box(page.locator(SIDEBAR))["width"] - DEFAULT_WIDTH) <= 1
+    return by_test_id(page, f"mlops-section-{name}")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 from jupyter_mlops.testing.control_plane import CRASH_LOOP, lifecycle
 from tests.plane import Namespace
 
-from .conftest import CLUSTER_NAMESPACE, SIDEBAR_TAB, Lab, OpenPage, named_namespace
+from .conftest import CLUSTER_NAMESPACE, SIDEBAR_TAB, Lab, OpenPage, by_test_id, named_namespace
 
 pytestmark = pytest.mark.browser
 
@@ -26,10 +26,6 @@ TRAIN_LOG = [
     "    import torch",
     MISSING_MODULE,
 ]
-
-
-def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
-    return scope.locator(f'[data-testid="{test_id}"]')
 
 
 def greedy_pod(name: str, namespace: str) -> Any:

@@ -14,11 +14,10 @@ from jupyter_mlops.lineage import linked_runs, record_run
 from jupyter_mlops.pipelines import LocalPipelines, Run, RunStatus
 from jupyter_mlops.tracking import Tracking
 
-from .conftest import Lab, OpenPage
+from .conftest import SIDEBAR_TAB, Lab, OpenPage, by_test_id
 
 pytestmark = pytest.mark.browser
 
-SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-mlops-sidebar"]'
 RUN_NAME = "linked try"
 
 
@@ -50,10 +49,6 @@ def recorded_run(mlflow_lab: Lab, mlflow_server: Any) -> Run:
     record_run(done, tracking)
     assert [link.task for link in linked_runs(done, tracking)] == [None, "scale", "shift"]
     return done
-
-
-def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
-    return scope.locator(f'[data-testid="{test_id}"]')
 
 
 def open_run_panel(page: Page, run: Run) -> Locator:

@@ -14,8 +14,8 @@ from playwright.sync_api import Locator, Page, Request, expect
 
 from jupyter_mlops.config import configure, resolve
 from jupyter_mlops.pipelines import LocalPipelines, Run, RunStatus
+from jupyter_mlops.pipelines.cluster import ClusterPipelines
 from jupyter_mlops.pipelines.record import write_run
-from jupyter_mlops.pipelines.remote import RemotePipelines
 from jupyter_mlops.testing.kfp import KfpEmulator
 
 from .conftest import KFP_NAMESPACE, KFP_TOKEN, Lab, OpenPage
@@ -73,10 +73,10 @@ def local_run(pipelines_lab: Lab) -> Run:
 
 
 @pytest.fixture(scope="module")
-def remote(pipelines_lab: Lab, kfp_api: KfpEmulator) -> RemotePipelines:
+def cluster_backend(pipelines_lab: Lab, kfp_api: KfpEmulator) -> ClusterPipelines:
     """The notebook user's own connection to the emulated Kubeflow Pipelines."""
     config = configure(kfp_endpoint=kfp_api.url, kfp_token=KFP_TOKEN, namespace=KFP_NAMESPACE)
-    return RemotePipelines(resolve(config, env={}, root=pipelines_lab.root_dir))
+    return ClusterPipelines(resolve(config, env={}, root=pipelines_lab.root_dir))
 
 
 @pytest.fixture(scope="module")
@@ -121,13 +121,13 @@ def test_local_and_cluster_runs_are_listed_side_by_side_each_marked(
         expect(local).to_be_visible()
         expect(by_test_id(local, "mlops-run-source")).to_have_text("local")
         expect(by_test_id(local, "mlops-run-status")).to_have_text("succeeded")
-        cluster = section.locator('[data-testid="mlops-run"][data-source="remote"]')
+        cluster = section.locator('[data-testid="mlops-run"][data-source="cluster"]')
         expect(cluster).to_have_count(len(seeded))
         for row in cluster.all():
             expect(by_test_id(row, "mlops-run-source")).to_have_text("cluster")
         # The source filter narrows the list to one side.
         by_test_id(section, "mlops-runs-source").select_option("local")
-        expect(section.locator('[data-testid="mlops-run"][data-source="remote"]')).to_have_count(0)
+        expect(section.locator('[data-testid="mlops-run"][data-source="cluster"]')).to_have_count(0)
         expect(local).to_be_visible()
 
 
@@ -136,7 +136,7 @@ def test_the_status_filter_and_sorting_ask_the_server(
 ) -> None:
     with open_page(pipelines_lab, "filter-sort") as page:
         section = open_section(page)
-        by_test_id(section, "mlops-runs-source").select_option("remote")
+        by_test_id(section, "mlops-runs-source").select_option("cluster")
         rows = section.locator('[data-testid="mlops-run"]')
         expect(rows).to_have_count(len(seeded))
         by_test_id(section, "mlops-runs-sort-name").click()
@@ -150,7 +150,7 @@ def test_the_status_filter_and_sorting_ask_the_server(
 
 
 def test_a_new_cluster_run_appears_and_changes_state_in_the_list_as_it_runs(
-    open_page: OpenPage, pipelines_lab: Lab, kfp_api: KfpEmulator, remote: RemotePipelines
+    open_page: OpenPage, pipelines_lab: Lab, kfp_api: KfpEmulator, cluster_backend: ClusterPipelines
 ) -> None:
     with open_page(pipelines_lab, "live-list") as page:
         section = open_section(page)
@@ -158,9 +158,9 @@ def test_a_new_cluster_run_appears_and_changes_state_in_the_list_as_it_runs(
         page.on("request", lambda r: lists.append(r.url) if is_runs_list(r) else None)
         # Long enough for the server's run poller (every 3 s) to see the task running.
         kfp_api.set_task_seconds("train", 6)
-        run = remote.submit(training, {"rows": 7}, run_name="live training")
+        run = cluster_backend.submit(training, {"rows": 7}, run_name="live training")
         kfp_api.fail_task(run.id, "train")
-        row = run_row(section, "remote", "live training")
+        row = run_row(section, "cluster", "live training")
         expect(by_test_id(row, "mlops-run-status")).to_have_text("running", timeout=20_000)
         expect(by_test_id(row, "mlops-run-status")).to_have_text("failed", timeout=20_000)
         # The run came and changed over the tab's WebSocket: nothing was listed again.
@@ -234,14 +234,14 @@ def test_the_task_graph_draws_each_task_below_those_it_depends_on_and_uploaded_p
 
 
 def test_stopping_a_cluster_run_asks_first_then_the_run_ends_canceled(
-    open_page: OpenPage, pipelines_lab: Lab, kfp_api: KfpEmulator, remote: RemotePipelines
+    open_page: OpenPage, pipelines_lab: Lab, kfp_api: KfpEmulator, cluster_backend: ClusterPipelines
 ) -> None:
     kfp_api.set_task_seconds("train", 600)
-    run = remote.submit(training, {"rows": 9}, run_name="to stop")
+    run = cluster_backend.submit(training, {"rows": 9}, run_name="to stop")
     kfp_api.wait_for_task_state(run.id, "train", "RUNNING")
     with open_page(pipelines_lab, "stop-run") as page:
         section = open_section(page)
-        run_row(section, "remote", "to stop").click()
+        run_row(section, "cluster", "to stop").click()
         panel = page.locator(f'[data-testid="mlops-pipeline-run"][data-id="{run.id}"]')
         expect(by_test_id(panel, "mlops-pipeline-run-status")).to_have_text("running")
         link = by_test_id(panel, "mlops-pipeline-run-dashboard")
@@ -260,7 +260,7 @@ def test_stopping_a_cluster_run_asks_first_then_the_run_ends_canceled(
         page.locator(".jp-Dialog").get_by_role("button", name="Stop run").click()
         expect(by_test_id(panel, "mlops-pipeline-run-status")).to_have_text("canceled")
         assert kfp_api.run_state(run.id) == "CANCELED"
-        expect(by_test_id(run_row(section, "remote", "to stop"), "mlops-run-status")).to_have_text(
+        expect(by_test_id(run_row(section, "cluster", "to stop"), "mlops-run-status")).to_have_text(
             "canceled", timeout=20_000
         )
         # An ended run can be run again; the stop button is gone.
@@ -362,7 +362,7 @@ def test_unreachable_pipelines_are_told_in_words_and_local_runs_still_list(
     with open_page(lab, "pipelines-unreachable") as page:
         section = open_section(page)
         expect(run_row(section, "local", "offline try")).to_be_visible()
-        error = section.locator('[data-testid="mlops-runs-source-error"][data-source="remote"]')
+        error = section.locator('[data-testid="mlops-runs-source-error"][data-source="cluster"]')
         expect(error).to_contain_text("Kubeflow Pipelines")
         expect(error).to_contain_text("Local runs are still listed.")
         words = lab_error_words(lab)
@@ -370,6 +370,6 @@ def test_unreachable_pipelines_are_told_in_words_and_local_runs_still_list(
 
 
 def lab_error_words(lab: Lab) -> Any:
-    """What the runs route says about the remote source, as the panel should show it."""
+    """What the runs route says about the cluster source, as the panel should show it."""
     answer = lab.get_json("mlops/api/pipelines/runs")
-    return answer["errors"]["remote"]["message"]
+    return answer["errors"]["cluster"]["message"]

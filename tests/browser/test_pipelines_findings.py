@@ -101,7 +101,7 @@ def ended_pod(profile: ProfileNamespace, run_id: str) -> Any:
 def open_run(page: Page, run_id: str) -> Locator:
     page.click(SIDEBAR_TAB)
     section = by_test_id(page, "mlops-section-pipelines")
-    row = section.locator(f'[data-testid="mlops-run"][data-source="remote"][data-id="{run_id}"]')
+    row = section.locator(f'[data-testid="mlops-run"][data-source="cluster"][data-id="{run_id}"]')
     row.click()
     panel = page.locator(f'[data-testid="mlops-pipeline-run"][data-id="{run_id}"]')
     # The run and its task tree come from the Pipelines API through the server: under a full
@@ -148,7 +148,7 @@ def test_a_failed_cluster_tasks_finding_then_that_its_pod_is_gone(
         "the pod gone",
         lambda: not profile.admin.get("pods", "-l", f"{RUN_LABEL}={run_id}")["items"] or None,
     )
-    route = f"mlops/api/pipelines/runs/{run_id}/tasks/load-data/findings?source=remote"
+    route = f"mlops/api/pipelines/runs/{run_id}/tasks/load-data/findings?source=cluster"
     wait_for(
         "the server's watches to see the pod gone",
         lambda: [

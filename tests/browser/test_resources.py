@@ -7,27 +7,21 @@ answer, at the default sidebar width."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, Request, expect
+from playwright.sync_api import Locator, Request, expect
 
 from jupyter_mlops.testing.kubeflow_plane import EDITOR
 from jupyter_mlops.testing.metrics_api import serve_metrics, write_pod_metrics
-from tests import traffic_scan
 from tests.plane import ProfileNamespace, wait_for
 from tests.resources.conftest import pod, sized
 
-from .conftest import SIDEBAR_TAB, Lab, OpenPage, _check_built, running_lab
+from .conftest import SIDEBAR, Lab, OpenPage, across, box, by_test_id, open_section
 
 pytestmark = pytest.mark.browser
 
 Obj = dict[str, Any]
-SIDEBAR = "#jupyter-mlops-sidebar"
-#: JupyterLab's default width of the left sidebar.
-DEFAULT_WIDTH = 250
 QUOTA: Obj = {
     "apiVersion": "v1",
     "kind": "ResourceQuota",
@@ -65,24 +59,6 @@ PODS = {
     "w2": (("60m", "64Mi"), {"cpu": "300m", "memory": "40Mi"}),
 }
 MOUNTS = {"w1": "cpu-1", "w2": "cpu-2"}
-
-
-def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
-    return scope.locator(f'[data-testid="{test_id}"]')
-
-
-def box(locator: Locator) -> dict[str, float]:
-    found = locator.bounding_box()
-    assert found is not None, f"{locator} is not laid out"
-    return {key: found[key] for key in ("x", "y", "width", "height")}
-
-
-def across(inner: Locator, outer: dict[str, float]) -> bool:
-    """Whether `inner` fits across `outer` (its left and right edges inside)."""
-    shown = box(inner)
-    return shown["x"] >= outer["x"] - 0.5 and (
-        shown["x"] + shown["width"] <= outer["x"] + outer["width"] + 0.5
-    )
 
 
 def claim(name: str) -> Obj:
@@ -142,18 +118,8 @@ def millicores(text: str) -> float:
     return float(text[:-1]) if text.endswith("m") else float(text) * 1000
 
 
-@pytest.fixture
-def resources_lab(profile: ProfileNamespace, tmp_path: Path) -> Iterator[Lab]:
-    """JupyterLab as the profile's editor, in the profile's namespace, refreshing every 2 s."""
-    _check_built()
-    traffic_scan.register_secret(profile.token, "Kubernetes token")
-    with running_lab(tmp_path / "lab", env={"KUBECONFIG": str(profile.kubeconfig)}) as lab:
-        lab.put_settings("jupyter-mlops:plugin", {"refreshInterval": 2})
-        yield lab
-
-
 def test_the_resources_view_shows_quota_pods_by_request_and_use_and_shared_volumes(
-    open_page: OpenPage, resources_lab: Lab, profile: ProfileNamespace
+    open_page: OpenPage, profile_lab: Lab, profile: ProfileNamespace
 ) -> None:
     serve_metrics(profile.plane)
     profile.admin.apply(QUOTA, *METRICS_READER)
@@ -171,7 +137,7 @@ def test_the_resources_view_shows_quota_pods_by_request_and_use_and_shared_volum
     )
     asked = requested_cpu(profile)
 
-    with open_page(resources_lab, "resources-story") as page:
+    with open_page(profile_lab, "resources-story") as page:
         called: list[str] = []
 
         def note(request: Request) -> None:
@@ -179,9 +145,7 @@ def test_the_resources_view_shows_quota_pods_by_request_and_use_and_shared_volum
                 called.append(request.url)
 
         page.on("request", note)
-        page.click(SIDEBAR_TAB)
-        assert abs(box(page.locator(SIDEBAR))["width"] - DEFAULT_WIDTH) <= 1
-        section = by_test_id(page, "mlops-section-resources")
+        section = open_section(page, "resources")
         toggle = by_test_id(section, "mlops-resources-toggle")
         expect(toggle).to_have_attribute("aria-expanded", "false")
         # Closed, the view reads nothing, however many refreshes of the sidebar pass.

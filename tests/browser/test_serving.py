@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from jupyter_mlops.serving import Serving
 from jupyter_mlops.testing.control_plane import ControlPlane
@@ -29,7 +29,15 @@ from tests.serving.conftest import (
     write_status,
 )
 
-from .conftest import SIDEBAR_TAB, Lab, OpenPage, _check_built, named_namespace, running_lab
+from .conftest import (
+    SIDEBAR_TAB,
+    Lab,
+    OpenPage,
+    _check_built,
+    by_test_id,
+    named_namespace,
+    running_lab,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -44,10 +52,6 @@ STARTING = [
     },
     {"type": "Ready", "status": "False", "reason": "MinimumReplicasUnavailable"},
 ]
-
-
-def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
-    return scope.locator(f'[data-testid="{test_id}"]')
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,12 @@ import pytest
 from playwright.sync_api import Locator, Page, Request, Response, WebSocket, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from .conftest import SIDEBAR_TAB, by_test_id
+
 pytestmark = pytest.mark.browser
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 PANEL = "#jupyter-mlops-sidebar"
-SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-mlops-sidebar"]'
 PLUGIN_ID = "jupyter-mlops:plugin"
 THEME_PLUGIN_ID = "@jupyterlab/apputils-extension:themes"
 STATUS_PATH = "mlops/api/status"
@@ -29,10 +30,6 @@ def restore_settings(lab: Any) -> Iterator[None]:
     yield
     lab.put_settings(PLUGIN_ID, {})
     lab.put_settings(THEME_PLUGIN_ID, {})
-
-
-def by_test_id(page: Page, test_id: str) -> Locator:
-    return page.locator(f'[data-testid="{test_id}"]')
 
 
 def run_from_menu(page: Page, *labels: str) -> None:

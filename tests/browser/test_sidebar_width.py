@@ -10,19 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from jupyter_mlops.testing.control_plane import CRASH_LOOP, SUCCEED, lifecycle
 from tests.plane import Namespace
 
-from .conftest import CLUSTER_NAMESPACE, Lab, OpenPage
+from .conftest import (
+    CLUSTER_NAMESPACE,
+    DEFAULT_WIDTH,
+    SIDEBAR,
+    SIDEBAR_TAB,
+    Lab,
+    OpenPage,
+    box,
+    by_test_id,
+)
 
 pytestmark = pytest.mark.browser
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
-SIDEBAR = "#jupyter-mlops-sidebar"
-SIDEBAR_TAB = '.jp-SideBar li[data-id="jupyter-mlops-sidebar"]'
-DEFAULT_WIDTH = 250
 WIDE = 600
 # Long names, as Kubeflow makes them: they must be cut, never push the status out.
 PODS = {
@@ -32,10 +38,6 @@ PODS = {
     "serve-resnet-predictor-00001-deployment-5d": "64",
 }
 PODS_COLUMNS = ["name", "ready", "status", "restarts", "age", "node"]
-
-
-def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
-    return scope.locator(f'[data-testid="{test_id}"]')
 
 
 def pod(name: str, end: int | str | None) -> Any:
@@ -93,12 +95,6 @@ def page(
             expect(status).to_have_text(word, timeout=30_000)
         expect(by_test_id(page, "mlops-warnings")).not_to_have_attribute("data-count", "0")
         yield page
-
-
-def box(locator: Locator) -> dict[str, float]:
-    found = locator.bounding_box()
-    assert found is not None, f"{locator} is not laid out"
-    return {key: found[key] for key in ("x", "y", "width", "height")}
 
 
 def inside(inner: dict[str, float], outer: dict[str, float]) -> bool:

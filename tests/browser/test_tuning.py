@@ -6,85 +6,64 @@ its trials, best trial and both charts at the default sidebar width, and Stop as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, expect
 
 from jupyter_mlops.testing.control_plane import ControlPlane
 from jupyter_mlops.tuning import tune
-from tests import traffic_scan
 from tests.plane import ProfileNamespace, wait_for
 from tests.tuning.conftest import Notebook, notebook
 from tests.tuning.katib_controller import KatibController
 from tests.tuning.test_katib_plane import SCORE, SPACE, editor_settings, play_trial
 
-from .conftest import SIDEBAR_TAB, Lab, OpenPage, _check_built, running_lab
+from .conftest import SIDEBAR, SIDEBAR_TAB, Lab, OpenPage, across, box, by_test_id, open_section
 
 pytestmark = pytest.mark.browser
 
 __all__ = ["notebook"]  # the tuning tests' IPython shell, a fixture here too
 
-SIDEBAR = "#jupyter-mlops-sidebar"
-#: JupyterLab's default width of the left sidebar.
-DEFAULT_WIDTH = 250
 TRIED = [
     {"lr": "0.31", "depth": "2", "kind": "tree"},
     {"lr": "0.15", "depth": "7", "kind": "linear"},
 ]
 
 
-def by_test_id(scope: Page | Locator, test_id: str) -> Locator:
-    return scope.locator(f'[data-testid="{test_id}"]')
-
-
-def box(locator: Locator) -> dict[str, float]:
-    found = locator.bounding_box()
-    assert found is not None, f"{locator} is not laid out"
-    return {key: found[key] for key in ("x", "y", "width", "height")}
-
-
-def across(inner: Locator, outer: dict[str, float]) -> bool:
-    """Whether `inner` fits across `outer` (its left and right edges inside)."""
-    shown = box(inner)
-    return shown["x"] >= outer["x"] - 0.5 and (
-        shown["x"] + shown["width"] <= outer["x"] + outer["width"] + 0.5
-    )
-
-
-@pytest.fixture
-def tuning_lab(profile: ProfileNamespace, tmp_path: Path) -> Iterator[Lab]:
-    """JupyterLab as the profile's editor, in the profile's namespace, refreshing every 2 s."""
-    _check_built()
-    traffic_scan.register_secret(profile.token, "Kubernetes token")
-    env = {"KUBECONFIG": str(profile.kubeconfig)}
-    with running_lab(tmp_path / "lab", env=env) as lab:
-        lab.put_settings("jupyter-mlops:plugin", {"refreshInterval": 2})
-        yield lab
-
-
-def test_the_experiment_view_shows_trials_best_and_charts_and_stop_asks_first(
-    open_page: OpenPage,
-    tuning_lab: Lab,
-    kubeflow_plane: ControlPlane,
-    profile: ProfileNamespace,
+def tune_on_katib(
     notebook: Notebook,
+    profile: ProfileNamespace,
     tmp_path: Path,
-) -> None:
+    name: str,
+    max_trials: int,
+    parallel: int,
+) -> Any:
+    """The notebook's `score` tuned as a Katib Experiment `name` in the profile; `score`."""
     notebook.cell(SCORE)
     score: Any = notebook.shell.user_ns["score"]
     tune(
         score,
         SPACE,
         "accuracy",
-        max_trials=4,
-        parallel=2,
+        max_trials=max_trials,
+        parallel=parallel,
         cluster=True,
-        name="viewed",
+        name=name,
         settings=editor_settings(profile, tmp_path),
     )
+    return score
+
+
+def test_the_experiment_view_shows_trials_best_and_charts_and_stop_asks_first(
+    open_page: OpenPage,
+    profile_lab: Lab,
+    kubeflow_plane: ControlPlane,
+    profile: ProfileNamespace,
+    notebook: Notebook,
+    tmp_path: Path,
+) -> None:
+    score = tune_on_katib(notebook, profile, tmp_path, "viewed", max_trials=4, parallel=2)
     controller = KatibController(kubeflow_plane, profile.name, "viewed")
     names = [play_trial(controller, profile, a, tmp_path) for a in TRIED]
     running = controller.create_trial({"lr": "0.2", "depth": "4", "kind": "tree"})
@@ -96,10 +75,8 @@ def test_the_experiment_view_shows_trials_best_and_charts_and_stop_asks_first(
     ]
     winner, other = (0, 1) if values[0] > values[1] else (1, 0)
 
-    with open_page(tuning_lab, "tuning-story") as page:
-        page.click(SIDEBAR_TAB)
-        assert abs(box(page.locator(SIDEBAR))["width"] - DEFAULT_WIDTH) <= 1
-        section = by_test_id(page, "mlops-section-tuning")
+    with open_page(profile_lab, "tuning-story") as page:
+        section = open_section(page, "tuning")
         card = section.locator('[data-testid="mlops-tuning"][data-name="viewed"]')
         expect(card).to_have_attribute("data-where", "cluster")
         expect(by_test_id(card, "mlops-tuning-where")).to_have_text("Katib")
@@ -186,24 +163,14 @@ def charts(panel: Locator) -> list[Locator]:
 
 def test_stop_is_hidden_when_the_panel_is_read_only(
     open_page: OpenPage,
-    tuning_lab: Lab,
+    profile_lab: Lab,
     profile: ProfileNamespace,
     notebook: Notebook,
     tmp_path: Path,
 ) -> None:
-    notebook.cell(SCORE)
-    tune(
-        notebook.shell.user_ns["score"],
-        SPACE,
-        "accuracy",
-        max_trials=2,
-        parallel=1,
-        cluster=True,
-        name="watched",
-        settings=editor_settings(profile, tmp_path),
-    )
-    tuning_lab.put_settings("jupyter-mlops:plugin", {"refreshInterval": 2, "readOnly": True})
-    with open_page(tuning_lab, "tuning-read-only") as page:
+    tune_on_katib(notebook, profile, tmp_path, "watched", max_trials=2, parallel=1)
+    profile_lab.put_settings("jupyter-mlops:plugin", {"refreshInterval": 2, "readOnly": True})
+    with open_page(profile_lab, "tuning-read-only") as page:
         page.click(SIDEBAR_TAB)
         expect(by_test_id(page, "mlops-read-only")).to_be_visible()
         card = page.locator('[data-testid="mlops-tuning"][data-name="watched"]')

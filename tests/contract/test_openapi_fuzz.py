@@ -14,9 +14,7 @@ import json
 import os
 import secrets
 import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from jupyter_mlops.testing.kfp import KfpEmulator
 from jupyter_mlops.testing.kfp.server import SEED_SPEC
 from jupyter_mlops.testing.mlflow_server import MlflowServer
 from tests.plane import ProfileNamespace, fresh_profile
+from tests.server_process import server_args, server_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "api" / "openapi.yaml"
@@ -47,7 +46,6 @@ KFP_TOKEN = "fuzz-pipelines-token"
 POD = "web-0"
 DEPLOYMENT = "web"
 LOCAL_RUN = "cd" * 16
-START_TIMEOUT = 60.0
 # Per operation: random cases in each generation mode, then cases with the seeded names.
 EXAMPLES = 24
 REAL_EXAMPLES = 8
@@ -258,50 +256,17 @@ def server(
     }
     env.update(HOME=str(base), JUPYTER_CONFIG_DIR=str(config_dir))
     port, token = free_port(), secrets.token_hex(16)
-    args = [
-        sys.executable,
-        "-m",
-        "jupyter_server",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={workspace}",
-    ]
-    if os.getuid() == 0:
-        args.append("--allow-root")
-    log_file = base / "server.log"
-    running = Server(f"http://127.0.0.1:{port}", token, log_file, seeds)
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_answering(running, process)
-            yield running
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    args = [sys.executable, "-m", "jupyter_server", *server_args(port, token, workspace)]
+    running = Server(f"http://127.0.0.1:{port}", token, base / "server.log", seeds)
 
+    def answering() -> bool:
+        answer = requests.get(
+            f"{running.base_url}/mlops/api/status", headers=running.auth, timeout=10
+        )
+        return answer.status_code == 200
 
-def wait_until_answering(server: Server, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            answer = requests.get(
-                f"{server.base_url}/mlops/api/status", headers=server.auth, timeout=10
-            )
-            if answer.status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        # Nothing signals readiness but the port answering.
-        time.sleep(0.2)
-    log = server.log_file.read_text(errors="replace")[-4000:]
-    pytest.fail(f"jupyter server did not start (exit code {process.poll()}):\n{log}")
+    with server_process(args, env, running.log_file, answering, "jupyter server", poll_seconds=0.2):
+        yield running
 
 
 @dataclass

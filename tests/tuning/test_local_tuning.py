@@ -8,9 +8,7 @@ import itertools
 import os
 import signal
 import threading
-import time
-from collections.abc import Callable
-from typing import TypeVar
+from typing import Any
 
 import pytest
 from mlflow import MlflowClient
@@ -21,6 +19,7 @@ from jupyter_mlops.testing.mlflow_server import MlflowServer
 from jupyter_mlops.tuning import (
     LocalSearch,
     Objective,
+    Param,
     TrialState,
     Tuner,
     TuningState,
@@ -33,10 +32,9 @@ from jupyter_mlops.tuning import (
 from jupyter_mlops.tuning.local import FAILED_LIMIT, GRID_DONE, MAX_TRIALS, STOPPED
 from jupyter_mlops.tuning.mlflow_runs import EXPERIMENT_PREFIX, TAG_ROLE, TAG_TRIAL, TAG_TUNING
 from jupyter_mlops.tuning.models import Tuning
+from tests.plane import wait_for
 
 from .conftest import FIT, QUIET, SLOW, Notebook
-
-T = TypeVar("T")
 
 ADD = """
 %%kfp_component add
@@ -57,6 +55,24 @@ def most_at_once(tuning: Tuning) -> int:
         running += step
         peak = max(peak, running)
     return peak
+
+
+def untracked_search(
+    notebook: Notebook, cell: str, space: dict[str, Param], objective: str, **options: Any
+) -> LocalSearch:
+    """`tune` of the component the cell defines (run first, its name on its first line),
+    without MLflow; the settings are the notebook's unless `options` say otherwise."""
+    notebook.cell(cell)
+    component = notebook.shell.user_ns[cell.split()[1]]
+    options.setdefault("settings", notebook.settings())
+    search = tune(component, space, objective, track=False, **options)
+    assert isinstance(search, LocalSearch)
+    return search
+
+
+def slow_search(notebook: Notebook, **options: Any) -> LocalSearch:
+    """A search whose trials each sleep two minutes: they run until stopped."""
+    return untracked_search(notebook, SLOW, {"seconds": integer(120, 130)}, "score", **options)
 
 
 def alive(pid: int) -> bool:
@@ -126,18 +142,8 @@ def test_twelve_trials_three_at_a_time_find_the_best_and_nest_in_mlflow(
 
 
 def test_stop_ends_the_running_trials_cleanly(notebook: Notebook) -> None:
-    notebook.cell(SLOW)
     settings = notebook.settings()
-    search = tune(
-        notebook.shell.user_ns["slow"],
-        {"seconds": integer(120, 130)},
-        "score",
-        max_trials=6,
-        parallel=2,
-        settings=settings,
-        track=False,
-    )
-    assert isinstance(search, LocalSearch)
+    search = slow_search(notebook, settings=settings, max_trials=6, parallel=2)
     backend = LocalPipelines(settings.state_dir / "pipelines")
 
     def running_pids() -> list[int]:
@@ -145,7 +151,7 @@ def test_stop_ends_the_running_trials_cleanly(notebook: Notebook) -> None:
         pids = [r.pid for r in runs if r.status == RunStatus.RUNNING and r.pid is not None]
         return pids if len(pids) == 2 else []
 
-    pids = wait_until("two trials running", running_pids)
+    pids = wait_for("two trials running", running_pids, timeout=60)
     final = search.stop()
 
     assert final.state == TuningState.SUCCEEDED and final.stopped
@@ -160,18 +166,8 @@ def test_stop_ends_the_running_trials_cleanly(notebook: Notebook) -> None:
 
 
 def test_ctrl_c_while_waiting_stops_the_search(notebook: Notebook) -> None:
-    notebook.cell(SLOW)
-    search = tune(
-        notebook.shell.user_ns["slow"],
-        {"seconds": integer(120, 130)},
-        "score",
-        max_trials=2,
-        parallel=1,
-        settings=notebook.settings(),
-        track=False,
-    )
-    assert isinstance(search, LocalSearch)
-    wait_until("a trial running", lambda: search.snapshot().count(TrialState.RUNNING))
+    search = slow_search(notebook, max_trials=2, parallel=1)
+    wait_for("a trial running", lambda: search.snapshot().count(TrialState.RUNNING), timeout=60)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     with pytest.raises(KeyboardInterrupt):
@@ -185,16 +181,8 @@ def test_ctrl_c_while_waiting_stops_the_search(notebook: Notebook) -> None:
 def test_trials_without_the_metric_end_the_search_at_its_failure_limit(
     notebook: Notebook,
 ) -> None:
-    notebook.cell(QUIET)
-    search = tune(
-        notebook.shell.user_ns["quiet"],
-        {"x": integer(1, 9)},
-        "accuracy",
-        max_trials=6,
-        parallel=1,
-        max_failed=2,
-        settings=notebook.settings(),
-        track=False,
+    search = untracked_search(
+        notebook, QUIET, {"x": integer(1, 9)}, "accuracy", max_trials=6, parallel=1, max_failed=2
     )
     final = search.wait(timeout=120)
     assert (final.state, final.message) == (TuningState.FAILED, FAILED_LIMIT)
@@ -205,17 +193,15 @@ def test_trials_without_the_metric_end_the_search_at_its_failure_limit(
 
 
 def test_a_grid_tries_every_point_once_then_ends(notebook: Notebook) -> None:
-    notebook.cell(ADD)
-    search = tune(
-        notebook.shell.user_ns["add"],
+    search = untracked_search(
+        notebook,
+        ADD,
         {"a": integer(1, 3), "b": choice(0.5, 2.0)},
         "total",
         direction="minimize",
         max_trials=10,
         parallel=3,
         algorithm="grid",
-        settings=notebook.settings(),
-        track=False,
     )
     final = search.wait(timeout=180)
     assert (final.state, final.message) == (TuningState.SUCCEEDED, GRID_DONE)
@@ -225,69 +211,49 @@ def test_a_grid_tries_every_point_once_then_ends(notebook: Notebook) -> None:
     assert search.best() == {"a": 1, "b": 0.5}
 
 
+#: What `tune` refuses, as (space, its other arguments, what it says).
+REFUSED: list[tuple[dict[str, Any], dict[str, Any], str]] = [
+    ({"c": integer(1, 3), "a": integer(1, 2)}, {}, "has no input 'c'"),
+    ({"a": uniform(0, 1)}, {}, "input a is of type Integer; uniform() gives floats"),
+    ({"a": integer(1, 3)}, {}, "add needs b: search it, or fix it"),
+    (
+        {"a": integer(1, 3), "b": choice("x", "y")},
+        {},
+        "input b is of type Float; choice() lists 'x'",
+    ),
+    ({"a": integer(1, 3)}, {"fixed": {"a": 1, "b": 2.0}}, "a is both searched and fixed"),
+    (
+        {"a": integer(1, 3)},
+        {"fixed": {"b": 1.0}, "algorithm": "bayesianoptimization", "track": True},
+        "'bayesianoptimization' does not run locally",
+    ),
+    (
+        {"b": loguniform(0.1, 1)},
+        {"fixed": {"a": 1}, "algorithm": "grid", "track": True},
+        "grid search cannot cut loguniform",
+    ),
+    (
+        {"a": integer(1, 3)},
+        {"fixed": {"b": 1.0}, "max_trials": 2, "parallel": 4, "track": True},
+        "parallel (4) cannot exceed max_trials (2)",
+    ),
+]
+
+
 def test_what_cannot_be_searched_is_refused_before_anything_runs(notebook: Notebook) -> None:
     notebook.cell(ADD)
     add = notebook.shell.user_ns["add"]
     settings = notebook.settings()
-    cases = [
-        ({"c": integer(1, 3), "a": integer(1, 2)}, {}, "has no input 'c'"),
-        ({"a": uniform(0, 1)}, {}, "input a is of type Integer; uniform() gives floats"),
-        ({"a": integer(1, 3)}, {}, "add needs b: search it, or fix it"),
-        (
-            {"a": integer(1, 3), "b": choice("x", "y")},
-            {},
-            "input b is of type Float; choice() lists 'x'",
-        ),
-        ({"a": integer(1, 3)}, {"a": 1, "b": 2.0}, "a is both searched and fixed"),
-    ]
-    for space, fixed, says in cases:
+    for space, options, says in REFUSED:
         with pytest.raises(BadInput) as error:
-            tune(add, space, "total", fixed=fixed, settings=settings, track=False)
+            tune(add, space, "total", settings=settings, **{"track": False, **options})
         assert says in error.value.message
-    with pytest.raises(BadInput, match=r"bayesianoptimization.*does not run locally"):
-        tune(
-            add,
-            {"a": integer(1, 3)},
-            "total",
-            fixed={"b": 1.0},
-            algorithm="bayesianoptimization",
-            settings=settings,
-        )
-    with pytest.raises(BadInput, match="grid search cannot cut loguniform"):
-        tune(
-            add,
-            {"b": loguniform(0.1, 1)},
-            "total",
-            fixed={"a": 1},
-            algorithm="grid",
-            settings=settings,
-        )
-    with pytest.raises(BadInput, match="parallel \\(4\\) cannot exceed max_trials \\(2\\)"):
-        tune(
-            add,
-            {"a": integer(1, 3)},
-            "total",
-            fixed={"b": 1.0},
-            max_trials=2,
-            parallel=4,
-            settings=settings,
-        )
     assert not (settings.state_dir / "tuning").exists()
 
 
 def test_read_only_refuses_tuning_and_stopping(notebook: Notebook) -> None:
-    notebook.cell(SLOW)
+    search = slow_search(notebook, max_trials=1, parallel=1)
     slow = notebook.shell.user_ns["slow"]
-    writer = notebook.settings()
-    search = tune(
-        slow,
-        {"seconds": integer(120, 130)},
-        "score",
-        max_trials=1,
-        parallel=1,
-        settings=writer,
-        track=False,
-    )
     reader = notebook.settings(read_only=True)
     try:
         with pytest.raises(ReadOnly, match="read-only mode: tuning is turned off"):
@@ -297,13 +263,3 @@ def test_read_only_refuses_tuning_and_stopping(notebook: Notebook) -> None:
         assert not search.finished
     finally:
         search.stop()
-
-
-def wait_until(what: str, check: Callable[[], T], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
