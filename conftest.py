@@ -13,7 +13,12 @@ from jupyter_mlops.testing.mlflow_server import mlflow_server_fixture
 
 # The scan of everything our server sends for secrets runs over the whole suite; the real
 # control plane (tests/plane.py) starts once per session, for whichever tests ask for it.
-pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.traffic_scan", "tests.plane"]
+pytest_plugins = [
+    "pytest_jupyter.jupyter_server",
+    "tests.traffic_scan",
+    "tests.response_contract",
+    "tests.plane",
+]
 
 # A token long enough that finding it in a response or a log line cannot be chance.
 JUPYTER_TOKEN = f"jupyter-token-{secrets.token_hex(12)}"

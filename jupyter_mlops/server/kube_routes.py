@@ -38,22 +38,22 @@ class KindsHandler(KubeHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        def kinds() -> dict[str, Any]:
+        def kinds() -> str:
+            from .models.kube import KubeKind, KubeKinds
+
             cluster = self.state.cluster()
-            return {
-                "namespace": cluster.namespace,
-                "kinds": [
-                    {
-                        "plural": k.plural,
-                        "kind": k.kind,
-                        "group": k.group,
-                        "version": k.version,
-                        "namespaced": k.namespaced,
-                        "custom": k.custom,
-                    }
-                    for k in cluster.kinds()
-                ],
-            }
+            listed = [
+                KubeKind(
+                    plural=k.plural,
+                    kind=k.kind,
+                    group=k.group,
+                    version=k.version,
+                    namespaced=k.namespaced,
+                    custom=k.custom,
+                )
+                for k in cluster.kinds()
+            ]
+            return KubeKinds(namespace=cluster.namespace, kinds=listed).model_dump_json()
 
         self.finish(await self.state.run(kinds))
 
@@ -61,9 +61,10 @@ class KindsHandler(KubeHandler):
 class ListHandler(KubeHandler):
     """`GET kube/KIND?namespace=&filter=&offset=&limit=`: one page of rows, from the cache.
 
-    The page is joined from rows encoded once per informer generation (`row_snapshot`), in a
-    worker thread: the event loop only writes the bytes. No ETag: hashing every page costs
-    more than the page, and a live table is never answered 304.
+    The page is read from the informer's row index (`row_snapshot`): each row encoded once per
+    object version, ages written in for the page's rows only, in a worker thread: the event
+    loop only writes the bytes. No ETag: hashing every page costs more than the page, and a
+    live table is never answered 304.
     """
 
     example = "kube/pods"
@@ -81,11 +82,12 @@ class ListHandler(KubeHandler):
 
         def page() -> bytes:
             from ..kube.rows import columns, row
+            from ..kube.watch import SYNC_WAIT
 
             cache = self.state.watch_cache()
             k = cache.cluster.kind(kind)
             informer = cache.informer(k, namespace or cache.cluster.namespace)
-            informer.wait_synced(timeout=5)
+            informer.wait_synced(timeout=SYNC_WAIT)
             snapshot = self.state.row_snapshot(informer, lambda o: row(k.plural, o))
             if text:
                 chosen = snapshot.matching(text)
@@ -130,9 +132,11 @@ class ObjectHandler(KubeHandler):
     async def delete(self, kind: str, name: str) -> None:
         namespace, name = self.namespace(), self.object_name(name)
 
-        def delete() -> dict[str, Any]:
+        def delete() -> str:
+            from .models.kube import KubeDeleted
+
             self.state.cluster().delete(kind, name, namespace)
-            return {"deleted": name}
+            return KubeDeleted(deleted=name).model_dump_json()
 
         self.finish(await self.state.run(delete))
 
@@ -172,11 +176,12 @@ class YamlHandler(KubeHandler):
             import yaml
 
             from ..kube.cluster import shown
+            from .models.kube import KubeYaml
 
             obj = shown(self.state.cluster().get(kind, name, namespace))
-            return str(yaml.safe_dump(obj, sort_keys=False))
+            return KubeYaml(yaml=yaml.safe_dump(obj, sort_keys=False)).model_dump_json()
 
-        self.finish({"yaml": await self.state.run(text)})
+        self.finish(await self.state.run(text))
 
 
 class LogHandler(KubeHandler):
@@ -193,14 +198,15 @@ class LogHandler(KubeHandler):
         since = self.get_query_argument("since", None) or None
         previous = self.get_query_argument("previous", "0") in ("1", "true")
 
-        def lines() -> list[str]:
-            return list(
-                self.state.cluster().logs(
-                    name, container, namespace=namespace, tail=tail, since=since, previous=previous
-                )
-            )
+        def log() -> str:
+            from .models.kube import KubeLog
 
-        self.finish({"pod": name, "container": container, "lines": await self.state.run(lines)})
+            lines = self.state.cluster().logs(
+                name, container, namespace=namespace, tail=tail, since=since, previous=previous
+            )
+            return KubeLog(pod=name, container=container, lines=list(lines)).model_dump_json()
+
+        self.finish(await self.state.run(log))
 
 
 class ScaleHandler(KubeHandler):
@@ -217,8 +223,16 @@ class ScaleHandler(KubeHandler):
         if not isinstance(body, dict) or "replicas" not in body:
             raise BadInput('the body must be JSON like {"replicas": 3}')
         replicas = body["replicas"]
-        answer = await self.state.run(lambda: self.state.cluster().scale(name, replicas, namespace))
-        self.finish({"name": name, "replicas": (answer.get("spec") or {}).get("replicas")})
+
+        def scale() -> str:
+            from .models.kube import KubeScaled
+
+            # The cluster checks `replicas` (KubeScaleRequest), after refusing writes if read-only.
+            answer = self.state.cluster().scale(name, replicas, namespace)
+            now = (answer.get("spec") or {}).get("replicas")
+            return KubeScaled(name=name, replicas=now).model_dump_json()
+
+        self.finish(await self.state.run(scale))
 
 
 KUBE_ROUTES: list[tuple[str, Any]] = [

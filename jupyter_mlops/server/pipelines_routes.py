@@ -1,4 +1,8 @@
-"""Pipelines routes under `mlops/api/pipelines/`: local and cluster runs side by side."""
+"""Pipelines routes under `mlops/api/pipelines/`: local and cluster runs side by side.
+
+Each answer is what `server/models/pipelines.py` names (`PipelineRunsPage`, `PipelineRunDetail`,
+...); the route tests validate every one against `api/schemas.json`.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import BadInput, MLOpsError, NotFound
-from ..policy import SOURCES, run_source
+from ..policy import Source, run_source
 from .base import MLOpsHandler
 
 if TYPE_CHECKING:
     from ..pipelines.backend import PipelineBackend
     from ..pipelines.models import Run, Task
+    from ..pipelines.sources import PipelineSources
     from .state import Backend
 
 RUN = r"(?P<run_id>[^/]+)"
@@ -28,28 +33,24 @@ LOG_TAIL = 5000
 class PipelinesHandler(MLOpsHandler):
     """Shared parsing of the pipelines routes' arguments."""
 
-    def sources(self) -> tuple[str, ...]:
-        """The sources asked for: `source=local|remote|all` (all when not given)."""
-        value = self.get_query_argument("source", "all") or "all"
-        if value == "all":
-            return SOURCES if self.state.settings.pipelines == "remote" else ("local",)
-        if value not in SOURCES:
-            raise BadInput(f"source must be local, remote or all, not {value!r}")
-        return (value,)
+    def pipelines(self) -> PipelineSources:
+        return self.state.connection.pipelines()
 
-    def run_source(self, run_id: str) -> str:
+    def sources(self) -> tuple[Source, ...]:
+        """The sources asked for: `source=local|cluster|all` (all configured when not given)."""
+        return self.pipelines().asked(self.get_query_argument("source", "all"))
+
+    def run_source(self, run_id: str) -> Source:
         """Which backend holds a run: `source=` if given, else told by the id's shape."""
         return run_source(run_id, self.get_query_argument("source", None))
 
-    def backend(self, source: str) -> PipelineBackend:
+    def backend(self, source: Source) -> PipelineBackend:
         """The backend of a source (blocking: call it through `state.run`)."""
-        if source == "local":
-            return self.state.local_pipelines()
-        return self.state.remote_pipelines()
+        return self.pipelines().backend(source)
 
     def pool(self, *sources: str) -> Backend:
         """The pool for calls to these sources: Kubeflow Pipelines', or the local disk's."""
-        return "pipelines" if "remote" in sources else "local"
+        return "pipelines" if "cluster" in sources else "local"
 
 
 def _run_json(run: Run, source: str) -> dict[str, Any]:
@@ -72,18 +73,13 @@ class ExperimentsHandler(PipelinesHandler):
         sources = self.sources()
 
         def experiments() -> dict[str, Any]:
-            rows: list[dict[str, Any]] = []
-            errors: dict[str, dict[str, str]] = {}
-            for source in sources:
-                try:
-                    found = self.backend(source).list_experiments()
-                except MLOpsError as exc:
-                    if len(sources) == 1:
-                        raise
-                    errors[source] = exc.to_json()
-                    continue
-                rows.extend({**e.model_dump(mode="json"), "source": source} for e in found)
-            return {"experiments": rows, "errors": errors}
+            merged = self.pipelines().list_experiments(sources)
+            return {
+                "experiments": [
+                    {**e.model_dump(mode="json"), "source": s} for s, e in merged.items
+                ],
+                "errors": {s: exc.to_json() for s, exc in merged.errors.items()},
+            }
 
         self.finish(await self.state.run(experiments, backend=self.pool(*sources)))
 
@@ -107,7 +103,7 @@ class RunsHandler(PipelinesHandler):
         sources = self.sources()
         token = self.get_query_argument("page_token", "") or ""
         if token and len(sources) > 1:
-            raise BadInput("page_token belongs to one source: add source=local or source=remote")
+            raise BadInput("page_token belongs to one source: add source=local or source=cluster")
         status = self.get_query_argument("status", None) or None
         if status is not None and status.upper() not in RunStatus.__members__:
             raise BadInput(f"status must be one of {', '.join(RunStatus.__members__)}")
@@ -122,23 +118,15 @@ class RunsHandler(PipelinesHandler):
         )
 
         def runs() -> dict[str, Any]:
-            rows: list[dict[str, Any]] = []
-            pages: dict[str, dict[str, Any]] = {}
-            errors: dict[str, dict[str, str]] = {}
-            for source in sources:
-                try:
-                    page = self.backend(source).list_runs(query)
-                except MLOpsError as exc:
-                    if len(sources) == 1:
-                        raise
-                    errors[source] = exc.to_json()
-                    continue
-                rows.extend({**r.model_dump(mode="json"), "source": source} for r in page.runs)
-                pages[source] = {
-                    "next_page_token": page.next_page_token,
-                    "total_size": page.total_size,
-                }
-            return {"runs": rows, "pages": pages, "errors": errors}
+            merged = self.pipelines().list_runs(query, sources)
+            return {
+                "runs": [{**r.model_dump(mode="json"), "source": s} for s, r in merged.items],
+                "pages": {
+                    s: {"next_page_token": token, "total_size": total}
+                    for s, (token, total) in merged.pages.items()
+                },
+                "errors": {s: exc.to_json() for s, exc in merged.errors.items()},
+            }
 
         self.finish(await self.state.run(runs, backend=self.pool(*sources)))
 
@@ -186,7 +174,7 @@ class TaskLogHandler(PipelinesHandler):
 
 
 class TaskFindingsHandler(PipelinesHandler):
-    """`GET pipelines/runs/ID/tasks/TASK/findings?source=remote`: why a cluster task failed.
+    """`GET pipelines/runs/ID/tasks/TASK/findings?source=cluster`: why a cluster task failed.
 
     The doctor's report on the task: its executor pod's diagnosis, or, once the pod is gone,
     the last state Kubeflow Pipelines keeps. A local task's error is in its log already.
@@ -197,13 +185,13 @@ class TaskFindingsHandler(PipelinesHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str, task: str) -> None:
-        if self.run_source(run_id) != "remote":
+        if self.run_source(run_id) != "cluster":
             raise BadInput(
-                "Only a cluster run's tasks have findings (source=remote): a local task's "
+                "Only a cluster run's tasks have findings (source=cluster): a local task's "
                 "error is in its log."
             )
         run = await self.state.run(
-            lambda: self.state.remote_pipelines().get_run(run_id), backend="pipelines"
+            lambda: self.state.connection.cluster_pipelines().get_run(run_id), backend="pipelines"
         )
         found = _task_of(run, task)
         self.finish(await self.state.run(self.report, run, found))
@@ -212,7 +200,7 @@ class TaskFindingsHandler(PipelinesHandler):
         """The doctor on the server's shared watches (blocking: the cluster pool calls it)."""
         from ..kube.doctor import examine_run_task
 
-        namespace = self.state.remote_pipelines().namespace or None
+        namespace = self.state.connection.cluster_pipelines().namespace or None
         report = examine_run_task(self.state.watch_cache(), run, task, namespace)
         return report.model_dump(mode="json")
 
@@ -267,7 +255,9 @@ class PipelineListHandler(PipelinesHandler):
         size = self.integer("page_size", 50, 1, 200)
         shared = self.get_query_argument("shared", "0") in ("1", "true")
         page = await self.state.run(
-            lambda: self.state.remote_pipelines().list_pipelines(token, size, shared=shared),
+            lambda: self.state.connection.cluster_pipelines().list_pipelines(
+                token, size, shared=shared
+            ),
             backend="pipelines",
         )
         self.finish(page.model_dump_json(include={"pipelines", "next_page_token", "total_size"}))
@@ -286,7 +276,9 @@ class PipelineVersionsHandler(PipelinesHandler):
         token = self.get_query_argument("page_token", "") or ""
         size = self.integer("page_size", 50, 1, 200)
         page = await self.state.run(
-            lambda: self.state.remote_pipelines().list_pipeline_versions(pipeline_id, token, size),
+            lambda: self.state.connection.cluster_pipelines().list_pipeline_versions(
+                pipeline_id, token, size
+            ),
             backend="pipelines",
         )
         self.finish(page.model_dump_json(include={"versions", "next_page_token", "total_size"}))

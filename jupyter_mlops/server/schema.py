@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 from ..checks import StatusReport
 from ..kube.doctor import DoctorReport
 from ..kube.resources import MyPod, NextPodHits, ResourcesReport
+from .models import kube, pipelines, serving, socket, tracking, tuning
 
 
 class ErrorBody(BaseModel):
@@ -31,6 +32,12 @@ MODELS: list[type[BaseModel]] = [
     ResourcesReport,
     MyPod,
     NextPodHits,
+    *kube.MODELS,
+    *tracking.MODELS,
+    *pipelines.MODELS,
+    *serving.MODELS,
+    *tuning.MODELS,
+    *socket.MODELS,
 ]
 
 

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import BadInput, MLOpsError
+from ..errors import BadInput, MLOpsError, Unavailable
 from .base import MLOpsHandler
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
     from ..serving import Service, Serving
+    from .models.serving import ServeRequest, ServingService
 
 NAME = r"(?P<name>[^/]+)"
 MODES = ("local", "cluster")
@@ -40,20 +43,28 @@ class ServingHandler(MLOpsHandler):
         return value
 
 
-def service_json(serving: Serving, service: Service, cache: Any | None) -> dict[str, Any]:
+def wire(model: BaseModel) -> dict[str, Any]:
+    """A model as the JSON the route answers."""
+    answer: dict[str, Any] = model.model_dump(mode="json")
+    return answer
+
+
+def service_model(serving: Serving, service: Service, cache: Any | None) -> ServingService:
     """A served model for the sidebar: with the doctor's findings when an InferenceService is
     not Ready, and where its alias points now, so a moved alias can be rolled out."""
-    answer = service.to_json()
-    answer["findings"] = []
-    answer["alias_version"] = None
+    from .models.serving import ServingService
+
+    findings: list[dict[str, Any]] = []
+    alias_version = None
     if service.mode == "cluster" and not service.ready and cache is not None:
-        answer["findings"] = _findings(cache, service)
+        findings = _findings(cache, service)
     if service.model and service.alias:
         try:
-            answer["alias_version"] = serving.alias_version(service.model, service.alias)
+            alias_version = serving.alias_version(service.model, service.alias)
         except MLOpsError:
-            answer["alias_version"] = None  # MLflow is down or the model is gone: not known
-    return answer
+            alias_version = None  # MLflow is down or the model is gone: not known
+    answer = {**service.to_json(), "findings": findings, "alias_version": alias_version}
+    return ServingService.model_validate(answer)
 
 
 def _findings(cache: Any, service: Service) -> list[dict[str, Any]]:
@@ -75,15 +86,18 @@ class ServicesHandler(ServingHandler):
     @authorized
     async def get(self) -> None:
         def services() -> dict[str, Any]:
+            from .models.serving import ServingServiceList
+
             serving = self.serving()
             listed = serving.list()
             on_cluster = self.state.settings.cluster != "none" and "cluster" not in listed.errors
             cache = self.state.watch_cache() if on_cluster else None
-            return {
-                "namespace": serving.cluster().namespace if on_cluster else None,
-                "services": [service_json(serving, s, cache) for s in listed.services],
-                "errors": dict(listed.errors),
-            }
+            answer = ServingServiceList(
+                namespace=serving.cluster().namespace if on_cluster else None,
+                services=[service_model(serving, s, cache) for s in listed.services],
+                errors=dict(listed.errors),
+            )
+            return wire(answer)
 
         self.finish(await self.state.run(services))
 
@@ -102,7 +116,7 @@ class ServiceHandler(ServingHandler):
             serving = self.serving()
             found = serving.service(name, mode=mode)
             cache = self.state.watch_cache() if found.mode == "cluster" else None
-            return service_json(serving, found, cache)
+            return wire(service_model(serving, found, cache))
 
         self.finish(await self.state.run(service))
 
@@ -116,8 +130,26 @@ class MetadataHandler(ServingHandler):
     @authorized
     async def get(self, name: str) -> None:
         name, mode = self.service_name(name), self.mode()
-        answer = await self.state.run(lambda: self.serving().metadata(name, mode=mode))
-        self.finish(answer)
+
+        def metadata() -> dict[str, Any]:
+            from pydantic import ValidationError
+
+            from .models.serving import ServingMetadata
+
+            document = self.serving().metadata(name, mode=mode)
+            try:
+                return wire(ServingMetadata.model_validate(document))
+            except ValidationError as exc:
+                # The model server's own document: not ours to fix, and not a 500 of ours.
+                first = exc.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                raise Unavailable(
+                    "serving",
+                    f"the model server of {name} sent metadata that is not the v2 protocol's "
+                    f"({where}: {first['msg']}); check its runtime",
+                ) from None
+
+        self.finish(await self.state.run(metadata))
 
 
 class PredictHandler(ServingHandler):
@@ -132,10 +164,11 @@ class PredictHandler(ServingHandler):
         data = request_data(self.json_body())
 
         def predict() -> dict[str, Any]:
+            from .models.serving import ServingPrediction
+
             prediction = self.serving().predict(name, data, mode=mode)
-            answer = prediction.to_json()
-            answer["table"] = table(prediction.data)
-            return answer
+            answer = {**prediction.to_json(), "table": table(prediction.data)}
+            return wire(ServingPrediction.model_validate(answer))
 
         self.finish(await self.state.run(predict))
 
@@ -152,6 +185,8 @@ class ServeHandler(ServingHandler):
         request = serve_request(self.json_body())
 
         def serve() -> dict[str, Any]:
+            from .models.serving import ServeAnswer
+
             shown: list[Any] = []
 
             def confirm(plan: Any) -> bool:
@@ -162,89 +197,98 @@ class ServeHandler(ServingHandler):
             if service is None:  # confirm always agrees: unreachable, said for the types
                 raise BadInput("nothing was served")
             plan = shown[0] if shown else None
-            return {
+            answer = {
                 "service": service.to_json(),
                 "findings": [f.to_json() for f in plan.findings] if plan else [],
                 "manifest": plan.manifest if plan else None,
             }
+            return wire(ServeAnswer.model_validate(answer))
 
         self.finish(await self.state.run(serve, backend="tracking"))
 
 
-def _text(body: Mapping[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadInput(f"{key} must be a string")
-    return str(value)
-
-
-SERVE_KEYS = {
-    "model",
-    "version",
-    "alias",
-    "name",
-    "canary",
-    "deployment_mode",
-    "service_account",
-    "runtime",
-    "mode",
-}
+def invalid(error: ValidationError, what: str) -> BadInput:
+    """The first few of pydantic's complaints about a body, as one `BadInput`."""
+    said = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'the body'}: {e['msg']}"
+        for e in error.errors(include_url=False)[:3]
+    ]
+    return BadInput(f"{what}: {'; '.join(said)}")
 
 
 def serve_request(body: Any) -> dict[str, Any]:
-    """`Serving.serve`'s arguments from a request body; `BadInput` naming what is wrong."""
+    """`Serving.serve`'s arguments from a request body (a `ServeRequest`); `BadInput` naming
+    what is wrong."""
+    from pydantic import ValidationError
+
+    from .models.serving import ServeRequest
+
     if not isinstance(body, dict):
         raise BadInput('the body must be JSON like {"model": "churn", "alias": "champion"}')
-    unknown = sorted(set(body) - SERVE_KEYS)
+    keys = set(ServeRequest.model_fields)
+    unknown = sorted(set(body) - keys)
     if unknown:
-        raise BadInput(f"unknown keys {', '.join(unknown)}; use {', '.join(sorted(SERVE_KEYS))}")
-    model = _text(body, "model")
-    if model is None:
+        raise BadInput(f"unknown keys {', '.join(unknown)}; use {', '.join(sorted(keys))}")
+    if body.get("model") in (None, ""):
         raise BadInput("name the registered model: model")
-    version, alias = _text(body, "version"), _text(body, "alias")
+    # An empty text field means "not given", as the sidebar's empty inputs send it.
+    given = {k: v for k, v in body.items() if v != ""}
+    try:
+        parsed = ServeRequest.model_validate(given)
+    except ValidationError as error:
+        raise invalid(error, "the serve request is not valid") from None
+    return serve_arguments(parsed)
+
+
+def serve_arguments(parsed: ServeRequest) -> dict[str, Any]:
+    """`Serving.serve`'s arguments for a valid request, its defaults filled in."""
+    version, alias = parsed.version, parsed.alias
     if version is not None and alias is not None:
         raise BadInput("give a version or an alias, not both")
     if version is not None and not version.isdigit():
         raise BadInput(f"version must be a version number, not {version!r}")
-    mode = _text(body, "mode") or "cluster"
-    if mode not in MODES:
-        raise BadInput(f"mode must be local or cluster, not {mode!r}")
+    mode = parsed.mode or "cluster"
     request: dict[str, Any] = {
-        "model": model,
+        "model": parsed.model,
         "version_or_alias": version or (alias.lstrip("@") if alias else None),
-        "name": _text(body, "name"),
+        "name": parsed.name,
         "mode": mode,
     }
     if mode == "cluster":
-        request["canary"] = body.get("canary")
-        request["deployment_mode"] = _text(body, "deployment_mode") or "Standard"
-        request["service_account"] = _text(body, "service_account")
-        request["runtime"] = _text(body, "runtime") or "auto"
-    elif body.get("canary") is not None:
+        request["canary"] = parsed.canary
+        request["deployment_mode"] = parsed.deployment_mode or "Standard"
+        request["service_account"] = parsed.service_account
+        request["runtime"] = parsed.runtime or "auto"
+    elif parsed.canary is not None:
         raise BadInput("a canary splits a cluster's traffic: it needs mode cluster")
     return request
 
 
 def request_data(body: Any) -> Any:
-    """What a predict body sends: v2 `inputs` (named tensors are columns, as a column-based
-    model takes them) or `{"columns": {name: [values]}}`, as a DataFrame or arrays."""
+    """What a predict body (a `PredictBody`) sends: v2 `inputs` (named tensors are columns,
+    as a column-based model takes them) or `{"columns": {name: [values]}}`, as a DataFrame or
+    arrays."""
+    from pydantic import ValidationError
+
     from ..serving.protocol import decode
+    from .models.serving import PredictColumns, PredictInputs
 
     if not isinstance(body, dict):
         raise BadInput('the body must be JSON like {"columns": {"x": [1.0, 2.0]}}')
     if "inputs" in body:
-        inputs = body["inputs"]
-        if not isinstance(inputs, list) or not all(isinstance(t, dict) for t in inputs):
-            raise BadInput("inputs must be a list of v2 tensors {name, datatype, shape, data}")
         try:
-            return decode(body, "inputs", "pd")
+            inputs = PredictInputs.model_validate(body)
+        except ValidationError as error:
+            what = "inputs must be a list of v2 tensors {name, datatype, shape, data}"
+            raise invalid(error, what) from None
+        try:
+            return decode(inputs.model_dump(exclude_unset=True), "inputs", "pd")
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise BadInput(f"the v2 inputs cannot be read: {exc}") from None
-    columns = body.get("columns")
-    if not isinstance(columns, dict) or not columns:
-        raise BadInput('send {"inputs": [v2 tensors]} or {"columns": {"name": [values]}}')
+    try:
+        columns = PredictColumns.model_validate(body).columns
+    except ValidationError:
+        raise BadInput('send {"inputs": [v2 tensors]} or {"columns": {"name": [values]}}') from None
     import pandas as pd  # type: ignore[import-untyped]
 
     try:

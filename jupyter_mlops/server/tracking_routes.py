@@ -129,12 +129,17 @@ class ArtifactsHandler(TrackingHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         from ..tracking.client import artifact_path
+        from .models.tracking import MlflowArtifactList
 
         path = artifact_path(self.get_query_argument("path", "") or "", allow_root=True)
         listed = await self.state.run(
             lambda: self.tracking().artifacts(run_id, path), backend="tracking"
         )
-        self.finish({"run_id": run_id, "path": path, "artifacts": [a.model_dump() for a in listed]})
+        artifacts = [a.model_dump() for a in listed]
+        answer = MlflowArtifactList.model_validate(
+            {"run_id": run_id, "path": path, "artifacts": artifacts}
+        )
+        self.finish(answer.model_dump_json())
 
 
 class ArtifactDownloadHandler(TrackingHandler):

@@ -3,6 +3,7 @@ Experiments), one search's trials, best trial and charts, and Stop."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
@@ -15,6 +16,7 @@ from .base import MLOpsHandler
 if TYPE_CHECKING:
     from ..tuning import Tuner
     from ..tuning.models import Trial, Tuning
+    from .models.tuning import TuningDetail, TuningSummary
 
 NAME = r"(?P<name>[^/]+)"
 WHERE = ("local", "cluster")
@@ -43,15 +45,16 @@ class TuningHandler(MLOpsHandler):
 
 
 def best_json(tuning: Tuning) -> dict[str, Any] | None:
-    """The best trial so far: its name, objective value and parameters."""
+    """The best trial so far: its name, objective value and parameters (none while no
+    objective is a number: a NaN is no value to show)."""
     best = tuning.best()
-    if best is None or best.objective is None:
+    if best is None or best.objective is None or not math.isfinite(best.objective):
         return None
     return {"trial": best.name, "value": best.objective, "parameters": best.parameters}
 
 
 def summary_json(tuning: Tuning) -> dict[str, Any]:
-    """A search as the list shows it."""
+    """A search as the list shows it (a `TuningSummary`'s keys)."""
     return {
         "name": tuning.name,
         "where": tuning.mode,
@@ -83,7 +86,8 @@ def trial_json(trial: Trial) -> dict[str, Any]:
 
 
 def detail_json(tuning: Tuning) -> dict[str, Any]:
-    """A search with its trials and both charts (SVG, every text in them escaped)."""
+    """A search with its trials and both charts (SVG, every text in them escaped): a
+    `TuningDetail`'s keys."""
     from ..tuning.charts import metric_by_trial, parallel_coordinates
 
     return {
@@ -99,6 +103,23 @@ def detail_json(tuning: Tuning) -> dict[str, Any]:
     }
 
 
+def summary_model(tuning: Tuning) -> TuningSummary:
+    """A search as the list shows it, checked by its model."""
+    from .models.tuning import TuningSummary
+
+    return TuningSummary.model_validate(json_safe(summary_json(tuning)))
+
+
+def detail_answer(tuning: Tuning) -> dict[str, Any]:
+    """The JSON of a `TuningDetail`: what the model does not name fails here, not in the
+    browser."""
+    from .models.tuning import TuningDetail
+
+    detail: TuningDetail = TuningDetail.model_validate(json_safe(detail_json(tuning)))
+    answer: dict[str, Any] = detail.model_dump(mode="json")
+    return answer
+
+
 class ExperimentsHandler(TuningHandler):
     """`GET tuning/experiments`: local searches, then the namespace's Katib Experiments."""
 
@@ -108,6 +129,8 @@ class ExperimentsHandler(TuningHandler):
     @authorized
     async def get(self) -> None:
         def experiments() -> dict[str, Any]:
+            from .models.tuning import TuningList
+
             tuner = self.tuner()
             found, errors = tuner.list()
             namespace = None
@@ -116,13 +139,15 @@ class ExperimentsHandler(TuningHandler):
                     namespace = tuner.cluster().namespace
                 except MLOpsError as error:
                     errors["cluster"] = error.message
-            return {
-                "namespace": namespace,
-                "experiments": [summary_json(t) for t in found],
-                "errors": errors,
-            }
+            answer = TuningList(
+                namespace=namespace,
+                experiments=[summary_model(t) for t in found],
+                errors=errors,
+            )
+            listed: dict[str, Any] = answer.model_dump(mode="json")
+            return listed
 
-        self.finish(json_safe(await self.state.run(experiments)))
+        self.finish(await self.state.run(experiments))
 
 
 class ExperimentHandler(TuningHandler):
@@ -136,9 +161,9 @@ class ExperimentHandler(TuningHandler):
         name, where = self.search_name(name), self.where()
 
         def experiment() -> dict[str, Any]:
-            return detail_json(self.tuner().search(name, cluster=where).refresh())
+            return detail_answer(self.tuner().search(name, cluster=where).refresh())
 
-        self.finish(json_safe(await self.state.run(experiment)))
+        self.finish(await self.state.run(experiment))
 
 
 class StopHandler(TuningHandler):
@@ -152,9 +177,9 @@ class StopHandler(TuningHandler):
         name, where = self.search_name(name), self.where()
 
         def stop() -> dict[str, Any]:
-            return detail_json(self.tuner().stop(name, cluster=where))
+            return detail_answer(self.tuner().stop(name, cluster=where))
 
-        self.finish(json_safe(await self.state.run(stop)))
+        self.finish(await self.state.run(stop))
 
 
 TUNING_ROUTES: list[tuple[str, Any]] = [

@@ -19,8 +19,13 @@ FAILED = "#d32f2f"
 MARGIN = 56
 
 
+def _known(value: object) -> bool:
+    """Whether a value can be placed on an axis: given, and not a NaN or an infinity."""
+    return value is not None and not (isinstance(value, float) and not math.isfinite(value))
+
+
 def _scored(tuning: Tuning) -> list[tuple[int, Trial]]:
-    return [(n, t) for n, t in enumerate(tuning.trials, 1) if t.objective is not None]
+    return [(n, t) for n, t in enumerate(tuning.trials, 1) if _known(t.objective)]
 
 
 def _header(width: int, height: int, title: str) -> list[str]:
@@ -124,8 +129,8 @@ def parallel_coordinates(tuning: Tuning, *, width: int = 480, height: int = 220)
         points = []
         for n, axis in enumerate(axes):
             value = trial.parameters.get(axis) if axis != tuning.metric else trial.objective
-            known = [v for v in columns[axis] if v is not None]
-            if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            known = [v for v in columns[axis] if _known(v)]
+            if not _known(value):
                 continue
             where = _position(value, known)
             if where is not None:
@@ -141,7 +146,7 @@ def parallel_coordinates(tuning: Tuning, *, width: int = 480, height: int = 220)
         )
     for n, axis in enumerate(axes):
         x = left + n * gap
-        known = [v for v in columns[axis] if v is not None]
+        known = [v for v in columns[axis] if _known(v)]
         low, high = _ends(known)
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}" stroke="#888"/>'

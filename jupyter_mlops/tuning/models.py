@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from enum import Enum
 from typing import Any
 
@@ -90,7 +91,8 @@ class Tuning(BaseModel):
             for trial in self.trials:
                 if trial.name == self.best_trial:
                     return trial
-        scored = [t for t in self.trials if t.objective is not None]
+        # A NaN compares false with everything: it would win `max` when it comes first.
+        scored = [t for t in self.trials if t.objective is not None and math.isfinite(t.objective)]
         if not scored:
             return None
         pick = max if self.direction == "maximize" else min

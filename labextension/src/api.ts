@@ -3,15 +3,21 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type { DoctorReport, ErrorBody, StatusReport } from './models.generated';
-
-export type { DoctorReport, Finding, StatusReport } from './models.generated';
-
-/** The status of one backend: the cluster, Pipelines or MLflow. */
-export type BackendStatus = StatusReport['cluster'];
-
-/** Who the extension acts as. */
-export type Identity = StatusReport['identity'];
+import type { ILogQuery } from './logs';
+import type {
+  DoctorReport,
+  ErrorBody,
+  KubeDeleted,
+  KubeDescription,
+  KubeKinds,
+  KubeLog,
+  KubeObject,
+  KubeScaled,
+  KubeScaleRequest,
+  KubeYaml,
+  StatusReport
+} from './models.generated';
+import type { IObjectRef } from './object';
 
 /** Path of every route, under the server's base URL. */
 export const API_ROOT = 'mlops/api';
@@ -115,102 +121,6 @@ export function fetchStatus(fresh = false): Promise<StatusReport> {
   return request<StatusReport>(fresh ? 'status?fresh=1' : 'status');
 }
 
-/** How a row's status reads at a glance; the table colours it with the theme. */
-export type Health = 'ok' | 'progress' | 'warning' | 'error' | 'done';
-
-/** One resource type the cluster serves, as `GET kube` lists it. */
-export interface IKindInfo {
-  plural: string;
-  kind: string;
-  group: string;
-  version: string;
-  namespaced: boolean;
-  custom: boolean;
-}
-
-/** `GET kube`: the namespace the server acts in and every kind it can show. */
-export interface IKindsAnswer {
-  namespace: string | null;
-  kinds: IKindInfo[];
-}
-
-/**
- * One table row. Every kind has the fields named here; the other columns depend on the kind
- * (the snapshot's `columns` names them), e.g. `ready`, `restarts`, `node` for pods.
- */
-export interface IRow {
-  uid: string;
-  name: string;
-  namespace: string | null;
-  age: string;
-  created?: string | null;
-  resource_version?: string | null;
-  deleting?: boolean;
-  status: string;
-  health: Health;
-  [column: string]: unknown;
-}
-
-/** A condition of an object, as `describe` answers it. */
-export interface ICondition {
-  type: string | null;
-  status: string | null;
-  reason: string | null;
-  message: string | null;
-  last_transition: string | null;
-}
-
-/** How a container last ended. */
-export interface ITermination {
-  reason: string | null;
-  exit_code: number | null;
-  finished: string | null;
-  message: string | null;
-}
-
-/** One container of a pod, with its state and resources. */
-export interface IContainerInfo {
-  name: string;
-  init: boolean;
-  image: string | null;
-  image_id: string | null;
-  state: string;
-  reason: string | null;
-  message: string | null;
-  started: string | null;
-  ready: boolean;
-  restarts: number;
-  last_termination: ITermination | null;
-  requests: Record<string, string>;
-  limits: Record<string, string>;
-}
-
-/** `GET kube/KIND/NAME/describe`: the object's state and, first of all, what is wrong with it. */
-export interface IDescription {
-  kind: string;
-  name: string;
-  namespace: string | null;
-  row: IRow;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  created: string | null;
-  owners: string[];
-  conditions: ICondition[];
-  containers: IContainerInfo[];
-  events: IRow[];
-  diagnosis: string[];
-  /** The doctor's findings about the object, of which `diagnosis` holds the summaries. */
-  findings?: DoctorReport['findings'];
-}
-
-/** The object a main-area panel shows. */
-export interface IObjectRef {
-  /** The plural of the kind, e.g. `pods`. */
-  kind: string;
-  name: string;
-  namespace: string;
-}
-
 /** The query string of a namespaced cluster route. */
 function inNamespace(namespace: string, more: Record<string, string> = {}): string {
   return URLExt.objectToQueryString({ namespace, ...more });
@@ -226,13 +136,13 @@ function objectPath(ref: IObjectRef, sub = ''): string {
 }
 
 /** `GET /mlops/api/kube`: the namespace in use and the kinds the cluster serves. */
-export function fetchKinds(): Promise<IKindsAnswer> {
-  return request<IKindsAnswer>('kube');
+export function fetchKinds(): Promise<KubeKinds> {
+  return request<KubeKinds>('kube');
 }
 
 /** `GET /mlops/api/kube/KIND/NAME/describe`. */
-export function fetchDescription(ref: IObjectRef): Promise<IDescription> {
-  return request<IDescription>(objectPath(ref, 'describe'));
+export function fetchDescription(ref: IObjectRef): Promise<KubeDescription> {
+  return request<KubeDescription>(objectPath(ref, 'describe'));
 }
 
 /** `GET /mlops/api/kube/doctor`: what is wrong in the namespace, and what could not be read. */
@@ -255,48 +165,15 @@ export function fetchDoctorObject(
   );
 }
 
-/** Who owns an object, as its `metadata.ownerReferences` say. */
-export interface IOwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-}
-
-/**
- * An object as the cluster stores it (`GET kube/KIND/NAME`). Only the fields the sidebar reads
- * are typed; the rest depends on the kind.
- */
-export interface IKubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    ownerReferences?: IOwnerReference[];
-    [field: string]: unknown;
-  };
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
-}
-
 /** `GET /mlops/api/kube/KIND/NAME`: the whole object (a Secret's values left out). */
-export function fetchObject(ref: IObjectRef): Promise<IKubeObject> {
-  return request<IKubeObject>(objectPath(ref));
+export function fetchObject(ref: IObjectRef): Promise<KubeObject> {
+  return request<KubeObject>(objectPath(ref));
 }
 
 /** `GET /mlops/api/kube/KIND/NAME/yaml`: the object as YAML text. */
 export async function fetchYaml(ref: IObjectRef): Promise<string> {
-  const answer = await request<{ yaml: string }>(objectPath(ref, 'yaml'));
+  const answer = await request<KubeYaml>(objectPath(ref, 'yaml'));
   return answer.yaml;
-}
-
-/** Which log of a pod to read. */
-export interface ILogQuery {
-  container: string | null;
-  tail: number;
-  previous: boolean;
 }
 
 /** `GET /mlops/api/kube/pods/NAME/log`: the last lines of a container's log, now. */
@@ -308,7 +185,7 @@ export async function fetchLog(pod: IObjectRef, query: ILogQuery): Promise<strin
   if (query.previous) {
     more.previous = '1';
   }
-  const answer = await request<{ lines: string[] }>(
+  const answer = await request<KubeLog>(
     `kube/pods/${encodeURIComponent(pod.name)}/log` + inNamespace(pod.namespace, more)
   );
   return answer.lines;
@@ -316,7 +193,7 @@ export async function fetchLog(pod: IObjectRef, query: ILogQuery): Promise<strin
 
 /** `DELETE /mlops/api/kube/pods/NAME`. */
 export async function deletePod(namespace: string, name: string): Promise<void> {
-  await request<{ deleted: string }>(objectPath({ kind: 'pods', name, namespace }), {
+  await request<KubeDeleted>(objectPath({ kind: 'pods', name, namespace }), {
     method: 'DELETE'
   });
 }
@@ -326,10 +203,11 @@ export async function scaleDeployment(
   namespace: string,
   name: string,
   replicas: number
-): Promise<number> {
-  const answer = await request<{ name: string; replicas: number }>(
+): Promise<KubeScaled['replicas']> {
+  const body: KubeScaleRequest = { replicas };
+  const answer = await request<KubeScaled>(
     `kube/deployments/${encodeURIComponent(name)}/scale` + inNamespace(namespace),
-    { method: 'PATCH', body: JSON.stringify({ replicas }) }
+    { method: 'PATCH', body: JSON.stringify(body) }
   );
   return answer.replicas;
 }

@@ -3,11 +3,12 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ApiError, fetchKinds, IKindInfo, IRow } from './api';
+import { ApiError, fetchKinds } from './api';
 import { Backoff } from './backoff';
 import { asText } from './format';
 import { ConnectionState, ILiveMessage, LiveSocket } from './live';
 import { ModelBase } from './modelBase';
+import type { KubeKind, KubeRow } from './models.generated';
 import { StatusModel } from './status';
 
 /** The tabs every namespace shows, in order, with the words on them. */
@@ -34,7 +35,7 @@ export interface IRowChange {
   kind: string;
   type: 'snapshot' | 'ADDED' | 'MODIFIED' | 'DELETED';
   /** The changed row; for a snapshot, every row of the kind. */
-  rows: IRow[];
+  rows: KubeRow[];
 }
 
 /** Retries of a refused or failed request wait this long at first, then twice as long. */
@@ -46,7 +47,7 @@ export class KindTable {
   constructor(readonly kind: string) {}
 
   /** Rows by uid: a row is replaced, never doubled, and a snapshot replaces them all. */
-  readonly rows = new Map<string, IRow>();
+  readonly rows = new Map<string, KubeRow>();
   columns: string[] = [];
   state: TableState = 'loading';
   /** Why the table is not live, in the server's words. */
@@ -120,12 +121,12 @@ export class ClusterModel extends ModelBase {
   }
 
   /** Kinds the cluster serves, as listed at start; empty until then. */
-  get kinds(): readonly IKindInfo[] {
+  get kinds(): readonly KubeKind[] {
     return this._kinds;
   }
 
   /** Custom resources found on this cluster, for the custom picker. */
-  get customKinds(): IKindInfo[] {
+  get customKinds(): KubeKind[] {
     return this._kinds.filter(k => k.custom && k.namespaced);
   }
 
@@ -187,7 +188,7 @@ export class ClusterModel extends ModelBase {
   }
 
   /** The rows of the selected tab that match the filter, in display order. */
-  visibleRows(): IRow[] {
+  visibleRows(): KubeRow[] {
     const table = this._tables.get(this._tab);
     if (!table) {
       return [];
@@ -196,7 +197,7 @@ export class ClusterModel extends ModelBase {
   }
 
   /** The row of an object in a subscribed table, or undefined. */
-  findRow(kind: string, name: string): IRow | undefined {
+  findRow(kind: string, name: string): KubeRow | undefined {
     for (const row of this._tables.get(kind)?.rows.values() ?? []) {
       if (row.name === name) {
         return row;
@@ -206,7 +207,7 @@ export class ClusterModel extends ModelBase {
   }
 
   /** The kind info of a plural or a Kind name (`Pod`), if the cluster serves it. */
-  kindInfo(word: string): IKindInfo | undefined {
+  kindInfo(word: string): KubeKind | undefined {
     return this._kinds.find(k => k.plural === word || k.kind === word);
   }
 
@@ -459,7 +460,7 @@ export class ClusterModel extends ModelBase {
   private _defaultNamespace = '';
   private _error: ApiError | null = null;
   private _filter = '';
-  private _kinds: IKindInfo[] = [];
+  private _kinds: KubeKind[] = [];
   private _kindsLoaded = false;
   private _kindsLoading = false;
   private _kindsRetry = this._backoff('jupyter-mlops:kinds');
@@ -478,11 +479,11 @@ export class ClusterModel extends ModelBase {
  * in display order: events newest first, everything else by name.
  */
 export function filterRows(
-  rows: Iterable<IRow>,
+  rows: Iterable<KubeRow>,
   kind: string,
   filter: string,
   onlyWarnings = false
-): IRow[] {
+): KubeRow[] {
   const words = filter.trim().toLowerCase();
   const warningsOnly = kind === 'events' && onlyWarnings;
   const shown = [...rows].filter(
@@ -496,7 +497,7 @@ export function filterRows(
 }
 
 /** Whether a row's name, status or (for events) words contain the filter's text. */
-function matches(row: IRow, words: string): boolean {
+function matches(row: KubeRow, words: string): boolean {
   const text = [row.name, row.status, row.reason, row.object, row.message]
     .filter(part => typeof part === 'string')
     .join(' ')

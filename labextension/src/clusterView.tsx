@@ -2,9 +2,9 @@
 
 import * as React from 'react';
 
-import type { IRow } from './api';
 import { ClusterModel, KindTable, TABS } from './cluster';
 import { asText, formatAge } from './format';
+import type { KubeRow } from './models.generated';
 
 /** More rows than this are not drawn: the filter narrows them down. */
 export const MAX_TABLE_ROWS = 500;
@@ -62,7 +62,7 @@ export function columnPriorities(kind: string, columns: readonly string[]): numb
 }
 
 /** A row's tooltip: what it opens, and every column, so narrow tables hide nothing for good. */
-function rowTitle(row: IRow, columns: readonly string[], now: number): string {
+function rowTitle(row: KubeRow, columns: readonly string[], now: number): string {
   const facts = columns
     .filter(column => column !== 'name')
     .map(column => `${COLUMN_WORDS[column] ?? column}: ${cellText(row, column, now)}`)
@@ -74,7 +74,7 @@ function rowTitle(row: IRow, columns: readonly string[], now: number): string {
 export interface IClusterViewProps {
   model: ClusterModel;
   /** Open the panel about a row's object. */
-  onOpen: (kind: string, row: IRow) => void;
+  onOpen: (kind: string, row: KubeRow) => void;
 }
 
 /** The live browser of the namespace, below the Cluster section's status line. */
@@ -247,7 +247,7 @@ function KindTabs(props: { model: ClusterModel }): JSX.Element {
 function TableView(props: {
   model: ClusterModel;
   table: KindTable | undefined;
-  onOpen: (kind: string, row: IRow) => void;
+  onOpen: (kind: string, row: KubeRow) => void;
 }): JSX.Element {
   const { model, table } = props;
   const kind = model.tab;
@@ -340,7 +340,7 @@ function TableView(props: {
 }
 
 /** A cell's words, as its tooltip and the row's say them. */
-function cellText(row: IRow, column: string, now: number): string {
+function cellText(row: KubeRow, column: string, now: number): string {
   if (column === 'age' && typeof row.created === 'string') {
     return formatAge(row.created, now);
   }
@@ -351,7 +351,7 @@ function cellText(row: IRow, column: string, now: number): string {
 }
 
 /** One cell: the status coloured by health, times as ages, lists joined. */
-function Cell(props: { row: IRow; column: string; now: number }): JSX.Element {
+function Cell(props: { row: KubeRow; column: string; now: number }): JSX.Element {
   const { row, column, now } = props;
   if (column === 'status') {
     return (

@@ -1,9 +1,9 @@
 /** What deleting a pod will really do, judged from its owner, in the words of the delete dialog. */
 
-import type { IKubeObject, IOwnerReference } from './api';
+import type { KubeObject, KubeOwnerReference } from './models.generated';
 
 /** The owner that decides a pod's fate: its controller, else the first owner listed. */
-export function controllerOf(pod: IKubeObject): IOwnerReference | null {
+export function controllerOf(pod: KubeObject): KubeOwnerReference | null {
   const owners = pod.metadata?.ownerReferences ?? [];
   return owners.find(owner => owner.controller) ?? owners[0] ?? null;
 }
@@ -19,7 +19,7 @@ export interface IDeleteOutcome {
  * What deleting `pod` does. `owner` is the controller's object when it could be read (the
  * ReplicaSet, the Job…), so the words can name a Deployment or count a Job's completions.
  */
-export function deleteOutcome(pod: IKubeObject, owner: IKubeObject | null): IDeleteOutcome {
+export function deleteOutcome(pod: KubeObject, owner: KubeObject | null): IDeleteOutcome {
   const ref = controllerOf(pod);
   if (!ref) {
     return {
@@ -59,7 +59,7 @@ export function deleteOutcome(pod: IKubeObject, owner: IKubeObject | null): IDel
 }
 
 /** A Job makes a new pod only for a pod still running while the Job still needs completions. */
-function jobOutcome(pod: IKubeObject, name: string, job: IKubeObject | null): IDeleteOutcome {
+function jobOutcome(pod: KubeObject, name: string, job: KubeObject | null): IDeleteOutcome {
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') {
     return {

@@ -2,10 +2,12 @@
 
 import { IDisposable } from '@lumino/disposable';
 
-import { ApiError, DoctorReport, fetchDoctor, Finding, IObjectRef } from './api';
+import { ApiError, fetchDoctor } from './api';
 import { ClusterModel } from './cluster';
 import { ILiveMessage } from './live';
 import { ModelBase } from './modelBase';
+import type { DoctorReport, Finding } from './models.generated';
+import type { IObjectRef } from './object';
 import { StatusModel } from './status';
 
 /** An object as a finding names it: its Kind (`Pod`) and name. */

@@ -4,9 +4,10 @@ import { Clipboard } from '@jupyterlab/apputils';
 import { copyIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import type { Finding, IObjectRef } from './api';
 import { DoctorModel, findingKey, FindingObject, IFindingGroup } from './doctor';
 import { formatAge, formatTime } from './format';
+import type { Finding } from './models.generated';
+import type { IObjectRef } from './object';
 import type { IDoctorBody } from './sidebar';
 
 /** How long the copy button says "Copied". */

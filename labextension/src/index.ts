@@ -5,7 +5,6 @@ import { ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker } from '@ju
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import type { IObjectRef, IRow } from './api';
 import { ClusterModel, NAMESPACE_PATTERN } from './cluster';
 import { DoctorModel } from './doctor';
 import { DoctorSection } from './doctorView';
@@ -16,7 +15,8 @@ import { MlflowModel } from './mlflow';
 import { IMlflowRunsRef, MlflowRunsModel, mlflowRunsKey } from './mlflowRuns';
 import { createMlflowRunsPanel, MlflowRunsView } from './mlflowRunsView';
 import { MlflowSection } from './mlflowView';
-import { objectKey, ObjectModel, ObjectTab } from './object';
+import type { KubeRow } from './models.generated';
+import { IObjectRef, objectKey, ObjectModel, ObjectTab } from './object';
 import { createObjectPanel, ObjectView } from './objectView';
 import { PipelinesModel, runKey } from './pipelines';
 import { IRunRef, PipelineRunModel } from './pipelinesRun';
@@ -34,7 +34,7 @@ export namespace CommandIDs {
   /** Open the panel about one object; args `kind` (plural), `name`, `namespace`, `tab`. */
   export const openObject = 'jupyter-mlops:open-object';
   export const showPodLogs = 'jupyter-mlops:show-pod-logs';
-  /** Open a pipeline run; args `source` (local or remote), `id`, `name`. */
+  /** Open a pipeline run; args `source` (local or cluster), `id`, `name`. */
   export const openPipelineRun = 'jupyter-mlops:open-pipeline-run';
   /** Open MLflow runs, compared when several; args `ids` and `names` (lists). */
   export const openMlflowRuns = 'jupyter-mlops:open-mlflow-runs';
@@ -96,7 +96,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     /** A table row opens its object; an event's row opens the object it is about. */
-    const openRow = (kind: string, row: IRow): void => {
+    const openRow = (kind: string, row: KubeRow): void => {
       const namespace = row.namespace ?? cluster.namespace;
       if (kind === 'events') {
         const about = cluster.kindInfo(asText(row.involved_kind));
@@ -197,7 +197,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       icon: mlopsIcon,
       execute: args => {
         const { source, id, name } = args;
-        if ((source === 'local' || source === 'remote') && typeof id === 'string' && id) {
+        if ((source === 'local' || source === 'cluster') && typeof id === 'string' && id) {
           openRun({ source, id, name: typeof name === 'string' ? name : id });
         }
       }

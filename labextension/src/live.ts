@@ -3,46 +3,48 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { DoctorReport, IRow, liveSocketUrl } from './api';
-import { IRunsPush } from './pipelinesApi';
+import { liveSocketUrl } from './api';
 import { Backoff } from './backoff';
+import type {
+  LiveClientMessage,
+  LiveError,
+  LiveFindings,
+  LiveLines,
+  LiveRowChange,
+  LiveServerMessage,
+  LiveSnapshot,
+  RunsPush
+} from './models.generated';
 
 /** Where the connection stands; `reconnecting` keeps what was shown until fresh data comes. */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
 
-/** One message the server pushes; which fields are set depends on `type`. */
+/**
+ * One message the server pushes (a `LiveServerMessage` of the generated models: which fields
+ * are set depends on `type`), or `reopened`, which this socket tells each channel itself after
+ * a reconnection.
+ */
 export interface ILiveMessage {
   id: string | null;
-  type:
-    | 'snapshot'
-    | 'ADDED'
-    | 'MODIFIED'
-    | 'DELETED'
-    | 'synced'
-    | 'lines'
-    | 'end'
-    | 'error'
-    | 'reopened'
-    | 'runs'
-    | 'findings';
-  rows?: IRow[];
-  columns?: string[];
-  row?: IRow;
-  lines?: string[];
-  skipped?: number;
-  reason?: string;
-  message?: string;
+  type: LiveServerMessage['type'] | 'reopened';
+  rows?: LiveSnapshot['rows'];
+  columns?: LiveSnapshot['columns'];
+  row?: LiveRowChange['row'];
+  lines?: LiveLines['lines'];
+  skipped?: LiveLines['skipped'];
+  reason?: LiveError['reason'];
+  message?: LiveError['message'];
   /** Of a `runs` push: the pipeline runs that changed, ids that left, errors by source. */
-  runs?: IRunsPush['runs'];
-  gone?: IRunsPush['gone'];
-  errors?: IRunsPush['errors'];
+  runs?: RunsPush['runs'];
+  gone?: RunsPush['gone'];
+  errors?: RunsPush['errors'];
   /**
    * Of a `findings` push: the doctor's findings added or changed, by key (all of them when
    * `snapshot` is set); `gone` then holds the keys of findings no longer true.
    */
-  findings?: Record<string, DoctorReport['findings'][number]>;
-  snapshot?: boolean;
-  unreadable?: DoctorReport['unreadable'];
+  findings?: LiveFindings['findings'];
+  snapshot?: LiveFindings['snapshot'];
+  unreadable?: LiveFindings['unreadable'];
 }
 
 /** What a consumer of a channel is told: each message of its own, in order. */
@@ -62,8 +64,8 @@ const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
 
 interface IChannel {
-  open: Record<string, unknown>;
-  close: Record<string, unknown>;
+  open: LiveClientMessage;
+  close: LiveClientMessage;
   handler: LiveHandler;
 }
 
@@ -233,7 +235,7 @@ export class LiveSocket implements IDisposable {
     }
   }
 
-  private _send(request: Record<string, unknown>): void {
+  private _send(request: LiveClientMessage): void {
     this._socket?.send(JSON.stringify(request));
   }
 

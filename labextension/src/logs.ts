@@ -2,15 +2,23 @@
 
 import { IDisposable } from '@lumino/disposable';
 
-import { ApiError, fetchLog, IObjectRef } from './api';
+import { ApiError, fetchLog } from './api';
 import { ILiveMessage, LiveSocket } from './live';
 import { ModelBase } from './modelBase';
+import type { IObjectRef } from './object';
 
 /** Lines kept in memory; older ones are dropped and counted, so a chatty pod cannot fill it. */
 export const MAX_LOG_LINES = 200_000;
 
 /** Lines asked for when a log is opened: enough to see what happened, quick to send. */
 export const TAIL_LINES = 5000;
+
+/** Which log of a pod to read. */
+export interface ILogQuery {
+  container: string | null;
+  tail: number;
+  previous: boolean;
+}
 
 /** Where the log stands. */
 export type LogState = 'loading' | 'following' | 'ended' | 'snapshot' | 'failed';

@@ -7,13 +7,15 @@ import {
   fetchMlflowExperiments,
   fetchMlflowRuns,
   fetchModelVersions,
-  fetchRegisteredModels,
-  IMlflowExperiment,
-  IMlflowRunSummary,
-  IModelVersion,
-  IRegisteredModel
+  fetchRegisteredModels
 } from './mlflowApi';
 import { ModelBase } from './modelBase';
+import type {
+  MlflowExperiment,
+  MlflowRegisteredModel,
+  MlflowModelVersion,
+  MlflowRunSummary
+} from './models.generated';
 import { asApiError } from './pipelines';
 import { StatusModel } from './status';
 
@@ -25,6 +27,14 @@ const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
 /** Param and metric columns shown before the user chooses: enough to compare, few enough to fit. */
 const DEFAULT_COLUMNS = 3;
+
+/** Which runs of an experiment to list: the runs route's query. */
+export interface IMlflowRunsQuery {
+  filter: string;
+  orderBy: string;
+  pageToken: string;
+  maxResults: number;
+}
 
 /** A column of the runs table: a run attribute, a param or a metric. */
 export interface IRunColumn {
@@ -57,7 +67,7 @@ interface IListed<T> {
 
 /** The versions of a model that is unfolded. */
 export interface IVersionsShown {
-  versions: IModelVersion[];
+  versions: MlflowModelVersion[];
   error: ApiError | null;
 }
 
@@ -91,12 +101,12 @@ export class MlflowModel extends ModelBase {
     return this._experimentSearch;
   }
 
-  get experiments(): IListed<IMlflowExperiment> {
+  get experiments(): IListed<MlflowExperiment> {
     return this._experiments;
   }
 
   /** The experiment whose runs are shown, or null. */
-  get experiment(): IMlflowExperiment | null {
+  get experiment(): MlflowExperiment | null {
     return this._experiment;
   }
 
@@ -125,7 +135,7 @@ export class MlflowModel extends ModelBase {
 
   // -- runs ----------------------------------------------------------------------------------
 
-  get runs(): IListed<IMlflowRunSummary> {
+  get runs(): IListed<MlflowRunSummary> {
     return this._runs;
   }
 
@@ -186,7 +196,7 @@ export class MlflowModel extends ModelBase {
   }
 
   /** The ticked runs that are on the page, with their names. */
-  selectedRuns(): IMlflowRunSummary[] {
+  selectedRuns(): MlflowRunSummary[] {
     return this._runs.items.filter(run => this._selected.has(run.id));
   }
 
@@ -263,7 +273,7 @@ export class MlflowModel extends ModelBase {
 
   // -- registered models ---------------------------------------------------------------------
 
-  get models(): IListed<IRegisteredModel> {
+  get models(): IListed<MlflowRegisteredModel> {
     return this._models;
   }
 
@@ -445,15 +455,15 @@ export class MlflowModel extends ModelBase {
   };
 
   private _chosen: IRunColumn[] | null = null;
-  private _experiment: IMlflowExperiment | null = null;
+  private _experiment: MlflowExperiment | null = null;
   private _experimentSearch = '';
-  private _experiments: IListed<IMlflowExperiment> = empty();
+  private _experiments: IListed<MlflowExperiment> = empty();
   private _experimentsGeneration = 0;
   /** How many pages of experiments are listed: 1 unless the user asked for more. */
   private _experimentPages = 1;
   private _filter = '';
   private _modelSearch = '';
-  private _models: IListed<IRegisteredModel> = empty();
+  private _models: IListed<MlflowRegisteredModel> = empty();
   private _modelsGeneration = 0;
   private _modelPages = 1;
   private _orderBy: { column: IRunColumn; descending: boolean } = {
@@ -462,7 +472,7 @@ export class MlflowModel extends ModelBase {
   };
   private _poll: Poll<void, ApiError>;
   private _refreshSeconds: number;
-  private _runs: IListed<IMlflowRunSummary> = empty();
+  private _runs: IListed<MlflowRunSummary> = empty();
   private _runsGeneration = 0;
   private _selected = new Set<string>();
   private _started = false;
@@ -478,7 +488,7 @@ function empty<T>(): IListed<T> {
 }
 
 /** Every param or metric key of some runs, sorted. */
-function keysOf(runs: IMlflowRunSummary[], field: 'params' | 'metrics'): string[] {
+function keysOf(runs: MlflowRunSummary[], field: 'params' | 'metrics'): string[] {
   const keys = new Set<string>();
   for (const run of runs) {
     for (const key of Object.keys(run[field])) {

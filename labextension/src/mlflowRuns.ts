@@ -1,15 +1,9 @@
 /** State of a main-area panel about MLflow runs: metric charts, a params diff, artifacts. */
 
 import { ApiError } from './api';
-import {
-  fetchMetricHistory,
-  fetchMlflowArtifacts,
-  fetchMlflowRun,
-  IMetricHistory,
-  IMlflowArtifact,
-  IMlflowRun
-} from './mlflowApi';
+import { fetchMetricHistory, fetchMlflowArtifacts, fetchMlflowRun } from './mlflowApi';
 import { ModelBase } from './modelBase';
+import type { MlflowArtifact, MlflowMetricHistory, MlflowRun } from './models.generated';
 import { asApiError } from './pipelines';
 
 /** Points asked for per line: about one per pixel of a chart's width. */
@@ -39,14 +33,14 @@ export interface IParamRow {
 /** One chart: a metric's history in each run that has it. */
 export interface IChartShown {
   key: string;
-  histories: IMetricHistory[];
+  histories: MlflowMetricHistory[];
   error: ApiError | null;
   loading: boolean;
 }
 
 /** A folder's listing in a run's artifacts. */
 export interface IFolderShown {
-  artifacts: IMlflowArtifact[];
+  artifacts: MlflowArtifact[];
   error: ApiError | null;
 }
 
@@ -58,7 +52,7 @@ export class MlflowRunsModel extends ModelBase {
   }
 
   /** The runs read, in the order asked. */
-  get runs(): IMlflowRun[] {
+  get runs(): MlflowRun[] {
     return this._runs;
   }
 
@@ -197,7 +191,7 @@ export class MlflowRunsModel extends ModelBase {
   private _loading = false;
   private _onlyDifferences = false;
   private _open = new Set<string>();
-  private _runs: IMlflowRun[] = [];
+  private _runs: MlflowRun[] = [];
 }
 
 function union(lists: string[][]): string[] {

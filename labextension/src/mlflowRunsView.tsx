@@ -3,12 +3,13 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import * as React from 'react';
 
-import { IMlflowRun, mlflowArtifactUrl } from './mlflowApi';
+import { mlflowArtifactUrl } from './mlflowApi';
 import { formatTime } from './format';
 import { LineChart } from './mlflowChart';
 import { MlflowRunsModel, mlflowRunsKey } from './mlflowRuns';
 import { formatDuration, formatMetric, MLFLOW_HEALTH } from './mlflowView';
 import { createModelPanel, ModelView } from './modelPanel';
+import type { MlflowRun } from './models.generated';
 import { ReloadButton } from './panelParts';
 import { ICommandRunner, OPEN_PIPELINE_RUN } from './pipelinesRun';
 import { ValueView } from './valueView';
@@ -55,13 +56,13 @@ export class MlflowRunsView extends ModelView<MlflowRunsModel> {
   }
 
   /** Open the pipeline run an MLflow run was recorded from. */
-  private _openRun = (run: IMlflowRun): void => {
+  private _openRun = (run: MlflowRun): void => {
     const { tags } = run;
     // The pipeline run's own MLflow run bears its name; a task's bears the task's.
     const name =
       tags[TAG_ROLE] === 'run' ? run.name : (tags[TAG_PIPELINE] ?? tags[TAG_PIPELINE_RUN]);
     void this.commands?.execute(OPEN_PIPELINE_RUN, {
-      source: tags[TAG_BACKEND] === 'local' ? 'local' : 'remote',
+      source: tags[TAG_BACKEND] === 'local' ? 'local' : 'cluster', // earlier versions wrote 'remote'
       id: tags[TAG_PIPELINE_RUN],
       name: name || tags[TAG_PIPELINE_RUN]
     });
@@ -69,7 +70,7 @@ export class MlflowRunsView extends ModelView<MlflowRunsModel> {
 }
 
 /** Opens the pipeline run of an MLflow run; null when the panel cannot run commands. */
-type OpenPipelineRun = ((run: IMlflowRun) => void) | null;
+type OpenPipelineRun = ((run: MlflowRun) => void) | null;
 
 function RunsPanel(props: {
   model: MlflowRunsModel;
@@ -114,7 +115,7 @@ function RunsPanel(props: {
 }
 
 /** Status, times and latest metrics of each run, a column per run. */
-function Facts(props: { runs: IMlflowRun[]; onOpenPipelineRun: OpenPipelineRun }): JSX.Element {
+function Facts(props: { runs: MlflowRun[]; onOpenPipelineRun: OpenPipelineRun }): JSX.Element {
   const { runs, onOpenPipelineRun } = props;
   const fromPipelines = runs.some(run => run.tags[TAG_PIPELINE_RUN]);
   const withTasks = runs.some(run => run.tags[TAG_PIPELINE_RUN] && run.tags[TAG_TASK]);
@@ -205,7 +206,7 @@ function Facts(props: { runs: IMlflowRun[]; onOpenPipelineRun: OpenPipelineRun }
 }
 
 /** The pipeline run an MLflow run was recorded from, opening its panel; empty when none. */
-function PipelineRunLink(props: { run: IMlflowRun; onOpen: OpenPipelineRun }): JSX.Element | null {
+function PipelineRunLink(props: { run: MlflowRun; onOpen: OpenPipelineRun }): JSX.Element | null {
   const { run, onOpen } = props;
   const id = run.tags[TAG_PIPELINE_RUN];
   if (!id) {

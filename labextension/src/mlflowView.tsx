@@ -3,10 +3,10 @@
 import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import type { IMlflowRunSummary } from './mlflowApi';
 import { summariseValue } from './format';
 import { IRunColumn, MlflowModel, orderKey } from './mlflow';
 import type { IMlflowRunsRef } from './mlflowRuns';
+import type { MlflowRunSummary } from './models.generated';
 import { ServeForm } from './servingView';
 import type { ISectionBody } from './sidebar';
 
@@ -190,7 +190,7 @@ function Runs(props: { model: MlflowModel; onOpen: (runs: IMlflowRunsRef) => voi
   const columns = model.columns;
   const selected = model.selectedRuns();
   const now = Date.now();
-  const open = (chosen: IMlflowRunSummary[]): void =>
+  const open = (chosen: MlflowRunSummary[]): void =>
     props.onOpen({ ids: chosen.map(r => r.id), names: chosen.map(r => r.name || r.id) });
   return (
     <div className="jp-mlops-mlflow-runs" aria-busy={runs.loading}>

@@ -6,10 +6,6 @@ import {
   fetchDescription,
   fetchObject,
   fetchYaml,
-  IDescription,
-  IKubeObject,
-  IObjectRef,
-  IRow,
   scaleDeployment
 } from './api';
 import { ActionModel } from './actionModel';
@@ -17,6 +13,15 @@ import { Backoff } from './backoff';
 import { ClusterModel, IRowChange } from './cluster';
 import { controllerOf, deleteOutcome, IDeleteOutcome } from './deletion';
 import { LogModel } from './logs';
+import type { KubeDescription, KubeObject, KubeRow } from './models.generated';
+
+/** The object a main-area panel shows. */
+export interface IObjectRef {
+  /** The plural of the kind, e.g. `pods`. */
+  kind: string;
+  name: string;
+  namespace: string;
+}
 
 /** The tabs of an object panel. */
 export type ObjectTab = 'describe' | 'yaml' | 'logs';
@@ -53,7 +58,7 @@ export class ObjectModel extends ActionModel {
     return this.ref.kind === 'pods';
   }
 
-  get description(): IDescription | null {
+  get description(): KubeDescription | null {
     return this._description;
   }
 
@@ -85,7 +90,7 @@ export class ObjectModel extends ActionModel {
   }
 
   /** The object's live row, when its kind's table is subscribed. */
-  get row(): IRow | undefined {
+  get row(): KubeRow | undefined {
     return this.cluster.findRow(this.ref.kind, this.ref.name) ?? this._description?.row;
   }
 
@@ -136,7 +141,7 @@ export class ObjectModel extends ActionModel {
    * (a Job's completions); when the cluster does not say, the words say that the owner decides.
    */
   async deleteOutcome(): Promise<IDeleteOutcome> {
-    let pod: IKubeObject;
+    let pod: KubeObject;
     try {
       pod = await fetchObject(this.ref);
     } catch {
@@ -153,7 +158,7 @@ export class ObjectModel extends ActionModel {
     }
     const ref = controllerOf(pod);
     const plural = ref && OWNER_PLURALS[ref.kind];
-    let owner: IKubeObject | null = null;
+    let owner: KubeObject | null = null;
     if (ref && plural) {
       try {
         owner = await fetchObject({ kind: plural, name: ref.name, namespace: this.ref.namespace });
@@ -243,7 +248,7 @@ export class ObjectModel extends ActionModel {
     }
   };
 
-  private _description: IDescription | null = null;
+  private _description: KubeDescription | null = null;
   private _error: ApiError | null = null;
   private _gone = false;
   private _loading = false;

@@ -4,13 +4,13 @@ import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import type { Finding, IContainerInfo, IDescription, IObjectRef, IRow } from './api';
 import { findingKey, FindingObject } from './doctor';
 import { FindingView } from './doctorView';
 import { asText, formatAge, formatTime } from './format';
 import { LogPanel } from './logView';
 import { createModelPanel, ModelView } from './modelPanel';
-import { objectKey, ObjectModel, ObjectTab } from './object';
+import type { Finding, KubeContainer, KubeDescription, KubeRow } from './models.generated';
+import { IObjectRef, objectKey, ObjectModel, ObjectTab } from './object';
 import { ActionMessage, ReloadButton } from './panelParts';
 
 /** The panel's id: one panel per object, found again by this. */
@@ -327,7 +327,7 @@ function Diagnosis(props: {
   );
 }
 
-function Facts(props: { description: IDescription; now: number }): JSX.Element {
+function Facts(props: { description: KubeDescription; now: number }): JSX.Element {
   const { description, now } = props;
   const row = description.row;
   return (
@@ -362,7 +362,7 @@ function Facts(props: { description: IDescription; now: number }): JSX.Element {
   );
 }
 
-function Container(props: { container: IContainerInfo; now: number }): JSX.Element {
+function Container(props: { container: KubeContainer; now: number }): JSX.Element {
   const { container: c, now } = props;
   const last = c.last_termination;
   const resources = (values: Record<string, string>): string =>
@@ -437,7 +437,7 @@ function Container(props: { container: IContainerInfo; now: number }): JSX.Eleme
   );
 }
 
-function EventsTable(props: { events: IRow[]; now: number }): JSX.Element {
+function EventsTable(props: { events: KubeRow[]; now: number }): JSX.Element {
   const { events, now } = props;
   return (
     <table className="jp-mlops-table">

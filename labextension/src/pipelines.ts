@@ -9,14 +9,17 @@ import {
   fetchPipelineRuns,
   fetchUploadedPipelines,
   fetchUploadedPipelineVersions,
-  IPipelineExperiment,
-  IPipelineRunSummary,
-  ISourceError,
   RunSource,
-  IUploadedPipeline,
-  IUploadedPipelineVersion,
   RunStatus
 } from './pipelinesApi';
+import type {
+  PipelineExperiment,
+  PipelineRunRow,
+  PipelineRunsPage,
+  PipelineSourceError,
+  UploadedPipeline,
+  UploadedPipelineVersion
+} from './models.generated';
 import { Backoff } from './backoff';
 import { ILiveMessage, LiveSocket } from './live';
 import { ModelBase } from './modelBase';
@@ -27,6 +30,15 @@ export const RUNS_PAGE_SIZE = 20;
 
 /** The fields the runs route sorts by. */
 export type RunSortField = 'created_at' | 'finished_at' | 'name' | 'status';
+
+/** The states a run can be in, in the order a filter lists them. */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'PENDING',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELED'
+];
 
 /** States a run can no longer leave. */
 export const FINISHED_STATES: ReadonlySet<RunStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
@@ -43,7 +55,7 @@ export const STATE_HEALTH: Record<RunStatus, string> = {
 /** Words for a source, as the list marks each row. */
 export const SOURCE_WORDS: Record<RunSource, string> = {
   local: 'local',
-  remote: 'cluster'
+  cluster: 'cluster'
 };
 
 /** A run's key across sources: ids of two backends could meet. */
@@ -66,12 +78,12 @@ export class PipelinesModel extends ModelBase {
   }
 
   /** Emitted for every run a push changed, so that open run panels read it again. */
-  get runChanged(): ISignal<this, IPipelineRunSummary> {
+  get runChanged(): ISignal<this, PipelineRunRow> {
     return this._runChanged;
   }
 
   /** The runs to show, both sources merged in the chosen order. */
-  get runs(): IPipelineRunSummary[] {
+  get runs(): PipelineRunRow[] {
     const rows = [...this._rows.values()];
     const { field, descending } = this;
     const sign = descending ? -1 : 1;
@@ -84,7 +96,7 @@ export class PipelinesModel extends ModelBase {
   }
 
   /** What each source that failed said (unreachable, 401, 403…), in its words. */
-  get sourceErrors(): Partial<Record<RunSource | 'all', ISourceError>> {
+  get sourceErrors(): Partial<Record<RunSource | 'all', PipelineSourceError>> {
     return this._sourceErrors;
   }
 
@@ -123,12 +135,12 @@ export class PipelinesModel extends ModelBase {
   }
 
   /** Experiments of every source, for the experiment filter. */
-  get experiments(): readonly IPipelineExperiment[] {
+  get experiments(): readonly PipelineExperiment[] {
     return this._experiments;
   }
 
   /** Pipelines uploaded to Kubeflow Pipelines; null until the list is first unfolded. */
-  get uploaded(): readonly IUploadedPipeline[] | null {
+  get uploaded(): readonly UploadedPipeline[] | null {
     return this._uploaded;
   }
 
@@ -137,7 +149,7 @@ export class PipelinesModel extends ModelBase {
   }
 
   /** A pipeline's versions, an error, or undefined until the pipeline is unfolded. */
-  versionsOf(pipelineId: string): readonly IUploadedPipelineVersion[] | ApiError | undefined {
+  versionsOf(pipelineId: string): readonly UploadedPipelineVersion[] | ApiError | undefined {
     return this._versions.get(pipelineId);
   }
 
@@ -163,18 +175,17 @@ export class PipelinesModel extends ModelBase {
     this.emitSoon();
   }
 
-  /** Sources listed now: remote only when Kubeflow Pipelines is configured. */
+  /** Sources listed now: the cluster only when Kubeflow Pipelines is configured. */
   get sources(): RunSource[] {
-    const remote = this.status.report?.pipelines.mode === 'remote';
     if (this._source !== 'all') {
       return [this._source];
     }
-    return remote ? ['local', 'remote'] : ['local'];
+    return this.hasCluster ? ['local', 'cluster'] : ['local'];
   }
 
-  /** Whether a remote Kubeflow Pipelines is configured, so the source filter means something. */
-  get hasRemote(): boolean {
-    return this.status.report?.pipelines.mode === 'remote';
+  /** Whether Kubeflow Pipelines is configured, so the source filter means something. */
+  get hasCluster(): boolean {
+    return this.status.report?.pipelines.mode === 'cluster';
   }
 
   /** Runs of a source beyond those listed, or 0. */
@@ -386,7 +397,7 @@ export class PipelinesModel extends ModelBase {
   }
 
   /** Whether a row passes the source, status and experiment filters. */
-  private _wanted(row: IPipelineRunSummary): boolean {
+  private _wanted(row: PipelineRunRow): boolean {
     return (
       this.sources.includes(row.source) &&
       (!this._statusFilter || row.status === this._statusFilter) &&
@@ -395,7 +406,7 @@ export class PipelinesModel extends ModelBase {
   }
 
   /** A new run belongs on screen when its source's list is complete or it sorts before its end. */
-  private _withinPage(row: IPipelineRunSummary): boolean {
+  private _withinPage(row: PipelineRunRow): boolean {
     if (!this._loaded) {
       return false;
     }
@@ -438,27 +449,27 @@ export class PipelinesModel extends ModelBase {
   private _descending = true;
   private _error: ApiError | null = null;
   private _experiment = '';
-  private _experiments: IPipelineExperiment[] = [];
+  private _experiments: PipelineExperiment[] = [];
   private _field: RunSortField = 'created_at';
   private _generation = 0;
   private _loaded = false;
   private _loading = false;
   private _mode = '';
-  private _pages: Partial<Record<RunSource, { next_page_token: string; total_size: number }>> = {};
+  private _pages: PipelineRunsPage['pages'] = {};
   private _retry = new Backoff({
     name: 'jupyter-mlops:pipelines',
     first: FIRST_RETRY_MS,
     max: MAX_RETRY_MS,
     run: () => void this.reload()
   });
-  private _rows = new Map<string, IPipelineRunSummary>();
-  private _runChanged = new Signal<this, IPipelineRunSummary>(this);
+  private _rows = new Map<string, PipelineRunRow>();
+  private _runChanged = new Signal<this, PipelineRunRow>(this);
   private _source: RunSource | 'all' = 'all';
-  private _sourceErrors: Partial<Record<RunSource | 'all', ISourceError>> = {};
+  private _sourceErrors: Partial<Record<RunSource | 'all', PipelineSourceError>> = {};
   private _statusFilter: RunStatus | '' = '';
-  private _uploaded: IUploadedPipeline[] | null = null;
+  private _uploaded: UploadedPipeline[] | null = null;
   private _uploadedError: ApiError | null = null;
-  private _versions = new Map<string, IUploadedPipelineVersion[] | ApiError>();
+  private _versions = new Map<string, UploadedPipelineVersion[] | ApiError>();
   private _visible = false;
   private _wasReadOnly = false;
   private _watch: IDisposable | null = null;

@@ -2,19 +2,23 @@
 
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { ApiError, Finding } from './api';
+import { ApiError } from './api';
+import type { Finding } from './models.generated';
 import {
   fetchPipelineRun,
   fetchTaskFindings,
   fetchTaskLog,
-  IPipelineMlflowLink,
-  IPipelineRun,
-  IPipelineRunSummary,
-  IPipelineTask,
   retryPipelineRun,
   RunSource,
   terminatePipelineRun
 } from './pipelinesApi';
+import type {
+  PipelineMlflowRun,
+  PipelineRunChanged,
+  PipelineRunDetail,
+  PipelineRunRow,
+  PipelineTask
+} from './models.generated';
 import { ActionModel } from './actionModel';
 import { Backoff } from './backoff';
 import { asApiError, FINISHED_STATES, PipelinesModel, runKey } from './pipelines';
@@ -53,7 +57,7 @@ export class PipelineRunModel extends ActionModel {
     void this.reload();
   }
 
-  get run(): IPipelineRun | null {
+  get run(): PipelineRunDetail | null {
     return this._run;
   }
 
@@ -71,7 +75,7 @@ export class PipelineRunModel extends ActionModel {
   }
 
   /** The task whose log and values are shown. */
-  get task(): IPipelineTask | null {
+  get task(): PipelineTask | null {
     return this._run?.tasks.find(t => t.id === this._taskId) ?? null;
   }
 
@@ -97,7 +101,7 @@ export class PipelineRunModel extends ActionModel {
   }
 
   /** The MLflow runs recorded for the run, its own first; null when there is no answer yet. */
-  get mlflowLinks(): IPipelineMlflowLink[] | null {
+  get mlflowLinks(): PipelineMlflowRun[] | null {
     const found = this._run?.mlflow;
     return Array.isArray(found) ? found : null;
   }
@@ -165,8 +169,9 @@ export class PipelineRunModel extends ActionModel {
   /** Stop the run. */
   async terminate(): Promise<void> {
     await this.act(async () => {
-      this._run = await terminatePipelineRun(this.ref.source, this.ref.id);
-      return `Run ${this._run.name} is being stopped.`;
+      const stopped = await terminatePipelineRun(this.ref.source, this.ref.id);
+      this._run = this._keepLinks(stopped);
+      return `Run ${stopped.name} is being stopped.`;
     });
     void this.reload();
   }
@@ -176,7 +181,7 @@ export class PipelineRunModel extends ActionModel {
     await this.act(async () => {
       const again = await retryPipelineRun(this.ref.source, this.ref.id);
       if (again.id === this.ref.id) {
-        this._run = again;
+        this._run = this._keepLinks(again);
         return `Run ${again.name} runs again.`;
       }
       return `Started again as a new run: ${again.name} (${again.id}).`;
@@ -208,8 +213,8 @@ export class PipelineRunModel extends ActionModel {
    * Ask the Doctor why a failed cluster task failed: its pod's diagnosis, or, once the pod is
    * gone, its last known state. A local task shows its error text in its log.
    */
-  private async _loadFindings(task: IPipelineTask): Promise<void> {
-    if (this.ref.source !== 'remote' || task.state !== 'FAILED') {
+  private async _loadFindings(task: PipelineTask): Promise<void> {
+    if (this.ref.source !== 'cluster' || task.state !== 'FAILED') {
       this._findings = null;
       this._findingsError = null;
       return;
@@ -230,8 +235,16 @@ export class PipelineRunModel extends ActionModel {
     }
   }
 
+  /**
+   * The run an action answered, with the MLflow runs read before: the action's answer has
+   * only the Pipelines server's own MLflow link, and the next read brings the list again.
+   */
+  private _keepLinks(changed: PipelineRunChanged): PipelineRunDetail {
+    return { ...changed, mlflow: this._run?.mlflow ?? [] };
+  }
+
   /** A push about this run: read it now rather than at the next follow tick. */
-  private _onRunChanged = (_: PipelinesModel, row: IPipelineRunSummary): void => {
+  private _onRunChanged = (_: PipelinesModel, row: PipelineRunRow): void => {
     if (runKey(row) === runKey(this.ref) && !this._loading) {
       void this.reload();
     }
@@ -250,6 +263,6 @@ export class PipelineRunModel extends ActionModel {
   private _loading = false;
   private _log: string | null = null;
   private _logError: ApiError | null = null;
-  private _run: IPipelineRun | null = null;
+  private _run: PipelineRunDetail | null = null;
   private _taskId: string | null = null;
 }

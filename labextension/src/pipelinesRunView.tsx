@@ -3,7 +3,7 @@
 import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
 
-import type { IPipelineMlflowLink, IPipelineRun, IPipelineTask } from './pipelinesApi';
+import type { PipelineMlflowRun, PipelineRunDetail, PipelineTask } from './models.generated';
 import { findingKey } from './doctor';
 import { FindingView } from './doctorView';
 import { formatTime } from './format';
@@ -78,7 +78,7 @@ export class PipelineRunView extends ModelView<PipelineRunModel> {
   }
 
   /** Open MLflow runs in their panel, compared when several. */
-  private _openMlflow = (links: IPipelineMlflowLink[]): void => {
+  private _openMlflow = (links: PipelineMlflowRun[]): void => {
     void this.commands?.execute(OPEN_MLFLOW_RUNS, {
       ids: links.map(link => link.mlflow_run_id),
       names: links.map(link => link.name)
@@ -87,7 +87,7 @@ export class PipelineRunView extends ModelView<PipelineRunModel> {
 }
 
 /** Opens MLflow runs; null when the panel has no way to run commands. */
-type OpenMlflow = ((links: IPipelineMlflowLink[]) => void) | null;
+type OpenMlflow = ((links: PipelineMlflowRun[]) => void) | null;
 
 function RunPanel(props: {
   model: PipelineRunModel;
@@ -189,7 +189,7 @@ function RunPanel(props: {
 
 function RunBody(props: {
   model: PipelineRunModel;
-  run: IPipelineRun;
+  run: PipelineRunDetail;
   onOpenMlflow: OpenMlflow;
 }): JSX.Element {
   const { model, run } = props;
@@ -264,7 +264,7 @@ function RunBody(props: {
  * each box coloured by its state, an arrow from every task it depends on.
  */
 function TaskGraph(props: {
-  tasks: IPipelineTask[];
+  tasks: PipelineTask[];
   selected: string | null;
   model: PipelineRunModel;
 }): JSX.Element {
@@ -339,7 +339,7 @@ function TaskGraph(props: {
 
 /** The tasks in the order they ran, each a box coloured by its state: the log, inputs, outputs. */
 function TaskList(props: {
-  tasks: IPipelineTask[];
+  tasks: PipelineTask[];
   selected: string | null;
   model: PipelineRunModel;
 }): JSX.Element {
@@ -369,7 +369,7 @@ function TaskList(props: {
   );
 }
 
-function TaskDetail(props: { model: PipelineRunModel; task: IPipelineTask }): JSX.Element {
+function TaskDetail(props: { model: PipelineRunModel; task: PipelineTask }): JSX.Element {
   const { model, task } = props;
   const now = Date.now();
   return (
@@ -423,7 +423,7 @@ function TaskDetail(props: { model: PipelineRunModel; task: IPipelineTask }): JS
  * What the Doctor says about a failed cluster task: its pod's finding, the same as the
  * sidebar's, or that the pod is gone, with the task's last known state.
  */
-function TaskFindings(props: { model: PipelineRunModel; task: IPipelineTask }): JSX.Element | null {
+function TaskFindings(props: { model: PipelineRunModel; task: PipelineTask }): JSX.Element | null {
   const { model, task } = props;
   const error = model.taskFindingsError;
   const findings = model.taskFindings;

@@ -3,15 +3,17 @@
 import * as React from 'react';
 
 import { ApiError } from './api';
-import {
-  IPipelineRunSummary,
-  IUploadedPipelineVersion,
-  RUN_STATUSES,
-  RunSource,
-  RunStatus
-} from './pipelinesApi';
+import type { PipelineRunRow, UploadedPipelineVersion } from './models.generated';
+import type { RunSource, RunStatus } from './pipelinesApi';
 import { formatAge } from './format';
-import { PipelinesModel, RunSortField, runKey, SOURCE_WORDS, STATE_HEALTH } from './pipelines';
+import {
+  PipelinesModel,
+  RUN_STATUSES,
+  RunSortField,
+  runKey,
+  SOURCE_WORDS,
+  STATE_HEALTH
+} from './pipelines';
 import type { IRunRef } from './pipelinesRun';
 import type { ISectionBody } from './sidebar';
 
@@ -43,7 +45,7 @@ const COLUMNS: ReadonlyArray<{ field: RunSortField; label: string }> = [
 
 const SOURCE_NAMES: Record<RunSource, string> = {
   local: 'Local runs (this machine)',
-  remote: 'Kubeflow Pipelines'
+  cluster: 'Kubeflow Pipelines'
 };
 
 /** Filters, errors by source, and the runs list. */
@@ -59,7 +61,7 @@ export function PipelinesView(props: {
   return (
     <div className="jp-mlops-pipelines" data-testid="mlops-pipelines" aria-busy={model.loading}>
       <div className="jp-mlops-pipelines-filters">
-        {model.hasRemote && (
+        {model.hasCluster && (
           <select
             className="jp-mod-styled"
             data-testid="mlops-runs-source"
@@ -69,7 +71,7 @@ export function PipelinesView(props: {
           >
             <option value="all">Local and cluster</option>
             <option value="local">Local only</option>
-            <option value="remote">Cluster only</option>
+            <option value="cluster">Cluster only</option>
           </select>
         )}
         <select
@@ -110,7 +112,7 @@ export function PipelinesView(props: {
           data-source={source}
         >
           <strong>{SOURCE_NAMES[source as RunSource] ?? 'Pipelines'}:</strong> {error?.message}
-          {source === 'remote' ? ' Local runs are still listed.' : ''}
+          {source === 'cluster' ? ' Local runs are still listed.' : ''}
         </div>
       ))}
       {model.error && (
@@ -182,7 +184,7 @@ export function PipelinesView(props: {
           )}
         </div>
       )}
-      {model.hasRemote && <UploadedPipelines model={model} />}
+      {model.hasCluster && <UploadedPipelines model={model} />}
     </div>
   );
 }
@@ -244,7 +246,7 @@ function UploadedPipelines(props: { model: PipelinesModel }): JSX.Element {
 
 /** A pipeline's versions, newest as the server orders them. */
 function Versions(props: {
-  found: readonly IUploadedPipelineVersion[] | ApiError | undefined;
+  found: readonly UploadedPipelineVersion[] | ApiError | undefined;
   now: number;
 }): JSX.Element {
   const { found, now } = props;
@@ -275,7 +277,7 @@ function Versions(props: {
 
 /** One run: its name and source, its state with tasks done, and its age. */
 function RunRow(props: {
-  run: IPipelineRunSummary;
+  run: PipelineRunRow;
   now: number;
   onOpen: (run: IRunRef) => void;
 }): JSX.Element {

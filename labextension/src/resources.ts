@@ -1,17 +1,12 @@
 /** State of the sidebar's Resources view: my notebook's use, the namespace's pods, quota, GPUs
  * and volumes, read while the view is shown; and the pure helpers its view draws with. */
 
-import { IPoll, Poll } from '@lumino/polling';
-
 import { ApiError } from './api';
 import type { MyPod, PodResources, QuotaLine, ResourcesReport } from './models.generated';
-import { ModelBase } from './modelBase';
 import { asApiError } from './pipelines';
+import { PolledSection } from './polledSection';
 import { fetchMyResources, fetchResources } from './resourcesApi';
 import { StatusModel } from './status';
-
-/** Failed reads back off up to this many milliseconds between tries. */
-const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
 /** How much of a bar is filled: `part / whole` between 0 and 1; null when there is no whole. */
 export function barFraction(part: number | null | undefined, whole: number | null | undefined) {
@@ -113,22 +108,19 @@ export function quotasByName(lines: readonly QuotaLine[]): Map<string, QuotaLine
  * The Resources view's model: `resources` and `resources/me` read at the sidebar's refresh
  * interval while the view is open and the tab shown; a closed view reads nothing.
  */
-export class ResourcesModel extends ModelBase {
-  constructor(readonly status: StatusModel) {
-    super();
-    status.changed.connect(this._onStatusChanged);
-    this._refreshSeconds = status.refreshSeconds;
-    this._poll = new Poll<void, ApiError>({
-      name: 'jupyter-mlops:resources',
-      factory: () => this._load(),
-      frequency: this._frequency(),
-      standby: () => (this._visible && this._open && this.configured ? 'when-hidden' : true)
-    });
+export class ResourcesModel extends PolledSection {
+  constructor(status: StatusModel) {
+    super(status, 'jupyter-mlops:resources');
   }
 
   /** Whether the server answered its status. */
   get configured(): boolean {
     return this.status.report !== null;
+  }
+
+  /** Whether anything was read: the namespace's report or my own use. */
+  get loaded(): boolean {
+    return this._report !== null || this._me !== null;
   }
 
   /** Whether a cluster is configured: without one only my own use can be shown. */
@@ -148,38 +140,24 @@ export class ResourcesModel extends ModelBase {
     return this._me;
   }
 
+  /** Why the namespace's report could not be read (my own use has `meError`). */
   get error(): ApiError | null {
-    return this._error;
+    return this._reportError;
   }
 
   get meError(): ApiError | null {
     return this._meError;
   }
 
-  get loading(): boolean {
-    return this._loading;
-  }
-
   get sort(): IPodSort {
     return this._sort;
-  }
-
-  set visible(visible: boolean) {
-    if (visible !== this._visible) {
-      this._visible = visible;
-      this._wake();
-    }
   }
 
   /** Open or close the view; opening reads at once. */
   toggle(): void {
     this._open = !this._open;
     this.emit();
-    this._wake();
-  }
-
-  refresh(): void {
-    void this._poll.refresh();
+    this.wake();
   }
 
   sortBy(by: IPodSort['by'], resource: IPodSort['resource']): void {
@@ -187,62 +165,30 @@ export class ResourcesModel extends ModelBase {
     this.emit();
   }
 
-  protected onDispose(): void {
-    this.status.changed.disconnect(this._onStatusChanged);
-    this._poll.dispose();
+  protected get active(): boolean {
+    return super.active && this._open;
   }
 
-  private _wake(): void {
-    if (this._visible && this._open && this.configured) {
-      void this._poll.refresh();
-    }
-  }
-
-  private async _load(): Promise<void> {
-    this._loading = true;
-    this.emit();
+  protected async load(): Promise<void> {
     const cluster = this.hasCluster;
     const [me, all] = await Promise.allSettled([
       fetchMyResources(),
       cluster ? fetchResources() : Promise.resolve(null)
     ]);
-    this._loading = false;
     this._me = me.status === 'fulfilled' ? me.value : this._me;
     this._meError = me.status === 'rejected' ? asApiError(me.reason) : null;
     this._report = all.status === 'fulfilled' ? all.value : this._report;
-    this._error = all.status === 'rejected' ? asApiError(all.reason) : null;
-    this.emit();
-    const failed = this._error ?? this._meError;
+    this._reportError = all.status === 'rejected' ? asApiError(all.reason) : null;
+    const failed = this._reportError ?? this._meError;
     if (failed) {
       throw failed;
     }
   }
 
-  private _frequency(): IPoll.Frequency {
-    const interval = this._refreshSeconds * 1000;
-    return { interval, backoff: true, max: Math.max(interval, MAX_BACKOFF_MS) };
-  }
-
-  private _onStatusChanged = (): void => {
-    const seconds = this.status.refreshSeconds;
-    if (seconds !== this._refreshSeconds) {
-      this._refreshSeconds = seconds;
-      this._poll.frequency = this._frequency();
-    }
-    if (this._report === null && this._me === null) {
-      this._wake();
-    }
-    this.emit();
-  };
-
-  private _error: ApiError | null = null;
-  private _loading = false;
   private _me: MyPod | null = null;
   private _meError: ApiError | null = null;
   private _open = false;
-  private _poll: Poll<void, ApiError>;
-  private _refreshSeconds: number;
   private _report: ResourcesReport | null = null;
+  private _reportError: ApiError | null = null;
   private _sort: IPodSort = DEFAULT_POD_SORT;
-  private _visible = false;
 }

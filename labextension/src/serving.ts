@@ -1,29 +1,28 @@
 /** State of the sidebar's Serving section: served models, and the "Try it" panel of one of them. */
 
-import { IPoll, Poll } from '@lumino/polling';
-import { ISignal, Signal } from '@lumino/signaling';
+import { Signal } from '@lumino/signaling';
 
 import { ApiError } from './api';
 import { asApiError } from './pipelines';
+import { PolledSection } from './polledSection';
+import type {
+  PredictBody,
+  ServeAnswer,
+  ServeRequest,
+  ServingMetadata,
+  ServingPrediction,
+  ServingService,
+  Tensor,
+  TensorSpec
+} from './models.generated';
 import {
   fetchServices,
   fetchServingMetadata,
-  IServeAnswer,
-  IServeRequest,
-  IServingMetadata,
-  IServingPrediction,
-  IServingService,
-  ITensor,
-  ITensorSpec,
   predict,
-  PredictBody,
   serveVersion,
   ServingMode
 } from './servingApi';
 import { StatusModel } from './status';
-
-/** Failed reads back off up to this many milliseconds between tries. */
-const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
 /** v2 datatypes whose values are numbers (the form sends them as numbers). */
 const NUMERIC = /^(U?INT\d+|FP\d+)$/;
@@ -54,7 +53,7 @@ export function modelVersionUrl(
 }
 
 /** "20% to the new version" (Knative splits), or null when all traffic goes to one. */
-export function canaryWords(service: IServingService): string | null {
+export function canaryWords(service: ServingService): string | null {
   if (service.traffic.length > 1) {
     return service.traffic
       .map(t => `${t.percent}% ${t.tag || t.revision}${t.latest ? ' (latest)' : ''}`)
@@ -67,7 +66,7 @@ export function canaryWords(service: IServingService): string | null {
 }
 
 /** Whether the alias the service was served from now points at another version. */
-export function aliasMoved(service: IServingService): boolean {
+export function aliasMoved(service: ServingService): boolean {
   return (
     service.alias !== null &&
     service.alias_version !== null &&
@@ -81,7 +80,7 @@ export function isNumeric(datatype: string): boolean {
 }
 
 /** A form value as the input's datatype wants it: a number, or the text itself. */
-export function formValue(spec: ITensorSpec, text: string): number | string {
+export function formValue(spec: TensorSpec, text: string): number | string {
   if (!isNumeric(spec.datatype)) {
     return text;
   }
@@ -94,9 +93,9 @@ export function formValue(spec: ITensorSpec, text: string): number | string {
 
 /** One row of form values as a v2 request: one [1, 1] tensor per column of the signature. */
 export function requestFromForm(
-  inputs: readonly ITensorSpec[],
+  inputs: readonly TensorSpec[],
   values: Readonly<Record<string, string>>
-): { inputs: ITensor[] } {
+): { inputs: Tensor[] } {
   return {
     inputs: inputs.map(spec => ({
       name: spec.name,
@@ -108,13 +107,13 @@ export function requestFromForm(
 }
 
 /** A first value for each input, so an empty form can be sent as it is. */
-export function exampleValues(inputs: readonly ITensorSpec[]): Record<string, string> {
+export function exampleValues(inputs: readonly TensorSpec[]): Record<string, string> {
   return Object.fromEntries(inputs.map(s => [s.name, isNumeric(s.datatype) ? '0' : '']));
 }
 
 /** The JSON the JSON tab starts from: the form's row as a v2 request. */
 export function requestJson(
-  inputs: readonly ITensorSpec[],
+  inputs: readonly TensorSpec[],
   values: Readonly<Record<string, string>>
 ): string {
   try {
@@ -142,21 +141,21 @@ export function parseRequest(text: string): PredictBody {
 export interface ITryIt {
   name: string;
   mode: ServingMode;
-  metadata: IServingMetadata | null;
+  metadata: ServingMetadata | null;
   metadataError: ApiError | null;
   values: Record<string, string>;
   json: string;
   tab: 'form' | 'json';
   sending: boolean;
-  prediction: IServingPrediction | null;
+  prediction: ServingPrediction | null;
   error: string | null;
 }
 
 /** Told whenever a version is served from anywhere in the sidebar, so the list reads again. */
-const servedNotice = new Signal<object, IServeAnswer>({});
+const servedNotice = new Signal<object, ServeAnswer>({});
 
 /** Serve a version (or roll out an alias) and tell every Serving section about it. */
-export async function serveAndNotify(request: IServeRequest): Promise<IServeAnswer> {
+export async function serveAndNotify(request: ServeRequest): Promise<ServeAnswer> {
   const answer = await serveVersion(request);
   servedNotice.emit(answer);
   return answer;
@@ -166,21 +165,10 @@ export async function serveAndNotify(request: IServeRequest): Promise<IServeAnsw
  * The Serving section's model: the served models read at the sidebar's refresh interval
  * while it is shown (standing by while hidden), and one "Try it" panel at a time.
  */
-export class ServingModel {
-  constructor(readonly status: StatusModel) {
-    status.changed.connect(this._onStatusChanged);
+export class ServingModel extends PolledSection {
+  constructor(status: StatusModel) {
+    super(status, 'jupyter-mlops:serving');
     servedNotice.connect(this._onServed);
-    this._refreshSeconds = status.refreshSeconds;
-    this._poll = new Poll<void, ApiError>({
-      name: 'jupyter-mlops:serving',
-      factory: () => this._load(),
-      frequency: this._frequency(),
-      standby: () => (this._visible && this.configured ? 'when-hidden' : true)
-    });
-  }
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
   }
 
   /** Whether models can be served here: a cluster or MLflow is configured. */
@@ -189,31 +177,18 @@ export class ServingModel {
     return report !== null && (report.cluster.mode !== 'none' || report.tracking.mode !== 'none');
   }
 
-  /** Read-only when the server or the user's settings say so: the writes are hidden. */
-  get readOnly(): boolean {
-    return this.status.readOnly;
-  }
-
   /** MLflow's UI, for links to the model versions served. */
   get mlflowUi(): string | null {
     return this.status.report?.tracking.ui_url ?? null;
   }
 
-  get services(): IServingService[] {
+  get services(): ServingService[] {
     return this._services;
   }
 
   /** What a source (the cluster, its pods) said when it could not be read. */
   get sourceErrors(): Record<string, string> {
     return this._sourceErrors;
-  }
-
-  get error(): ApiError | null {
-    return this._error;
-  }
-
-  get loading(): boolean {
-    return this._loading;
   }
 
   /** Whether the list has been read once. */
@@ -225,23 +200,8 @@ export class ServingModel {
     return this._tryIt;
   }
 
-  set visible(visible: boolean) {
-    if (visible === this._visible) {
-      return;
-    }
-    this._visible = visible;
-    if (visible) {
-      void this._poll.refresh();
-    }
-  }
-
-  /** Read the served models again now. */
-  refresh(): void {
-    void this._poll.refresh();
-  }
-
   /** Roll a service out to where its alias points now, keeping its name and canary. */
-  async rollOut(service: IServingService, canary?: number): Promise<IServeAnswer> {
+  async rollOut(service: ServingService, canary?: number): Promise<ServeAnswer> {
     if (!service.model || !service.alias) {
       throw new Error(`${service.name} was not served from an alias`);
     }
@@ -255,10 +215,10 @@ export class ServingModel {
   }
 
   /** Open the "Try it" panel of a service (closing it when it is already open). */
-  async toggleTryIt(service: IServingService): Promise<void> {
+  async toggleTryIt(service: ServingService): Promise<void> {
     if (this._tryIt?.name === service.name && this._tryIt.mode === service.mode) {
       this._tryIt = null;
-      this._changed.emit();
+      this.emit();
       return;
     }
     const opened: ITryIt = {
@@ -274,7 +234,7 @@ export class ServingModel {
       error: null
     };
     this._tryIt = opened;
-    this._changed.emit();
+    this.emit();
     try {
       const metadata = await fetchServingMetadata(service.name, service.mode);
       const inputs = metadata.inputs ?? [];
@@ -336,15 +296,9 @@ export class ServingModel {
     }
   }
 
-  get isDisposed(): boolean {
-    return this._poll.isDisposed;
-  }
-
-  dispose(): void {
-    this.status.changed.disconnect(this._onStatusChanged);
+  protected onDispose(): void {
     servedNotice.disconnect(this._onServed);
-    this._poll.dispose();
-    Signal.clearData(this);
+    super.onDispose();
   }
 
   /** Change the open panel, unless another one was opened meanwhile. */
@@ -354,56 +308,22 @@ export class ServingModel {
     }
     const current = this._tryIt ?? which;
     this._tryIt = { ...current, ...change };
-    this._changed.emit();
+    this.emit();
   }
 
-  private async _load(): Promise<void> {
-    this._loading = true;
-    this._changed.emit();
-    try {
-      const answer = await fetchServices();
-      this._services = answer.services;
-      this._sourceErrors = answer.errors;
-      this._error = null;
-      this._loaded = true;
-    } catch (error) {
-      this._error = asApiError(error);
-      throw this._error;
-    } finally {
-      this._loading = false;
-      this._changed.emit();
-    }
+  protected async load(): Promise<void> {
+    const answer = await fetchServices();
+    this._services = answer.services;
+    this._sourceErrors = answer.errors;
+    this._loaded = true;
   }
-
-  private _frequency(): IPoll.Frequency {
-    const interval = this._refreshSeconds * 1000;
-    return { interval, backoff: true, max: Math.max(interval, MAX_BACKOFF_MS) };
-  }
-
-  private _onStatusChanged = (): void => {
-    const seconds = this.status.refreshSeconds;
-    if (seconds !== this._refreshSeconds) {
-      this._refreshSeconds = seconds;
-      this._poll.frequency = this._frequency();
-    }
-    if (this.configured && !this._loaded && this._visible) {
-      void this._poll.refresh();
-    }
-    this._changed.emit();
-  };
 
   private _onServed = (): void => {
-    void this._poll.refresh();
+    this.refresh();
   };
 
-  private _changed = new Signal<this, void>(this);
-  private _error: ApiError | null = null;
   private _loaded = false;
-  private _loading = false;
-  private _poll: Poll<void, ApiError>;
-  private _refreshSeconds: number;
-  private _services: IServingService[] = [];
+  private _services: ServingService[] = [];
   private _sourceErrors: Record<string, string> = {};
   private _tryIt: ITryIt | null = null;
-  private _visible = false;
 }

@@ -15,7 +15,7 @@ import {
   serveAndNotify,
   ServingModel
 } from './serving';
-import type { IServeAnswer, IServeRequest, IServingService } from './servingApi';
+import type { ServeAnswer, ServeRequest, ServingService } from './models.generated';
 import type { ISectionBody } from './sidebar';
 
 /** The sidebar's Serving section, following its model. */
@@ -103,7 +103,7 @@ export function ServingView(props: { model: ServingModel }): JSX.Element | null 
 /** One served model: Ready or why not, where it answers, what it serves and on which pods. */
 function ServiceCard(props: {
   model: ServingModel;
-  service: IServingService;
+  service: ServingService;
   tryIt: ITryIt | null;
 }): JSX.Element {
   const { model, service } = props;
@@ -225,7 +225,7 @@ function ServiceCard(props: {
 /** The alias moved to another version: say so and, unless read-only, offer to roll it out. */
 function AliasMoved(props: {
   model: ServingModel;
-  service: IServingService;
+  service: ServingService;
   onState: (words: string) => void;
 }): JSX.Element {
   const { model, service, onState: setState } = props;
@@ -421,10 +421,10 @@ export function ServeForm(props: {
   const [canary, setCanary] = React.useState('');
   const [mode, setMode] = React.useState<'Standard' | 'Knative'>('Standard');
   const [busy, setBusy] = React.useState(false);
-  const [answer, setAnswer] = React.useState<IServeAnswer | null>(null);
+  const [answer, setAnswer] = React.useState<ServeAnswer | null>(null);
   const [error, setError] = React.useState<string | null>(null);
   const submit = async (): Promise<void> => {
-    const request: IServeRequest = { model: props.model, name, deployment_mode: mode };
+    const request: ServeRequest = { model: props.model, name, deployment_mode: mode };
     if (props.alias) {
       request.alias = props.alias;
     } else if (props.version) {

@@ -5,10 +5,11 @@ import { Message } from '@lumino/messaging';
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
-import type { ApiError, BackendStatus, Identity, IRow, StatusReport } from './api';
+import type { ApiError } from './api';
 import { ClusterModel } from './cluster';
 import { ClusterView } from './clusterView';
 import { mlopsIcon } from './icon';
+import type { KubeRow, StatusReport } from './models.generated';
 import { ResourcesModel } from './resources';
 import { ResourcesSection } from './resourcesView';
 import { ServingModel } from './serving';
@@ -16,6 +17,12 @@ import { ServingSection } from './servingView';
 import { StatusModel } from './status';
 import { TuningModel } from './tuning';
 import { TuningSection } from './tuningView';
+
+/** The status of one backend: the cluster, Pipelines or MLflow. */
+type BackendStatus = StatusReport['cluster'];
+
+/** Who the extension acts as. */
+type Identity = StatusReport['identity'];
 
 /** Id of the panel in the left area; the command and the layout restorer find it by this. */
 export const SIDEBAR_ID = 'jupyter-mlops-sidebar';
@@ -56,7 +63,7 @@ export class MlopsSidebar extends ReactWidget {
   constructor(
     readonly model: StatusModel,
     readonly cluster: ClusterModel,
-    private readonly _open: (kind: string, row: IRow) => void,
+    private readonly _open: (kind: string, row: KubeRow) => void,
     sections: ISectionBodies = {}
   ) {
     super();

@@ -1,9 +1,8 @@
 /** State of the sidebar: the last status report, the last error, and the poll that refreshes them. */
 
-import { IPoll, Poll } from '@lumino/polling';
-
-import { ApiError, fetchStatus, StatusReport } from './api';
-import { ModelBase } from './modelBase';
+import { fetchStatus } from './api';
+import type { StatusReport } from './models.generated';
+import { PolledModel } from './polledSection';
 
 /** Refresh interval in seconds when the settings say nothing. */
 export const DEFAULT_REFRESH_SECONDS = 10;
@@ -11,35 +10,15 @@ export const DEFAULT_REFRESH_SECONDS = 10;
 /** The shortest refresh interval the settings accept, in seconds. */
 export const MIN_REFRESH_SECONDS = 2;
 
-/** Failed requests back off up to this many milliseconds between tries. */
-const MAX_BACKOFF_MS = 5 * 60 * 1000;
-
 /** Live status of the namespace, Pipelines and MLflow, as the server reports it. */
-export class StatusModel extends ModelBase {
+export class StatusModel extends PolledModel {
   constructor() {
-    super();
-    this._poll = new Poll<StatusReport, ApiError>({
-      name: 'jupyter-mlops:status',
-      factory: () => this._load(false),
-      frequency: this._frequency(),
-      // Nobody sees a hidden panel: spare the server until it is shown again.
-      standby: () => (this._visible ? 'when-hidden' : true)
-    });
+    super('jupyter-mlops:status', DEFAULT_REFRESH_SECONDS);
   }
 
   /** The last report, kept while later requests fail so the user still sees what was known. */
   get report(): StatusReport | null {
     return this._report;
-  }
-
-  /** The last request's failure in words, or null when it succeeded. */
-  get error(): ApiError | null {
-    return this._error;
-  }
-
-  /** True while a request is on its way. */
-  get loading(): boolean {
-    return this._loading;
   }
 
   /** When the last report arrived. */
@@ -49,20 +28,18 @@ export class StatusModel extends ModelBase {
 
   /** Seconds between refreshes. */
   get refreshSeconds(): number {
-    return this._refreshSeconds;
+    return this.interval;
   }
 
   set refreshSeconds(seconds: number) {
     const valid = Number.isFinite(seconds)
       ? Math.max(MIN_REFRESH_SECONDS, seconds)
       : DEFAULT_REFRESH_SECONDS;
-    if (valid === this._refreshSeconds) {
+    if (!this.setInterval(valid)) {
       return;
     }
-    this._refreshSeconds = valid;
-    this._poll.frequency = this._frequency();
     // The tick already scheduled keeps the old interval: start the new rhythm now.
-    void this._poll.refresh();
+    this.readNow();
     this.emit();
   }
 
@@ -84,61 +61,25 @@ export class StatusModel extends ModelBase {
     return this._readOnlySetting || (this._report?.read_only ?? false);
   }
 
-  /** Whether the panel is on screen; a hidden panel stands by, and showing it refreshes. */
-  set visible(visible: boolean) {
-    if (visible === this._visible) {
-      return;
-    }
-    this._visible = visible;
-    if (visible) {
-      void this._poll.refresh();
-    }
-  }
-
   /** Ask the server to check every backend again now, bypassing its cache. */
   async refresh(): Promise<void> {
     try {
-      await this._load(true);
+      await this.track(() => this._fetch(true));
     } catch {
-      // `_load` has already put the failure in `error` for the view.
+      // `track` has already put the failure in `error` for the view.
     }
   }
 
-  protected onDispose(): void {
-    this._poll.dispose();
+  protected load(): Promise<void> {
+    return this._fetch(false);
   }
 
-  private _frequency(): IPoll.Frequency {
-    const interval = this._refreshSeconds * 1000;
-    return { interval, backoff: true, max: Math.max(interval, MAX_BACKOFF_MS) };
+  private async _fetch(fresh: boolean): Promise<void> {
+    this._report = await fetchStatus(fresh);
+    this._updatedAt = new Date();
   }
 
-  /** Fetch the status; record the outcome for the view and let the poll see failures to back off. */
-  private async _load(fresh: boolean): Promise<StatusReport> {
-    this._loading = true;
-    this.emit();
-    try {
-      const report = await fetchStatus(fresh);
-      this._report = report;
-      this._error = null;
-      this._updatedAt = new Date();
-      return report;
-    } catch (error) {
-      this._error =
-        error instanceof ApiError ? error : new ApiError(0, 'unexpected', String(error));
-      throw this._error;
-    } finally {
-      this._loading = false;
-      this.emit();
-    }
-  }
-
-  private _error: ApiError | null = null;
-  private _loading = false;
-  private _poll: Poll<StatusReport, ApiError>;
   private _readOnlySetting = false;
-  private _refreshSeconds = DEFAULT_REFRESH_SECONDS;
   private _report: StatusReport | null = null;
   private _updatedAt: Date | null = null;
-  private _visible = false;
 }

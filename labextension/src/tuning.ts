@@ -1,23 +1,11 @@
 /** State of the sidebar's Tuning section: the searches, and the one opened with its trials. */
 
-import { IPoll, Poll } from '@lumino/polling';
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { ApiError } from './api';
 import { asApiError } from './pipelines';
+import { PolledSection } from './polledSection';
 import { StatusModel } from './status';
-import {
-  fetchTuning,
-  fetchTunings,
-  ITuningDetail,
-  ITuningSummary,
-  ITuningTrial,
-  stopTuning,
-  TuningWhere
-} from './tuningApi';
-
-/** Failed reads back off up to this many milliseconds between tries. */
-const MAX_BACKOFF_MS = 5 * 60 * 1000;
+import type { TuningDetail, TuningSummary, TuningTrial } from './models.generated';
+import { fetchTuning, fetchTunings, stopTuning, TuningWhere } from './tuningApi';
 
 /** How the trials table is ordered: as they started, or by the objective. */
 export interface ITrialSort {
@@ -26,7 +14,7 @@ export interface ITrialSort {
 }
 
 /** The trials in the table's order; trials without the objective last either way. */
-export function sortTrials(trials: readonly ITuningTrial[], sort: ITrialSort): ITuningTrial[] {
+export function sortTrials(trials: readonly TuningTrial[], sort: ITrialSort): TuningTrial[] {
   const indexed = trials.map((trial, index) => ({ trial, index }));
   const sign = sort.descending ? -1 : 1;
   indexed.sort((a, b) => {
@@ -80,7 +68,7 @@ export function parameterWords(value: unknown): string {
 }
 
 /** Whether a search can still be stopped. */
-export function canStop(search: ITuningSummary): boolean {
+export function canStop(search: TuningSummary): boolean {
   return search.state === 'Created' || search.state === 'Running';
 }
 
@@ -88,7 +76,7 @@ export function canStop(search: ITuningSummary): boolean {
 export interface IOpenTuning {
   name: string;
   where: TuningWhere;
-  detail: ITuningDetail | null;
+  detail: TuningDetail | null;
   error: ApiError | null;
   stopping: boolean;
   stopError: string | null;
@@ -98,20 +86,9 @@ export interface IOpenTuning {
  * The Tuning section's model: the searches read at the sidebar's refresh interval while it is
  * shown (standing by while hidden), and the one opened read with them.
  */
-export class TuningModel {
-  constructor(readonly status: StatusModel) {
-    status.changed.connect(this._onStatusChanged);
-    this._refreshSeconds = status.refreshSeconds;
-    this._poll = new Poll<void, ApiError>({
-      name: 'jupyter-mlops:tuning',
-      factory: () => this._load(),
-      frequency: this._frequency(),
-      standby: () => (this._visible && this.configured ? 'when-hidden' : true)
-    });
-  }
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
+export class TuningModel extends PolledSection {
+  constructor(status: StatusModel) {
+    super(status, 'jupyter-mlops:tuning');
   }
 
   /** Whether the server answered its status: local searches need nothing else. */
@@ -119,12 +96,7 @@ export class TuningModel {
     return this.status.report !== null;
   }
 
-  /** Read-only when the server or the user's settings say so: Stop is hidden. */
-  get readOnly(): boolean {
-    return this.status.readOnly;
-  }
-
-  get searches(): ITuningSummary[] {
+  get searches(): TuningSummary[] {
     return this._searches;
   }
 
@@ -135,14 +107,6 @@ export class TuningModel {
   /** What a place (the cluster) said when it could not be read. */
   get sourceErrors(): Record<string, string> {
     return this._sourceErrors;
-  }
-
-  get error(): ApiError | null {
-    return this._error;
-  }
-
-  get loading(): boolean {
-    return this._loading;
   }
 
   get loaded(): boolean {
@@ -157,25 +121,11 @@ export class TuningModel {
     return this._sort;
   }
 
-  set visible(visible: boolean) {
-    if (visible === this._visible) {
-      return;
-    }
-    this._visible = visible;
-    if (visible) {
-      void this._poll.refresh();
-    }
-  }
-
-  refresh(): void {
-    void this._poll.refresh();
-  }
-
   /** Open a search's trials (closing them when it is already open). */
-  async toggle(search: ITuningSummary): Promise<void> {
+  async toggle(search: TuningSummary): Promise<void> {
     if (this._opened?.name === search.name && this._opened.where === search.where) {
       this._opened = null;
-      this._changed.emit();
+      this.emit();
       return;
     }
     this._opened = {
@@ -187,7 +137,7 @@ export class TuningModel {
       stopError: null
     };
     this._sort = { by: 'trial', descending: false };
-    this._changed.emit();
+    this.emit();
     await this._loadOpened();
   }
 
@@ -195,7 +145,7 @@ export class TuningModel {
   sortBy(by: ITrialSort['by']): void {
     const direction = this._opened?.detail?.direction ?? 'maximize';
     this._sort = nextSort(this._sort, by, direction);
-    this._changed.emit();
+    this.emit();
   }
 
   /** Stop the opened search; the answer (or why not) goes in its panel. */
@@ -208,20 +158,10 @@ export class TuningModel {
     try {
       const detail = await stopTuning(open.name, open.where);
       this._update(open, { stopping: false, detail });
-      void this._poll.refresh();
+      this.refresh();
     } catch (error) {
       this._update(open, { stopping: false, stopError: asApiError(error).message });
     }
-  }
-
-  get isDisposed(): boolean {
-    return this._poll.isDisposed;
-  }
-
-  dispose(): void {
-    this.status.changed.disconnect(this._onStatusChanged);
-    this._poll.dispose();
-    Signal.clearData(this);
   }
 
   private _update(which: IOpenTuning, change: Partial<IOpenTuning>): void {
@@ -230,7 +170,7 @@ export class TuningModel {
       return;
     }
     this._opened = { ...current, ...change };
-    this._changed.emit();
+    this.emit();
   }
 
   private async _loadOpened(): Promise<void> {
@@ -246,53 +186,23 @@ export class TuningModel {
     }
   }
 
-  private async _load(): Promise<void> {
-    this._loading = true;
-    this._changed.emit();
-    try {
-      const answer = await fetchTunings();
-      this._searches = answer.experiments;
-      this._namespace = answer.namespace;
-      this._sourceErrors = answer.errors;
-      this._error = null;
-      this._loaded = true;
-      await this._loadOpened();
-    } catch (error) {
-      this._error = asApiError(error);
-      throw this._error;
-    } finally {
-      this._loading = false;
-      this._changed.emit();
-    }
+  protected async load(): Promise<void> {
+    const answer = await fetchTunings();
+    this._searches = answer.experiments;
+    this._namespace = answer.namespace;
+    this._sourceErrors = answer.errors;
+    this._loaded = true;
   }
 
-  private _frequency(): IPoll.Frequency {
-    const interval = this._refreshSeconds * 1000;
-    return { interval, backoff: true, max: Math.max(interval, MAX_BACKOFF_MS) };
+  /** The opened search is read with the list. */
+  protected afterLoad(): Promise<void> {
+    return this._loadOpened();
   }
 
-  private _onStatusChanged = (): void => {
-    const seconds = this.status.refreshSeconds;
-    if (seconds !== this._refreshSeconds) {
-      this._refreshSeconds = seconds;
-      this._poll.frequency = this._frequency();
-    }
-    if (this.configured && !this._loaded && this._visible) {
-      void this._poll.refresh();
-    }
-    this._changed.emit();
-  };
-
-  private _changed = new Signal<this, void>(this);
-  private _error: ApiError | null = null;
   private _loaded = false;
-  private _loading = false;
   private _namespace: string | null = null;
   private _opened: IOpenTuning | null = null;
-  private _poll: Poll<void, ApiError>;
-  private _refreshSeconds: number;
-  private _searches: ITuningSummary[] = [];
+  private _searches: TuningSummary[] = [];
   private _sort: ITrialSort = { by: 'trial', descending: false };
   private _sourceErrors: Record<string, string> = {};
-  private _visible = false;
 }

@@ -16,7 +16,7 @@ import {
   sortTrials,
   TuningModel
 } from './tuning';
-import type { ITuningDetail, ITuningSummary } from './tuningApi';
+import type { TuningDetail, TuningSummary } from './models.generated';
 
 /** The sidebar's Tuning section, following its model. */
 export class TuningSection implements ISectionBody {
@@ -119,7 +119,7 @@ export function TuningView(props: { model: TuningModel }): JSX.Element | null {
 /** One search: its state, where it runs, how far it got and the best value so far. */
 function TuningCard(props: {
   model: TuningModel;
-  search: ITuningSummary;
+  search: TuningSummary;
   open: IOpenTuning | null;
 }): JSX.Element {
   const { model, search, open } = props;
@@ -223,7 +223,7 @@ function TuningPanel(props: { model: TuningModel; open: IOpenTuning }): JSX.Elem
 }
 
 /** The best trial so far and its parameters, ready to pass to the component. */
-function BestTrial(props: { detail: ITuningDetail }): JSX.Element {
+function BestTrial(props: { detail: TuningDetail }): JSX.Element {
   const best = props.detail.best;
   if (!best) {
     return (
@@ -262,7 +262,7 @@ function Chart(props: { testId: string; svg: string; label: string }): JSX.Eleme
 /** The trials: parameters, the objective, state and duration; sorted by a column's header.
  * Two columns, the parameters under the trial's name: it fits a sidebar whatever their number. */
 function TrialsTable(props: {
-  detail: ITuningDetail;
+  detail: TuningDetail;
   sort: ITrialSort;
   onSort: (by: ITrialSort['by']) => void;
 }): JSX.Element {

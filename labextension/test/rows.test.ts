@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import type { Finding, IKubeObject, IRow } from '../src/api';
 import { filterRows, KindTable } from '../src/cluster';
 import { deleteOutcome } from '../src/deletion';
 import { countErrors, findingKey, groupFindings, keyFindings, orderFindings } from '../src/doctor';
 import { LogBuffer } from '../src/logs';
+import type { Finding, KubeObject, KubeRow } from '../src/models.generated';
 
-function row(name: string, fields: Partial<IRow> = {}): IRow {
+function row(name: string, fields: Partial<KubeRow> = {}): KubeRow {
   return {
     uid: `uid-${name}`,
     name,
@@ -232,28 +232,39 @@ describe('findings', () => {
 });
 
 describe('deleteOutcome', () => {
-  const pod = (kind: string | null, phase = 'Running'): IKubeObject => ({
-    metadata: {
-      name: 'p',
-      ownerReferences: kind
-        ? [{ apiVersion: 'v1', kind, name: 'owner', uid: 'u', controller: true }]
-        : []
-    },
-    status: { phase }
+  /** An object as the object route answers it. */
+  const object = (kind: string, name: string, more: Partial<KubeObject> = {}): KubeObject => ({
+    apiVersion: 'v1',
+    kind,
+    ...more,
+    metadata: { name, uid: `uid-${name}`, ...more.metadata }
   });
+  const pod = (kind: string | null, phase = 'Running'): KubeObject =>
+    object('Pod', 'p', {
+      metadata: {
+        name: 'p',
+        uid: 'uid-p',
+        ownerReferences: kind
+          ? [{ apiVersion: 'v1', kind, name: 'owner', uid: 'u', controller: true }]
+          : []
+      },
+      status: { phase }
+    });
 
   test('a pod nothing owns is gone for good', () => {
     assert.equal(deleteOutcome(pod(null), null).fate, 'gone');
   });
 
   test("a ReplicaSet's pod is replaced, and the words name its Deployment", () => {
-    const replicaSet: IKubeObject = {
+    const replicaSet = object('ReplicaSet', 'owner', {
       metadata: {
+        name: 'owner',
+        uid: 'u',
         ownerReferences: [
           { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd', controller: true }
         ]
       }
-    };
+    });
     const outcome = deleteOutcome(pod('ReplicaSet'), replicaSet);
     assert.equal(outcome.fate, 'replaced');
     assert.match(outcome.words, /Deployment web/);
@@ -261,11 +272,11 @@ describe('deleteOutcome', () => {
 
   test('a finished Job pod is gone; a running one is replaced while the Job needs more', () => {
     assert.equal(deleteOutcome(pod('Job', 'Succeeded'), null).fate, 'gone');
-    const job: IKubeObject = { spec: { completions: 3 }, status: { succeeded: 1 } };
+    const job = object('Job', 'owner', { spec: { completions: 3 }, status: { succeeded: 1 } });
     const outcome = deleteOutcome(pod('Job'), job);
     assert.equal(outcome.fate, 'replaced');
     assert.match(outcome.words, /2 successful pods/);
-    const done: IKubeObject = { spec: { completions: 1 }, status: { succeeded: 1 } };
+    const done = object('Job', 'owner', { spec: { completions: 1 }, status: { succeeded: 1 } });
     assert.equal(deleteOutcome(pod('Job'), done).fate, 'gone');
   });
 

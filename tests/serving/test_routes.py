@@ -1,7 +1,8 @@
 """The serving routes through a real jupyter_server, on the real control plane with KServe's
 CRDs and the session's real MLflow server. The test plays the KServe controller: it writes the
 status through the status subresource, and the predictor's address is a real local v2 server
-of the same model version, started by the product's own `Serving`."""
+of the same model version, started by the product's own `Serving`. Every answer and request
+body is checked against its model's schema in api/schemas.json."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ from .conftest import (
 )
 
 T = TypeVar("T")
-SPEC = yaml.safe_load((Path(__file__).parents[2] / "api" / "openapi.yaml").read_text())
+API = Path(__file__).parents[2] / "api"
+SPEC = yaml.safe_load((API / "openapi.yaml").read_text())
+DEFS = json.loads((API / "schemas.json").read_text())["$defs"]
 #: What KServe writes while the predictor's Deployment has no available pod.
 STARTING = {
     "conditions": [
@@ -58,11 +61,19 @@ BAD_PREDICT_BODIES: tuple[Any, ...] = (
 )
 
 
-def conforms(answer: Any, schema: str) -> Any:
-    """`answer`, after checking it against its schema in api/openapi.yaml."""
-    document = {**SPEC["components"]["schemas"][schema], "components": SPEC["components"]}
-    jsonschema.validate(answer, document)
+def conforms(answer: Any, model: str) -> Any:
+    """`answer`, after checking it against its model's schema in api/schemas.json."""
+    jsonschema.validate(answer, {"$ref": f"#/$defs/{model}", "$defs": DEFS})
     return answer
+
+
+def operation_schema(path: str, method: str, status: str | None = None) -> str:
+    """The model an operation of api/openapi.yaml names for its body (or a status' answer)."""
+    operation = SPEC["paths"][f"/mlops/api/serving/{path}"][method]
+    part = operation["responses"][status] if status else operation["requestBody"]
+    ref: str = part["content"]["application/json"]["schema"]["$ref"]
+    assert ref.startswith("schemas.json#/$defs/"), ref
+    return ref.rsplit("/", 1)[1]
 
 
 @pytest.fixture
@@ -100,7 +111,7 @@ async def refused(
     with pytest.raises(HTTPClientError) as error:
         await call(jp_fetch, method, *path, body=body, **params)
     assert error.value.response is not None
-    answer = json.loads(error.value.response.body)
+    answer = conforms(json.loads(error.value.response.body), "ErrorBody")
     assert set(answer) == {"reason", "message"}
     return error.value.code, answer
 
@@ -119,6 +130,7 @@ async def until(what: str, check: Callable[[], Any], timeout: float = 90.0) -> A
 
 async def serve(jp_fetch: Any, registered: Registered, **body: Any) -> dict[str, Any]:
     request = {"model": registered.name, "alias": "champion", "service_account": "models", **body}
+    conforms(request, "ServeRequest")
     answer: dict[str, Any] = conforms(
         await call(jp_fetch, "POST", "serve", body=request), "ServeAnswer"
     )
@@ -200,7 +212,14 @@ async def test_a_ready_service_answers_its_signature_and_predictions(
     expected = registered.model.predict(rows).tolist()
     columns = {c: rows[c].tolist() for c in rows.columns}
     answer = conforms(
-        await call(jp_fetch, "POST", "services", name, "predict", body={"columns": columns}),
+        await call(
+            jp_fetch,
+            "POST",
+            "services",
+            name,
+            "predict",
+            body=conforms({"columns": columns}, "PredictBody"),
+        ),
         "ServingPrediction",
     )
     assert answer["url"] == local.url and answer["latency_ms"] > 0
@@ -218,7 +237,10 @@ async def test_a_ready_service_answers_its_signature_and_predictions(
         }
         for spec in metadata["inputs"]
     ]
-    v2 = await call(jp_fetch, "POST", "services", name, "predict", body={"inputs": tensors})
+    body = conforms({"inputs": tensors}, "PredictBody")
+    v2 = conforms(
+        await call(jp_fetch, "POST", "services", name, "predict", body=body), "ServingPrediction"
+    )
     assert [r[0] for r in v2["table"]["rows"]] == expected
 
 
@@ -297,11 +319,31 @@ async def test_rolling_out_a_moved_alias_with_a_canary(
         ({"model": "x", "mode": "local", "canary": 10}, 400, "needs mode cluster"),
         ({"model": "x", "runtime": "../../secrets"}, 400, "is not an object name"),
         ({"model": "x", "service_account": "a/b"}, 400, "is not an object name"),
+        ({"model": "x", "canary": "20"}, 400, "canary: Input should be a valid integer"),
+        ({"model": "x", "canary": True}, 400, "canary: Input should be a valid integer"),
+        ({"model": "x", "deployment_mode": "Fast"}, 400, "deployment_mode: Input should be"),
+        ({"model": ["x"]}, 400, "model: Input should be a valid string"),
+        ({"model": "x", "mode": "both"}, 400, "mode: Input should be 'local' or 'cluster'"),
     ],
 )
 async def test_bad_serve_requests_are_400(jp_fetch: Any, body: Any, code: int, words: str) -> None:
     status, answer = await refused(jp_fetch, "POST", "serve", body=body)
     assert status == code and words in answer["message"], answer
+
+
+def test_the_spec_names_each_operations_model() -> None:
+    answers = {
+        ("services", "get"): "ServingServiceList",
+        ("services/{name}", "get"): "ServingService",
+        ("services/{name}/metadata", "get"): "ServingMetadata",
+        ("services/{name}/predict", "post"): "ServingPrediction",
+        ("serve", "post"): "ServeAnswer",
+    }
+    for (path, method), model in answers.items():
+        assert operation_schema(path, method, "200") == model
+        assert model in DEFS
+    assert operation_schema("services/{name}/predict", "post") == "PredictBody"
+    assert operation_schema("serve", "post") == "ServeRequest"
 
 
 async def test_what_the_backends_refuse_keeps_its_status(

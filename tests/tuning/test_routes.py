@@ -1,7 +1,8 @@
 """The tuning routes through a real jupyter_server: a Katib Experiment on the real control plane
 (its trials played by the test as Katib's controllers, run by the real job controller and
 kwok) and a local search in the server's own workspace, listed, read and stopped; every 200
-answer checked against its schema in api/openapi.yaml."""
+answer checked against its model's schema in api/schemas.json, the one api/openapi.yaml
+names."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from .conftest import SLOW, Notebook
 from .katib_controller import EXPERIMENT_LABEL, KatibController
 from .test_katib_plane import SCORE, SPACE, editor_settings, play_trial
 
-SPEC = yaml.safe_load((Path(__file__).parents[2] / "api" / "openapi.yaml").read_text())
+API = Path(__file__).parents[2] / "api"
+SPEC = yaml.safe_load((API / "openapi.yaml").read_text())
+DEFS = json.loads((API / "schemas.json").read_text())["$defs"]
 
 ADD = """
 %%kfp_component add
@@ -34,11 +37,22 @@ def add(a: int, b: int) -> float:
 """
 
 
-def conforms(answer: Any, schema: str) -> Any:
-    """`answer`, after checking it against its schema in api/openapi.yaml."""
-    document = {**SPEC["components"]["schemas"][schema], "components": SPEC["components"]}
-    jsonschema.validate(answer, document)
+def conforms(answer: Any, model: str) -> Any:
+    """`answer`, after checking it against its model's schema in api/schemas.json."""
+    jsonschema.validate(answer, {"$ref": f"#/$defs/{model}", "$defs": DEFS})
     return answer
+
+
+def test_the_spec_names_each_operations_model() -> None:
+    answers = {
+        ("experiments", "get"): "TuningList",
+        ("experiments/{name}", "get"): "TuningDetail",
+        ("experiments/{name}/stop", "post"): "TuningDetail",
+    }
+    for (path, method), model in answers.items():
+        content = SPEC["paths"][f"/mlops/api/tuning/{path}"][method]["responses"]["200"]["content"]
+        assert content["application/json"]["schema"] == {"$ref": f"schemas.json#/$defs/{model}"}
+        assert model in DEFS
 
 
 @pytest.fixture
@@ -63,7 +77,7 @@ async def refused(jp_fetch: Any, method: str, *path: str, **params: Any) -> tupl
     with pytest.raises(HTTPClientError) as error:
         await call(jp_fetch, method, *path, **params)
     assert error.value.response is not None
-    answer = json.loads(error.value.response.body)
+    answer = conforms(json.loads(error.value.response.body), "ErrorBody")
     assert set(answer) == {"reason", "message"}
     return error.value.code, answer["message"]
 
