@@ -9,7 +9,6 @@ and no body a traceback.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import secrets
@@ -31,12 +30,11 @@ from schemathesis import Case, GenerationMode
 from schemathesis.errors import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from jupyter_mlops.pipelines import Run, RunStatus
-from jupyter_mlops.pipelines.record import write_run
 from jupyter_mlops.testing.control_plane import ControlPlane
 from jupyter_mlops.testing.kfp import KfpEmulator
 from jupyter_mlops.testing.kfp.server import SEED_SPEC
 from jupyter_mlops.testing.mlflow_server import MlflowServer
+from tests.local_runs import recorded_run
 from tests.plane import ProfileNamespace, fresh_profile
 from tests.server_process import server_args, server_process
 
@@ -184,20 +182,7 @@ def seed_mlflow(url: str, seeds: Seeds) -> None:
 
 
 def seed_local_run(workspace: Path) -> None:
-    created = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.timezone.utc)
-    run = Run(
-        id=LOCAL_RUN,
-        name="local try",
-        pipeline_name="train-model",
-        experiment="Default",
-        status=RunStatus.SUCCEEDED,
-        created_at=created,
-        started_at=created,
-        finished_at=created + dt.timedelta(seconds=4),
-    )
-    folder = workspace / ".mlops" / "pipelines" / run.id
-    folder.mkdir(parents=True)
-    write_run(folder, run)
+    recorded_run(workspace, LOCAL_RUN)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ extension's `connection_class` trait, which picks the class every route stands o
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,10 @@ from tornado.httpclient import HTTPClientError
 from jupyter_mlops.config import configure, resolve
 from jupyter_mlops.connection import Connection
 from jupyter_mlops.errors import BadInput, Unavailable
-from jupyter_mlops.pipelines import Run, RunStatus
 from jupyter_mlops.pipelines.models import ListRunsQuery
-from jupyter_mlops.pipelines.record import write_run
 from jupyter_mlops.pipelines.sources import PipelineSources
 from tests.kfp_pipelines import two_steps
+from tests.local_runs import recorded_run
 
 # Nothing listens on port 9 (discard) here: the cluster source fails at once.
 NOWHERE = "http://127.0.0.1:9"
@@ -29,20 +27,7 @@ LOCAL_RUN = "ab" * 16
 
 def seeded(workspace: Path) -> Path:
     """A workspace holding one finished local run."""
-    created = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
-    run = Run(
-        id=LOCAL_RUN,
-        name="local try",
-        pipeline_name="two-steps",
-        experiment="Default",
-        status=RunStatus.SUCCEEDED,
-        created_at=created,
-        started_at=created,
-        finished_at=created + dt.timedelta(seconds=3),
-    )
-    folder = workspace / ".mlops" / "pipelines" / run.id
-    folder.mkdir(parents=True)
-    write_run(folder, run)
+    recorded_run(workspace, LOCAL_RUN)
     return workspace
 
 

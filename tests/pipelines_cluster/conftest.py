@@ -1,6 +1,5 @@
 """A Kubernetes API emulator, a KFP API emulator running tasks as pods there, and settings."""
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,11 +8,11 @@ import pytest
 from kfp import dsl
 
 from jupyter_mlops.config import Settings, configure, resolve
-from jupyter_mlops.pipelines import Run, RunStatus
+from jupyter_mlops.pipelines import Run
 from jupyter_mlops.pipelines.cluster import ClusterPipelines
-from jupyter_mlops.pipelines.record import write_run
 from jupyter_mlops.testing.kfp import DEFAULT_NAMESPACE, KfpEmulator
 from jupyter_mlops.testing.kube import KubeEmulator
+from tests.local_runs import recorded_run
 
 TOKEN = "pipelines-token"
 NAMESPACE = DEFAULT_NAMESPACE
@@ -97,18 +96,4 @@ def cluster_backend(settings: Settings) -> Iterator[ClusterPipelines]:
 @pytest.fixture
 def local_run(workspace: Path) -> Run:
     """A run made on this machine earlier, in the workspace's history."""
-    created = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.timezone.utc)
-    run = Run(
-        id="ab" * 16,
-        name="local try",
-        pipeline_name="train-model",
-        experiment="Default",
-        status=RunStatus.SUCCEEDED,
-        created_at=created,
-        started_at=created,
-        finished_at=created + dt.timedelta(seconds=4),
-    )
-    folder = workspace / ".mlops" / "pipelines" / run.id
-    folder.mkdir(parents=True)
-    write_run(folder, run)
-    return run
+    return recorded_run(workspace, "ab" * 16)
