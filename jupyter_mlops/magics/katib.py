@@ -185,7 +185,7 @@ class KatibMagics(ConnectedMagics):
             name=args.name,
             fixed=self._fixed(args.fix),
             seed=args.seed,
-            settings=self.tuner().settings,
+            connection=self.connection,
         )
         for finding in getattr(search, "findings", ()):
             print(f"{finding.severity.upper()} [{finding.check}] {finding.message}")

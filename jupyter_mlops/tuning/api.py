@@ -21,6 +21,7 @@ from .store import TuningStore, check_name, new_name
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..connection import Connection
     from ..kube.cluster import Cluster
     from ..serving.models import Finding
 
@@ -85,6 +86,7 @@ def tune(
     seed: int | None = None,
     settings: Settings | None = None,
     track: bool = True,
+    connection: Connection | None = None,
 ) -> Search:
     """Search `space` for the component's best `objective` and return the search at once.
 
@@ -92,9 +94,14 @@ def tune(
     worker process, `parallel` at a time, each a nested MLflow run of the search's run; with
     `cluster=True` a Katib Experiment in the profile namespace runs them, after the checks
     (`Invalid` listing what blocks it). `fixed` inputs are the same for every trial;
-    `max_failed` is 3 (or `max_trials` if fewer) unless given.
+    `max_failed` is 3 (or `max_trials` if fewer) unless given. The backends are
+    `connection`'s (a magic passes its kernel's), else those of `settings`.
     """
-    settings = _settings(settings)
+    if connection is None:
+        from ..connection import connect
+
+        connection = connect(settings=_settings(settings))
+    settings = connection.settings
     refuse_writes(settings, "tuning" + (" on the cluster (Katib Experiments)" if cluster else ""))
     space = check_space(space)
     goal = _objective(objective, direction)
@@ -108,9 +115,9 @@ def tune(
         grid_size(space)  # a range a grid cannot cut is refused before anything runs
     name = check_name(name) if name is not None else new_name(info.name)
     if cluster:
-        return _tune_on_cluster(settings, name, info, space, goal, limits, algorithm, fixed)
+        return _tune_on_cluster(connection, name, info, space, goal, limits, algorithm, fixed)
     return _tune_here(
-        settings, name, component, info, space, goal, limits, algorithm, fixed, seed, track
+        connection, name, component, info, space, goal, limits, algorithm, fixed, seed, track
     )
 
 
@@ -141,7 +148,7 @@ def _tuning(
 
 
 def _tune_here(
-    settings: Settings,
+    connection: Connection,
     name: str,
     component: Any,
     info: Any,
@@ -154,19 +161,17 @@ def _tune_here(
     track: bool,
 ) -> LocalSearch:
     from ..lineage import share_tracking
-    from ..pipelines.local import LocalPipelines
 
+    settings = connection.settings
     store = TuningStore(settings.state_dir / "tuning")
     if store.exists(name):
         raise Conflict(f"a local search named {name} exists already; choose another name")
     tuning = _tuning(name, "local", info, space, goal, limits, algorithm)
     tracking = None
     if track:
-        from ..tracking import Tracking
-
-        tracking = Tracking(settings)
+        tracking = connection.tracking()
         component = share_tracking(component, tracking)
-    backend = LocalPipelines(settings.state_dir / "pipelines", read_only=settings.read_only)
+    backend = connection.local_pipelines()
     search = LocalSearch(
         tuning,
         component,
@@ -255,7 +260,7 @@ class ClusterSearch:
 
 
 def _tune_on_cluster(
-    settings: Settings,
+    connection: Connection,
     name: str,
     info: Any,
     space: Mapping[str, Param],
@@ -264,10 +269,9 @@ def _tune_on_cluster(
     algorithm: str,
     fixed: dict[str, Any],
 ) -> ClusterSearch:
-    from ..kube.cluster import Cluster
     from . import experiment, katib
 
-    cluster = Cluster(settings)
+    settings, cluster = connection.settings, connection.cluster()
     namespace = cluster.namespace
     findings = katib.check(cluster, namespace, name, info, space, fixed)
     errors = [f for f in findings if f.severity == "error"]
