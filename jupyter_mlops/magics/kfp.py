@@ -233,11 +233,16 @@ class KfpMagics(Magics):
 
     @property
     def local(self) -> LocalPipelines:
-        """The local backend, rooted in the workspace's .mlops/pipelines unless configured."""
+        """The local backend: the kernel connection's (the workspace's .mlops/pipelines), or
+        one rooted in `pipelines_dir` when that is configured."""
+        settings = self._settings()
+        if settings is not None and not self.pipelines_dir:
+            from .connected import connection
+
+            return connection(self.shell).local_pipelines()
         if self._local is None:
             self._local = LocalPipelines(self._root())
         # `%config MLOpsConfig.read_only` applies from the next command on.
-        settings = self._settings()
         self._local.read_only = settings is not None and settings.read_only
         return self._local
 
