@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -377,3 +379,56 @@ async def test_what_the_backends_refuse_keeps_its_status(
     for body in BAD_PREDICT_BODIES:
         status, answer = await refused(jp_fetch, "POST", "services", name, "predict", body=body)
         assert status == 400, (body, answer)
+
+
+class NotV2Server:
+    """A loopback model server whose metadata leaves out what the v2 protocol requires of a
+    tensor (its datatype and shape), as a hand-made runtime might."""
+
+    def __init__(self, model: str) -> None:
+        document = json.dumps({"name": model, "inputs": [{"name": "x"}], "outputs": []}).encode()
+
+        class Answer(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(document)))
+                self.end_headers()
+                self.wfile.write(document)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_metadata_that_is_not_v2_is_503_naming_the_field(
+    jp_fetch: Any, namespace: Namespace, registered: Registered
+) -> None:
+    s3_account(namespace)
+    name = (await serve(jp_fetch, registered))["service"]["name"]
+    runtime = NotV2Server(name)
+    try:
+        generation = namespace.get("inferenceservice", name)["metadata"]["generation"]
+        status = ready_status(
+            name, namespace.name, address=runtime.url, url=runtime.url, generation=generation
+        )
+        write_status(namespace, name, status)
+
+        async def ready() -> dict[str, Any] | None:
+            found = listed(await call(jp_fetch, "GET", "services"), name)
+            return found if found and found["ready"] else None
+
+        await until("the service to be Ready", ready)
+        code, answer = await refused(jp_fetch, "GET", "services", name, "metadata", mode="cluster")
+    finally:
+        runtime.close()
+    assert code == 503
+    assert "not the v2 protocol's" in answer["message"]
+    assert "inputs.0.datatype" in answer["message"]
