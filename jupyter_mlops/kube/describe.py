@@ -44,7 +44,8 @@ def describe(
 ) -> Obj:
     """Everything a user needs to understand one object's state, as plain data.
 
-    With `cache`, the diagnosis reads the shared informers instead of asking the API.
+    With `cache`, the diagnosis reads the informers the views already run and asks the API
+    (one object, its events by field selector) for the rest: it starts no watch.
     """
     k = kind if isinstance(kind, Kind) else cluster.kind(kind)
     obj = cluster.get(k, name, namespace)
@@ -98,10 +99,12 @@ def _findings(
     events: list[Obj],
     namespace: str | None,
 ) -> list[Obj]:
-    from .doctor import ClusterSource, examine_object
+    from .doctor import ClusterSource, RunningFirst, examine_object
 
     name = str((obj.get("metadata") or {}).get("name"))
-    where = cache if cache is not None else ClusterSource(cluster, known={_key(obj): events})
+    known = {_key(obj): events}
+    # One object shown: what the views already watch, else targeted requests (no new watch).
+    where = RunningFirst(cache, known) if cache is not None else ClusterSource(cluster, known)
     try:
         report = examine_object(where, kind, name, namespace)
     except MLOpsError:

@@ -217,6 +217,47 @@ class CacheSource:
         )
 
 
+class RunningFirst:
+    """The informers that views or the doctor already run, else targeted requests: describing
+    one object starts no namespace-wide watch, and its events are asked for by field
+    selector (`involvedObject`), not watched for the whole namespace."""
+
+    def __init__(self, cache: WatchCache, known: dict[tuple[str, str], list[Obj]] | None = None):
+        self.cache = cache
+        self.cluster = cache.cluster
+        self.namespace = cache.cluster.namespace
+        self._cached = CacheSource(cache)
+        self._direct = ClusterSource(cache.cluster, known)
+
+    def _running(self, plural: str, namespace: str) -> bool:
+        try:
+            kind = _kind_of(self.cache.cluster, plural)
+        except MLOpsError:
+            return False
+        informer = self.cache.running(kind, namespace if kind.namespaced else None)
+        return informer is not None and informer.synced
+
+    def start(self, plurals: Iterable[str], namespace: str) -> None:
+        return None
+
+    def objects(self, plural: str, namespace: str) -> tuple[int | None, list[Obj]]:
+        source = self._cached if self._running(plural, namespace) else self._direct
+        return source.objects(plural, namespace)
+
+    def get(self, plural: str, name: str, namespace: str) -> Obj | None:
+        if self._running(plural, namespace):
+            return None  # the running informer's list has it
+        return self._direct.get(plural, name, namespace)
+
+    def events_about(self, obj: Obj, namespace: str) -> list[Obj] | None:
+        if self._running("events", namespace):
+            return None  # read from the running events informer
+        return self._direct.events_about(obj, namespace)
+
+    def logs(self, pod: str, container: str, namespace: str, previous: bool, run: str) -> list[str]:
+        return self._cached.logs(pod, container, namespace, previous, run)
+
+
 class ClusterSource:
     """Targeted requests, for one object when no watch cache is at hand (`describe`)."""
 
@@ -604,7 +645,7 @@ def top_owner(owners: list[ObjectRef]) -> ObjectRef | None:
 Rule = Callable[[Reading], list[Finding]]
 
 
-Where = WatchCache | Cluster | ClusterSource
+Where = WatchCache | Cluster | ClusterSource | RunningFirst
 
 
 def _source(where: Where) -> Source:

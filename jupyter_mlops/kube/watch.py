@@ -441,6 +441,11 @@ class WatchCache:
                 if timer is not None:
                     timer.cancel()
 
+    def running(self, kind: Kind, namespace: str | None) -> Informer | None:
+        """The informer of (kind, namespace) if one runs already; none is started."""
+        with self._lock:
+            return self._informers.get((kind, namespace))
+
     def subscribe(self, kind: Kind, namespace: str | None, listener: Listener) -> Subscription:
         informer = self.informer(kind, namespace)
         informer.add_listener(listener)
