@@ -146,7 +146,12 @@ def _now() -> str:
 
 
 def check_cluster(settings: Settings) -> BackendStatus:
-    """Ask the Kubernetes API for its version, then whether pods can be listed in the namespace."""
+    """Ask the Kubernetes API for its version, then whether pods can be listed in the namespace.
+
+    Two requests to the API server per check: the server keeps a report for `STATUS_TTL`
+    (60 s, server/state.py), so a revoked token or a dead API server shows within a minute
+    while the sidebar is open, and at once when the status is asked for afresh.
+    """
     if settings.cluster == "none":
         return BackendStatus(
             mode="none",

@@ -71,11 +71,10 @@ class Connection:
         """The shared watches every live view and the doctor read."""
         with self._lock:
             if self._watch_cache is None:
-                from .kube.watch import WatchCache
+                from .kube.connect import watch_cache_of
 
-                self._watch_cache = WatchCache(
-                    self.cluster(), idle_seconds=self.settings.watch_idle_seconds
-                )
+                # The Cluster's one cache: Serving and Tuning, handed only the Cluster, share it.
+                self._watch_cache = watch_cache_of(self.cluster())
             return self._watch_cache
 
     # -- pipelines -------------------------------------------------------------------------

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..errors import Unavailable, root_cause
+from ..errors import NotFound, Unavailable, root_cause
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
+
+    from .cluster import Cluster, Obj
+    from .kinds import Kind
+    from .watch import WatchCache
+
+# One WatchCache per Cluster connection, for the readers handed only the Cluster.
+_WATCHES: weakref.WeakKeyDictionary[Cluster, WatchCache] = weakref.WeakKeyDictionary()
+_WATCHES_LOCK = threading.Lock()
+# The resources each group version serves, per Cluster connection (discovery, asked once).
+_SERVED: weakref.WeakKeyDictionary[Cluster, dict[tuple[str, str], frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+#: How long a first list may take on a busy API server.
+FIRST_LIST_SECONDS = 30.0
 
 
 def api_client(settings: Settings, *, retries: int | None = None) -> ApiClient:
@@ -86,3 +102,50 @@ def probe(settings: Settings, *, timeout: float) -> tuple[bool, str | None]:
                 f"{settings.namespace!r}: it needs a Role with verb 'list' on 'pods' there"
             )
         return True, None
+
+
+# -- reading custom kinds from watches ---------------------------------------------------------
+
+
+def watch_cache_of(cluster: Cluster) -> WatchCache:
+    """The WatchCache of this Cluster connection, made on first use.
+
+    Readers that are handed only the Cluster (the sidebar's Serving and Tuning sections)
+    share its informers, which stop `watch_idle_seconds` after their last read.
+    """
+    from .watch import WatchCache
+
+    with _WATCHES_LOCK:
+        cache = _WATCHES.get(cluster)
+        if cache is None:
+            cache = WatchCache(cluster, idle_seconds=cluster.settings.watch_idle_seconds)
+            _WATCHES[cluster] = cache
+        return cache
+
+
+def served(cluster: Cluster, kind: Kind) -> bool:
+    """Whether discovery lists `kind` in its group version; asked once per connection and
+    group version (one GET, where `Cluster.custom_kinds` reads every group's), so a kind the
+    cluster does not serve costs the API server nothing afterwards."""
+    key = (kind.group, kind.version)
+    with _WATCHES_LOCK:
+        known = _SERVED.setdefault(cluster, {})
+        plurals = known.get(key)
+    if plurals is None:
+        try:
+            listing = cluster.request("GET", f"/apis/{kind.group}/{kind.version}")
+        except NotFound:
+            listing = {}
+        plurals = frozenset(r.get("name", "") for r in listing.get("resources") or [])
+        with _WATCHES_LOCK:
+            _SERVED.setdefault(cluster, {})[key] = plurals
+    return kind.plural in plurals
+
+
+def watched_objects(cluster: Cluster, kind: Kind, missing: str) -> list[Obj]:
+    """The namespace's objects of `kind` from its informer: one LIST and one WATCH however
+    often they are read, and no request at all for a kind the cluster does not serve
+    (`NotFound` saying `missing`)."""
+    if not served(cluster, kind):
+        raise NotFound(missing)
+    return watch_cache_of(cluster).objects(kind, cluster.namespace, timeout=FIRST_LIST_SECONDS)

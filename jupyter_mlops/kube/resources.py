@@ -258,8 +258,13 @@ def _namespace(cache: WatchCache, namespace: str | None) -> str:
 
 
 def pod_metrics(cache: WatchCache, namespace: str | None = None) -> tuple[dict[str, Obj], Metrics]:
-    """PodMetrics by pod name, from metrics.k8s.io (it cannot be watched: one list a call)."""
+    """PodMetrics by pod name, from metrics.k8s.io (it cannot be watched: one list a call,
+    and none where discovery says the API is not served)."""
+    from .connect import served
+
     try:
+        if not served(cache.cluster, POD_METRICS):
+            raise NotFound(NO_METRICS)
         items = cache.cluster.list(POD_METRICS, _namespace(cache, namespace)).items
     except NotFound:
         return {}, Metrics(served=False, note=NO_METRICS)

@@ -34,7 +34,10 @@ T = TypeVar("T")
 Backend = Literal["cluster", "pipelines", "tracking", "local"]
 POOL_SIZES: dict[Backend, int] = {"cluster": 8, "pipelines": 4, "tracking": 4, "local": 2}
 
-STATUS_TTL = 5.0
+#: Seconds a status report is kept. The sidebar asks every 10 s, but each check costs the API
+#: server a GET /version and a SelfSubjectAccessReview: kept this long, a revoked token or a
+#: dead API server shows within a minute, and at once when the user asks again (`fresh`).
+STATUS_TTL = 60.0
 #: Seconds between two looks at the pipeline runs while a browser tab watches them.
 RUNS_POLL_SECONDS = 3.0
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import NO_CLUSTER, Settings
 from ..errors import BadInput, Invalid, MLOpsError, NotFound, Unavailable
+from ..kube.connect import watch_cache_of, watched_objects
 from ..kube.names import check_name as check_object_name
 from ..policy import refuse_writes
 from . import client, kserve, manifest, preflight, protocol, registry
@@ -41,6 +42,7 @@ MAX_KEPT_ROWS = 100_000
 #: Rows of the training dataset compared at most.
 MAX_REFERENCE_ROWS = 200_000
 MODES = ("local", "cluster")
+NO_KSERVE = "KServe is not installed: the cluster serves no InferenceServices"
 #: KServe splits traffic between revisions only in Knative mode.
 CANARY_NEEDS_KNATIVE = Finding(
     "canary",
@@ -267,15 +269,16 @@ class Serving:
             return ServiceList(tuple(services), errors)
         try:
             cluster = self.cluster()
-            items = cluster.list(preflight.INFERENCE_SERVICES).items
+            # From the informer: reading again asks the API server nothing.
+            items = watched_objects(cluster, preflight.INFERENCE_SERVICES, NO_KSERVE)
         except NotFound:
-            errors["cluster"] = "KServe is not installed: the cluster serves no InferenceServices"
+            errors["cluster"] = NO_KSERVE
             return ServiceList(tuple(services), errors)
         except MLOpsError as exc:
             errors["cluster"] = exc.message
             return ServiceList(tuple(services), errors)
         try:
-            pods = kserve.predictor_pods(cluster, cluster.namespace)
+            pods = _predictor_pods(cluster)
         except MLOpsError as exc:
             pods, errors["pods"] = {}, exc.message
         services += [
@@ -524,3 +527,16 @@ def _named_like(frame: Any, names: builtins.list[str]) -> Any:
     if numbered and len(names) == frame.shape[1]:
         return frame.set_axis(names, axis=1)
     return frame
+
+
+def _predictor_pods(cluster: Cluster) -> dict[str, builtins.list[Any]]:
+    """The namespace's predictor pods by service, from the pods' informer (as
+    `kserve.predictor_pods` groups them, without a LIST per read)."""
+    from ..kube.kinds import find_kind
+
+    grouped: dict[str, builtins.list[Any]] = {}
+    for pod in watch_cache_of(cluster).objects(find_kind("pods"), cluster.namespace, 30.0):
+        owner = ((pod.get("metadata") or {}).get("labels") or {}).get(kserve.ISVC_LABEL)
+        if owner:
+            grouped.setdefault(owner, []).append(pod)
+    return grouped

@@ -65,6 +65,9 @@ def katib_installed(cluster: Cluster) -> bool:
     return {"experiments", "trials"} <= served
 
 
+NOT_INSTALLED = (
+    f"Katib is not installed: the cluster serves no Experiments and Trials ({GROUP}/{VERSION})"
+)
 NO_KATIB = Finding(
     "katib",
     "error",
@@ -319,20 +322,40 @@ def get(cluster: Cluster, name: str, namespace: str) -> Obj:
 
 def list_trials(cluster: Cluster, name: str, namespace: str) -> list[Obj]:
     """The Experiment's Trials (by Katib's label), oldest first."""
+    if namespace == cluster.namespace:
+        return _trials_by_experiment(_watched(cluster, TRIALS)).get(name, [])
     selector = f"{EXPERIMENT_LABEL}={name}"
     items = cluster.list_all(TRIALS, namespace, selector=selector).items
     return _oldest_first(items)
 
 
 def list_experiments(cluster: Cluster, namespace: str) -> list[Tuning]:
-    """Every Experiment of the namespace with its trials, in two list calls."""
-    items = cluster.list_all(EXPERIMENTS, namespace).items
-    labelled = cluster.list_all(TRIALS, namespace, selector=EXPERIMENT_LABEL)
-    trials: dict[str, list[Obj]] = {}
-    for trial in labelled.items:
-        owner = (trial["metadata"].get("labels") or {}).get(EXPERIMENT_LABEL, "")
-        trials.setdefault(owner, []).append(trial)
-    return [to_tuning(obj, _oldest_first(trials.get(obj["metadata"]["name"], []))) for obj in items]
+    """Every Experiment of the namespace with its trials: from the informers in the
+    connection's own namespace (reading again asks the API server nothing), else in two
+    list calls."""
+    if namespace == cluster.namespace:
+        items, trials = _watched(cluster, EXPERIMENTS), _watched(cluster, TRIALS)
+    else:
+        items = cluster.list_all(EXPERIMENTS, namespace).items
+        trials = cluster.list_all(TRIALS, namespace, selector=EXPERIMENT_LABEL).items
+    by_experiment = _trials_by_experiment(trials)
+    return [to_tuning(obj, by_experiment.get(obj["metadata"]["name"], [])) for obj in items]
+
+
+def _watched(cluster: Cluster, kind: Kind) -> list[Obj]:
+    from ..kube.connect import watched_objects
+
+    return watched_objects(cluster, kind, NOT_INSTALLED)
+
+
+def _trials_by_experiment(trials: list[Obj]) -> dict[str, list[Obj]]:
+    """Labelled Trials by their Experiment's name, each list oldest first."""
+    grouped: dict[str, list[Obj]] = {}
+    for trial in trials:
+        owner = (trial["metadata"].get("labels") or {}).get(EXPERIMENT_LABEL)
+        if owner:
+            grouped.setdefault(owner, []).append(trial)
+    return {owner: _oldest_first(group) for owner, group in grouped.items()}
 
 
 def _oldest_first(trials: list[Obj]) -> list[Obj]:

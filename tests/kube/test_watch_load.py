@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from jupyter_mlops.config import configure, resolve
 from jupyter_mlops.kube.cluster import Cluster
+from jupyter_mlops.kube.connect import watch_cache_of
 from jupyter_mlops.kube.kinds import find_kind
 from jupyter_mlops.kube.watch import WatchCache
-from tests.plane import Namespace, wait_for
+from jupyter_mlops.serving import Serving
+from jupyter_mlops.testing.kubeflow_plane import EDITOR
+from jupyter_mlops.tuning import Tuner
+from tests.plane import Namespace, ProfileNamespace, wait_for
 
 from .helpers import Requests, counted, identity, metrics, pod, rule
 
@@ -99,4 +104,86 @@ def test_one_watch_per_kind_in_view_no_relist_and_nothing_once_idle(
             assert quiet_for(asked, QUIET) == 0
             cache.close()
     finally:
+        notebook.close()
+
+
+def inference_service(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": name},
+        "spec": {
+            "predictor": {
+                "model": {"modelFormat": {"name": "mlflow"}, "storageUri": "s3://models/churn"}
+            }
+        },
+    }
+
+
+def experiment(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubeflow.org/v1beta1",
+        "kind": "Experiment",
+        "metadata": {"name": name},
+        "spec": {
+            "objective": {"type": "maximize", "objectiveMetricName": "accuracy"},
+            "algorithm": {"algorithmName": "random"},
+            "maxTrialCount": 2,
+            "parameters": [
+                {
+                    "name": "lr",
+                    "parameterType": "double",
+                    "feasibleSpace": {"min": "0.01", "max": "0.1"},
+                }
+            ],
+        },
+    }
+
+
+def test_serving_and_tuning_read_again_ask_the_api_server_nothing(
+    profile: ProfileNamespace,
+) -> None:
+    """The sidebar's Serving and Tuning sections read every few seconds: the first read lists
+    and watches each kind once, later reads (and the objects' changes) ask for nothing."""
+    settings = resolve(configure(kubeconfig=str(profile.kubeconfig)), env={}, root=profile.tmp_path)
+    notebook = Cluster(settings)
+    serving, tuner = Serving(settings, cluster=notebook), Tuner(settings, cluster=notebook)
+    try:
+        with counted(
+            profile.admin,  # FlowSchemas are the admin's to make
+            EDITOR,
+            lambda: notebook.can_i("list", "pods"),
+            lists=rule(verbs=("list",)),
+            watches=rule(verbs=("watch",)),
+        ) as asked:
+            assert serving.list().errors == {}
+            assert tuner.list(cluster=True) == ([], {})
+            cache = watch_cache_of(notebook)
+            wait_for(
+                "every informer to watch",
+                lambda: all(i.synced and i.counters.watches for i in cache.informers()),
+            )
+            watched = sorted(i.kind.plural for i in cache.informers())
+            assert watched == ["experiments", "inferenceservices", "pods", "trials"]
+            first = asked.since()
+            # One list and one watch per kind; a watch the server ends early is resumed (a
+            # busy machine's API server may), which is not a read.
+            assert first["lists"] == 4 and first["watches"] >= 4, first
+
+            # Made meanwhile (as the admin): the second reads show them from the watches.
+            profile.admin.apply(inference_service("churn"), experiment("search"))
+            wait_for(
+                "the new objects in both reads",
+                lambda: (
+                    [s.name for s in serving.list().services] == ["churn"]
+                    and [t.name for t in tuner.list(cluster=True)[0]] == ["search"]
+                ),
+                timeout=60,
+            )
+            later = asked.since()
+            assert (later["lists"], later["other"]) == (first["lists"], first["other"]), later
+    finally:
+        tuner.close()
+        serving.close()
+        watch_cache_of(notebook).close()
         notebook.close()
